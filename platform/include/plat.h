@@ -1,0 +1,118 @@
+/* plat.h: the guest platform API, the only thing the unikernel runtime
+ * (platform/runtime) calls below itself. Target-independent: hvt
+ * (platform/hvt) implements it today, virtio will implement the same one.
+ * Small on purpose, in the spirit of Solo5's solo5.h.
+ *
+ * Threading: the guest has one vCPU and no interrupts. None of these
+ * functions is re-entrant with itself; the runtime's cooperative threads
+ * never preempt each other, so no locking is needed.
+ *
+ * Entry contract: the target's start code sets up a stack, clears nothing
+ * the ELF loader already zeroed (bss is zero), and calls
+ * plat_runtime_start(), which the runtime provides and which never returns
+ * (it ends with plat_exit() or plat_abort()). Before that call every plat_*
+ * function below works, except that the TLS base is 0.
+ */
+#ifndef ZL_PLAT_H
+#define ZL_PLAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Results of fallible calls (Solo5's four values). */
+typedef enum {
+    PLAT_OK = 0,
+    PLAT_EAGAIN = 1, /* nothing available now; try again after plat_wait() */
+    PLAT_EINVAL = 2, /* bad argument (range, alignment, no such device) */
+    PLAT_EUNSPEC = 3 /* the host/device operation failed */
+} plat_result_t;
+
+/* Implemented by the runtime (platform/runtime/start.c): called once by the
+ * start code on the boot stack. Must not return. */
+void plat_runtime_start(void);
+
+/* ---- Boot arguments and memory ---- */
+
+/* The boot arguments (what followed the image name on the monitor's command
+ * line), joined by single spaces, NUL-terminated; "" if none. Returned
+ * pointer is owned by the platform, valid and unchanged for the whole run.
+ * Arguments containing whitespace are refused by the monitor, so splitting
+ * on ' ' gives them back. */
+const char *plat_cmdline(void);
+
+/* The free memory region [plat_mem_start(), plat_mem_end()) for the
+ * runtime's page allocator: after the image (bss and boot stack included),
+ * page-aligned at both ends, readable and writable, initially zero. The
+ * platform never uses it. Both values are constant for the whole run. */
+uintptr_t plat_mem_start(void);
+uintptr_t plat_mem_end(void);
+
+/* ---- Console ---- */
+
+/* Write len bytes of buf (borrowed) to the console, unbuffered, all of
+ * them. Errors are ignored: the console is best effort. */
+void plat_console_write(const char *buf, size_t len);
+
+/* ---- Time ---- */
+
+/* Nanoseconds since an arbitrary point at boot; never decreases. Cheap (no
+ * exit on hvt: rdtsc). */
+uint64_t plat_clock_monotonic_ns(void);
+
+/* Nanoseconds since the UNIX epoch (UTC), from the host at boot plus the
+ * monotonic clock. */
+uint64_t plat_clock_wall_ns(void);
+
+/* ---- Events ---- */
+
+#define PLAT_EV_NET_RX (1u << 0) /* a frame may be readable (network issue) */
+
+/* Block until an event is pending or plat_clock_monotonic_ns() >=
+ * deadline_ns; a deadline in the past only polls. Returns the pending
+ * PLAT_EV_* mask, 0 when the deadline passed. May return early (spurious
+ * wake-ups), so callers loop. */
+uint32_t plat_wait(uint64_t deadline_ns);
+
+/* ---- Randomness ---- */
+
+/* Fill len bytes at buf (borrowed) with cryptographically strong random
+ * bytes from the host. Any length. PLAT_EUNSPEC if the host failed. */
+plat_result_t plat_random(void *buf, size_t len);
+
+/* ---- Block device (--block=PATH on hvt) ---- */
+
+struct plat_block_info {
+    uint64_t capacity;   /* bytes; 0 when there is no block device */
+    uint64_t block_size; /* bytes per block (512); 0 when there is none */
+};
+
+/* Describe the block device into *info (borrowed). PLAT_EINVAL (and zeroes
+ * in *info) when there is none. */
+plat_result_t plat_block_info(struct plat_block_info *info);
+
+/* Read/write len bytes at byte offset into/from buf (borrowed). offset and
+ * len must be multiples of block_size and the range inside the capacity,
+ * else PLAT_EINVAL; PLAT_EUNSPEC on an I/O error. Any len (large transfers
+ * are split). A write is on the host file when the call returns (not
+ * necessarily synced to disk). */
+plat_result_t plat_block_read(uint64_t offset, void *buf, size_t len);
+plat_result_t plat_block_write(uint64_t offset, const void *buf, size_t len);
+
+/* ---- Thread-local storage ---- */
+
+/* Set the FS base register (the TLS pointer musl's %fs:0 accesses use).
+ * Cheap on hvt when the CPU has FSGSBASE (wrfsbase, no exit), otherwise a
+ * hypercall; cooperative context switches call it on every switch. */
+void plat_set_tls_base(uintptr_t base);
+uintptr_t plat_get_tls_base(void);
+
+/* ---- Ending ---- */
+
+/* End the guest; the monitor exits with status & 0xff. */
+_Noreturn void plat_exit(int status);
+
+/* End the guest abnormally: the monitor reports msg (borrowed, may be NULL)
+ * with the guest's registers and exits non-zero (134 on hvt). */
+_Noreturn void plat_abort(const char *msg);
+
+#endif
