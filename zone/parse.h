@@ -1,0 +1,46 @@
+/* Master files (RFC 1035 §5).
+ *
+ * Supports $ORIGIN, $TTL (RFC 2308), $INCLUDE, BIND's $GENERATE, `@`,
+ * relative names, omitted owner/TTL/class, parentheses across lines,
+ * comments, quoted strings with escapes, every type of dns/rr.h in
+ * presentation form and in RFC 3597 generic form.
+ */
+#ifndef ZL_ZONE_PARSE_H
+#define ZL_ZONE_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zone/zone.h"
+
+/* Called once per record, in file order. rec and everything it points to
+ * is only valid during the call. A non-zero return stops parsing and is
+ * returned by the parse function. */
+typedef int (*zone_rec_fn)(void *ctx, const zone_rec_t *rec);
+
+typedef struct zone_parse_opts {
+    const uint8_t *origin;  /* initial $ORIGIN (required) */
+    uint32_t default_ttl;   /* TTL before any $TTL or SOA (default 3600) */
+    unsigned max_include;   /* $INCLUDE depth limit (0 means 8) */
+    size_t max_errors;      /* stop after this many errors (0 means 100) */
+} zone_parse_opts_t;
+
+/* Parses the file at path. Every syntax error is reported (file, line,
+ * what was wrong) and parsing goes on with the next record; the result is
+ * ZL_OK only when there was no error, else ZL_ESYNTAX (or ZL_EIO when the
+ * file cannot be read, or fn's non-zero return). */
+int zone_parse_file(const char *path, const zone_parse_opts_t *opts,
+                    zone_rec_fn fn, void *ctx, const zone_report_t *rep);
+
+/* The same over text[0..len); `name` is used as the file name in reports;
+ * $INCLUDE paths are relative to the current directory. */
+int zone_parse_text(const char *text, size_t len, const char *name,
+                    const zone_parse_opts_t *opts, zone_rec_fn fn, void *ctx,
+                    const zone_report_t *rep);
+
+/* Parses and validates a whole zone file into a new zone (*out owned by
+ * the caller). ZL_OK, or an error with every problem reported. */
+int zone_load_file(const char *path, const uint8_t *origin, zone_t **out,
+                   const zone_report_t *rep);
+
+#endif
