@@ -1,0 +1,13 @@
+/* The zonelet program's sub-commands (dispatched by main.c). */
+#ifndef ZL_UNIKERNEL_CMD_H
+#define ZL_UNIKERNEL_CMD_H
+
+/* `zonelet check FILE...`: parse and validate zone files, print errors as
+ * `file:line: message`, exit status 1 on any error (unikernel/check.c). */
+int cmd_check(int argc, char **argv);
+
+/* `zonelet [--zones DIR] [--listen ADDR:PORT]... [options]`: serve
+ * (unikernel/serve.c). */
+int cmd_serve(int argc, char **argv);
+
+#endif

@@ -1,0 +1,10 @@
+#include <string.h>
+
+#include "unikernel/cmd.h"
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
+    return cmd_serve(argc, argv);
+}
