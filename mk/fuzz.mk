@@ -1,0 +1,42 @@
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c), built with clang, ASan and UBSan.
+#   make fuzz                 run each harness for FUZZ_SECONDS (default 600)
+#   make fuzz-build           build them only
+#   make fuzz-msg|fuzz-zone|fuzz-answer   run one
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_FLAGS   := -std=c11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+                -fno-sanitize-recover=undefined -fno-omit-frame-pointer $(WARN) -Wno-unused-command-line-argument
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIBOBJ  := $(LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
+
+.PHONY: fuzz fuzz-build fuzz-seeds $(FUZZ_NAMES:%=fuzz-%)
+
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBOBJ)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBOBJ) -lpthread
+
+fuzz-build: $(FUZZ_BINS)
+
+# Seeds: hand-built messages and queries, and every zone file the tests use.
+fuzz-seeds:
+	@mkdir -p $(B)/fuzz/corpus/zone
+	@/usr/bin/python3 tests/fuzz/seeds.py $(B)/fuzz/corpus
+	@for f in zones-example/* tests/zone/corpus/*.zone tests/fuzz/zones/*; do \
+	    [ -f "$$f" ] && cp "$$f" $(B)/fuzz/corpus/zone/$$(echo $$f | tr / _); done; true
+	@[ -f tests/dns/rdata-corpus.txt ] && split -l 20 tests/dns/rdata-corpus.txt $(B)/fuzz/corpus/zone/rdata- ; true
+
+# One harness: FUZZ_SECONDS of libFuzzer on its corpus; crashes go to build/fuzz/crash-*.
+fuzz-%: $(B)/fuzz/fuzz_% fuzz-seeds
+	@mkdir -p $(B)/fuzz/corpus/$*
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=65535 -print_final_stats=1 \
+	    -artifact_prefix=$(B)/fuzz/$*- $(B)/fuzz/corpus/$* >$(B)/fuzz/$*.log 2>&1; rc=$$?; \
+	    grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_runs|stat::new_units_added|SUMMARY)' $(B)/fuzz/$*.log; \
+	    echo "fuzz-$*: exit $$rc, log $(B)/fuzz/$*.log"; exit $$rc
+
+fuzz: $(FUZZ_NAMES:%=fuzz-%)
+
+-include $(shell find $(B)/fuzz/obj -name '*.d' 2>/dev/null)
