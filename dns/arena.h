@@ -32,6 +32,11 @@ void *dns_arena_alloc(dns_arena_t *a, size_t n);
 /* Copies n bytes into the arena; NULL on failure. */
 void *dns_arena_dup(dns_arena_t *a, const void *p, size_t n);
 
+/* Shrinks the most recent allocation p to n bytes (n <= its size), giving
+ * the rest back; a no-op if p is not the most recent allocation. Lets a
+ * caller allocate for the worst case, fill, then keep what it used. */
+void dns_arena_shrink(dns_arena_t *a, void *p, size_t n);
+
 /* Forgets every allocation; keeps the initial buffer, frees heap chunks. */
 void dns_arena_reset(dns_arena_t *a);
 

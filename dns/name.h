@@ -77,7 +77,8 @@ int dns_name_to_text(const uint8_t *name, char *buf, size_t cap);
  * offsets of names (and their suffixes) already in the message. */
 #define DNS_COMPR_MAX 256
 typedef struct dns_compr {
-    uint16_t off[DNS_COMPR_MAX]; /* offsets of label starts in the message */
+    uint16_t off[DNS_COMPR_MAX];   /* offsets of label starts in the message */
+    uint8_t labels[DNS_COMPR_MAX]; /* label count of the name at off[i] */
     uint16_t n;
 } dns_compr_t;
 

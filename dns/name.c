@@ -1,0 +1,375 @@
+#include "dns/name.h"
+
+#include <string.h>
+
+#define PTR_MASK 0xc0u
+
+static inline uint8_t lc(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+}
+
+static int name_parse_fail(dns_wire_t *w, int err)
+{
+    dns_wire_fail(w, err);
+    return err;
+}
+
+int dns_name_parse(dns_wire_t *w, uint8_t out[DNS_NAME_MAX])
+{
+    if (w->err)
+        return w->err;
+    const uint8_t *base = w->base;
+    size_t end = w->len, p = w->pos;
+    size_t seg = p;     /* start of the current run of labels */
+    size_t resume = 0;  /* cursor position after the first pointer */
+    size_t n = 0;
+    for (;;) {
+        if (p >= end)
+            return name_parse_fail(w, ZL_EMALF);
+        uint8_t b = base[p];
+        if ((b & PTR_MASK) == PTR_MASK) {
+            if (p + 1 >= end)
+                return name_parse_fail(w, ZL_EMALF);
+            size_t to = (size_t)(b & 0x3f) << 8 | base[p + 1];
+            /* Each jump lands strictly before the previous run of labels,
+             * so targets decrease and the walk ends (no loops). */
+            if (to >= seg)
+                return name_parse_fail(w, ZL_ELOOP);
+            if (!resume)
+                resume = p + 2;
+            p = seg = to;
+            continue;
+        }
+        if (b & PTR_MASK)
+            return name_parse_fail(w, ZL_ELABEL);
+        if (n + 1 + b > DNS_NAME_MAX || (b && n + 1 + b + 1 > DNS_NAME_MAX))
+            return name_parse_fail(w, ZL_ENAMELEN);
+        if (p + 1 + b > end)
+            return name_parse_fail(w, ZL_EMALF);
+        memcpy(out + n, base + p, 1u + b);
+        n += 1u + b;
+        p += 1u + b;
+        if (!b)
+            break;
+    }
+    w->pos = resume ? resume : p;
+    return (int)n;
+}
+
+int dns_name_check(const uint8_t *buf, size_t len)
+{
+    size_t p = 0;
+    for (;;) {
+        if (p >= len)
+            return ZL_EMALF;
+        uint8_t b = buf[p];
+        if (b & PTR_MASK)
+            return ZL_ELABEL;
+        if (p + 1 + b > DNS_NAME_MAX || (b && p + 1 + b + 1 > DNS_NAME_MAX))
+            return ZL_ENAMELEN;
+        if (p + 1 + b > len)
+            return ZL_EMALF;
+        p += 1u + b;
+        if (!b)
+            return (int)p;
+    }
+}
+
+size_t dns_name_len(const uint8_t *name)
+{
+    const uint8_t *p = name;
+    while (*p)
+        p += *p + 1;
+    return (size_t)(p - name) + 1;
+}
+
+unsigned dns_name_labels(const uint8_t *name)
+{
+    unsigned n = 0;
+    for (; *name; name += *name + 1)
+        n++;
+    return n;
+}
+
+bool dns_name_equal(const uint8_t *a, const uint8_t *b)
+{
+    /* Label lengths are < 64 and so unaffected by lc(): one loop compares
+     * length octets and label octets alike. */
+    for (;;) {
+        uint8_t l = *a;
+        if (l != *b)
+            return false;
+        if (!l)
+            return true;
+        for (unsigned i = 1; i <= l; i++)
+            if (lc(a[i]) != lc(b[i]))
+                return false;
+        a += l + 1;
+        b += l + 1;
+    }
+}
+
+/* Fills off[] with the label offsets of name; returns the label count. */
+static unsigned label_offsets(const uint8_t *name, uint8_t off[128])
+{
+    unsigned n = 0;
+    for (unsigned p = 0; name[p]; p += name[p] + 1u)
+        off[n++] = (uint8_t)p;
+    return n;
+}
+
+static int label_cmp(const uint8_t *a, const uint8_t *b)
+{
+    unsigned la = a[0], lb = b[0], m = la < lb ? la : lb;
+    for (unsigned i = 1; i <= m; i++) {
+        uint8_t ca = lc(a[i]), cb = lc(b[i]);
+        if (ca != cb)
+            return ca < cb ? -1 : 1;
+    }
+    return la == lb ? 0 : (la < lb ? -1 : 1);
+}
+
+int dns_name_cmp(const uint8_t *a, const uint8_t *b)
+{
+    uint8_t oa[128], ob[128];
+    unsigned na = label_offsets(a, oa), nb = label_offsets(b, ob);
+    /* RFC 4034 §6.1: most significant (rightmost) label first. */
+    while (na && nb) {
+        int r = label_cmp(a + oa[--na], b + ob[--nb]);
+        if (r)
+            return r;
+    }
+    return na == nb ? 0 : (na < nb ? -1 : 1);
+}
+
+bool dns_name_is_sub(const uint8_t *name, const uint8_t *parent)
+{
+    unsigned n = dns_name_labels(name), p = dns_name_labels(parent);
+    if (n < p)
+        return false;
+    for (; n > p; n--)
+        name += *name + 1;
+    return dns_name_equal(name, parent);
+}
+
+const uint8_t *dns_name_parent(const uint8_t *name)
+{
+    return *name ? name + *name + 1 : NULL;
+}
+
+void dns_name_lower(uint8_t *name)
+{
+    for (; *name; name += *name + 1)
+        for (unsigned i = 1; i <= *name; i++)
+            name[i] = lc(name[i]);
+}
+
+size_t dns_name_copy(uint8_t *dst, const uint8_t *src)
+{
+    size_t n = dns_name_len(src);
+    memcpy(dst, src, n);
+    return n;
+}
+
+/* Decodes one presentation-form octet at s[*i] (escapes included). */
+static int text_octet(const char *s, size_t len, size_t *i)
+{
+    uint8_t c = (uint8_t)s[*i];
+    if (c != '\\') {
+        (*i)++;
+        return c;
+    }
+    if (*i + 1 >= len)
+        return ZL_ESYNTAX;
+    uint8_t d = (uint8_t)s[*i + 1];
+    if (d < '0' || d > '9') {
+        *i += 2;
+        return d;
+    }
+    if (*i + 3 >= len)
+        return ZL_ESYNTAX;
+    int v = 0;
+    for (size_t k = 1; k <= 3; k++) {
+        uint8_t e = (uint8_t)s[*i + k];
+        if (e < '0' || e > '9')
+            return ZL_ESYNTAX;
+        v = v * 10 + (e - '0');
+    }
+    if (v > 255)
+        return ZL_ESYNTAX;
+    *i += 4;
+    return v;
+}
+
+static int append_origin(uint8_t *out, size_t n, const uint8_t *origin)
+{
+    if (!origin)
+        return ZL_ESYNTAX;
+    size_t ol = dns_name_len(origin);
+    if (n + ol > DNS_NAME_MAX)
+        return ZL_ENAMELEN;
+    memcpy(out + n, origin, ol);
+    return (int)(n + ol);
+}
+
+int dns_name_from_text(const char *s, size_t len, const uint8_t *origin,
+                       uint8_t out[DNS_NAME_MAX])
+{
+    if (len == 0)
+        return ZL_ESYNTAX;
+    if (len == 1 && s[0] == '@')
+        return append_origin(out, 0, origin);
+    if (len == 1 && s[0] == '.') {
+        out[0] = 0;
+        return 1;
+    }
+    size_t lab = 0, n = 1, i = 0;  /* out[lab]: the open label's length */
+    while (i < len) {
+        if (s[i] == '.') {
+            if (n == lab + 1)
+                return ZL_ELABEL;  /* empty label */
+            out[lab] = (uint8_t)(n - lab - 1);
+            lab = n++;
+            i++;
+            continue;
+        }
+        int c = text_octet(s, len, &i);
+        if (c < 0)
+            return c;
+        if (n - lab - 1 >= DNS_LABEL_MAX)
+            return ZL_ELABEL;
+        if (n + 2 > DNS_NAME_MAX)  /* this octet and the root label */
+            return ZL_ENAMELEN;
+        out[n++] = (uint8_t)c;
+    }
+    if (n == lab + 1) {  /* ended with a dot: absolute */
+        out[lab] = 0;
+        return (int)n;
+    }
+    out[lab] = (uint8_t)(n - lab - 1);
+    return append_origin(out, n, origin);
+}
+
+static bool text_special(uint8_t c)
+{
+    return c == '.' || c == '\\' || c == '"' || c == '(' || c == ')' ||
+           c == ';' || c == '@' || c == '$' || c == ' ';
+}
+
+int dns_name_to_text(const uint8_t *name, char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (!*name) {
+        if (cap < 2)
+            return ZL_ESPACE;
+        buf[0] = '.';
+        buf[1] = 0;
+        return 1;
+    }
+    for (; *name; name += *name + 1) {
+        for (unsigned i = 1; i <= *name; i++) {
+            uint8_t c = name[i];
+            if (n + 5 > cap)  /* worst case \DDD, and room kept for the NUL */
+                return ZL_ESPACE;
+            if (c < 0x20 || c >= 0x7f) {
+                buf[n++] = '\\';
+                buf[n++] = (char)('0' + c / 100);
+                buf[n++] = (char)('0' + c / 10 % 10);
+                buf[n++] = (char)('0' + c % 10);
+            } else {
+                if (text_special(c))
+                    buf[n++] = '\\';
+                buf[n++] = (char)c;
+            }
+        }
+        if (n + 2 > cap)
+            return ZL_ESPACE;
+        buf[n++] = '.';
+    }
+    buf[n] = 0;
+    return (int)n;
+}
+
+/* True if the name written at msg offset p equals the valid name s.
+ * Message bytes come from this writer but are still bounds-checked
+ * against what was written, and pointers must go backwards. */
+static bool compr_match(const dns_wire_t *w, size_t p, const uint8_t *s)
+{
+    const uint8_t *m = w->base;
+    size_t end = w->pos;
+    for (;;) {
+        if (p >= end)
+            return false;
+        while ((m[p] & PTR_MASK) == PTR_MASK) {
+            if (p + 1 >= end)
+                return false;
+            size_t to = (size_t)(m[p] & 0x3f) << 8 | m[p + 1];
+            if (to >= p)
+                return false;
+            p = to;
+        }
+        uint8_t l = m[p];
+        if (l != *s || p + 1 + l > end)
+            return false;
+        if (!l)
+            return true;
+        for (unsigned i = 1; i <= l; i++)
+            if (lc(m[p + i]) != lc(s[i]))
+                return false;
+        p += l + 1u;
+        s += l + 1u;
+    }
+}
+
+/* Index of the first suffix (label number) found in c, setting *ptr;
+ * nl if none. */
+static unsigned compr_find(const dns_wire_t *w, const dns_compr_t *c,
+                           const uint8_t *name, const uint8_t *off, unsigned nl,
+                           uint16_t *ptr)
+{
+    for (unsigned i = 0; i < nl; i++) {
+        const uint8_t *s = name + off[i];
+        uint8_t k = (uint8_t)(nl - i);
+        for (unsigned e = 0; e < c->n; e++) {
+            if (c->labels[e] == k && compr_match(w, c->off[e], s)) {
+                *ptr = c->off[e];
+                return i;
+            }
+        }
+    }
+    return nl;
+}
+
+int dns_name_write(dns_wire_t *w, const uint8_t *name, dns_compr_t *c)
+{
+    if (w->err)
+        return w->err;
+    if (!c || !*name) {
+        dns_wire_write(w, name, dns_name_len(name));
+        return w->err;
+    }
+    uint8_t off[128];
+    unsigned nl = label_offsets(name, off);
+    uint16_t ptr = 0;
+    unsigned i = compr_find(w, c, name, off, nl, &ptr);
+    size_t prefix = i < nl ? off[i] : dns_name_len(name) - 1;
+    if (!dns_wire_need_w(w, prefix + (i < nl ? 2 : 1)))
+        return w->err;
+    for (unsigned j = 0; j < i && c->n < DNS_COMPR_MAX; j++) {
+        size_t at = w->pos + off[j];
+        if (at >= 0x4000)
+            break;  /* pointers hold 14 bits */
+        c->off[c->n] = (uint16_t)at;
+        c->labels[c->n++] = (uint8_t)(nl - j);
+    }
+    memcpy(w->base + w->pos, name, prefix);
+    w->pos += prefix;
+    if (i < nl) {
+        dns_put_u16(w->base + w->pos, (uint16_t)(0xc000u | ptr));
+        w->pos += 2;
+    } else {
+        w->base[w->pos++] = 0;
+    }
+    return ZL_OK;
+}
