@@ -45,8 +45,8 @@ zone_builder_t *zone_builder_new(const uint8_t *origin);
 
 /* Adds a copy of one record. Identical records (same owner, type and
  * canonical RDATA) are kept once. Records of one RRset with different
- * TTLs take the first TTL (RFC 2181 §5.2) and the difference is reported.
- * Returns ZL_OK or ZL_ENOMEM. Out-of-zone and other content errors are
+ * TTLs take the first TTL (RFC 2181 §5.2) and the difference is reported
+ * (by zone_builder_finish, which sees whole RRsets). Returns ZL_OK or ZL_ENOMEM. Out-of-zone and other content errors are
  * found by zone_builder_finish. */
 int zone_builder_add(zone_builder_t *b, const zone_rec_t *rec, const zone_report_t *rep);
 
@@ -74,9 +74,106 @@ uint32_t zone_serial(const zone_t *z);
 size_t zone_record_count(const zone_t *z);
 
 /* Calls fn for every record: the SOA first, then all others in canonical
- * order (RFC 4034 §6.1 names, then type, then canonical RDATA). Stops at
+ * order (RFC 4034 §6.1 names, then type, then canonical RDATA). The
+ * records point into the zone; their class is IN, file NULL and line 0
+ * (a built zone does not keep source positions). Stops at
  * the first non-zero return of fn and returns it; else ZL_OK. */
 typedef int (*zone_walk_fn)(void *ctx, const zone_rec_t *rec);
 int zone_walk(const zone_t *z, zone_walk_fn fn, void *ctx);
+
+/* ---- Lookups for answering ------------------------------------------
+ *
+ * All lookups are lock-free and allocation-free; the pointers they return
+ * point into the zone and stay valid while the caller holds a reference.
+ * Names are compared ASCII case-insensitively; owners keep the spelling of
+ * their first record in the source.
+ */
+
+/* One node of the zone: an owner name with its RRsets, or an empty
+ * non-terminal (RFC 4592 §2.2.2: exists, but has no RRsets). */
+typedef struct zone_node zone_node_t;
+
+/* One RRset: every record of one type at one node, in canonical RDATA
+ * order, sharing one TTL. The fields are read-only; the RDATA are reached
+ * through zone_rrset_rdata(). */
+typedef struct zone_rrset {
+    uint16_t type;
+    uint16_t count;   /* number of records, >= 1 */
+    uint32_t ttl;
+    uint32_t rdoff;   /* private: offset of the first RDATA from this struct */
+} zone_rrset_t;
+
+/* The result of zone_lookup(). Every pointer may be NULL. */
+typedef struct zone_lookup {
+    /* The node of exactly this name (possibly an empty non-terminal:
+     * zone_node_rrsets gives n == 0), or NULL when the name does not
+     * exist in the zone. */
+    const zone_node_t *node;
+    /* The closest encloser (RFC 4592 §3.3.1): the deepest existing node
+     * that is the name or an ancestor of it, empty non-terminals counting
+     * as existing. Equals node on an exact match; the apex at worst. */
+    const zone_node_t *encloser;
+    /* The source of synthesis `*.<encloser>` when node is NULL and that
+     * wildcard exists, else NULL. */
+    const zone_node_t *wildcard;
+    /* The topmost delegation point (a non-apex node with an NS RRset) on
+     * the path from the apex down to the name, the name itself included;
+     * NULL when the name is not at or below a zone cut. */
+    const zone_node_t *cut;
+    /* The topmost node with a DNAME RRset that is a proper ancestor of
+     * the name (RFC 6672 §2.3), else NULL. A DNAME at the name itself is
+     * an ordinary RRset of node. */
+    const zone_node_t *dname;
+} zone_lookup_t;
+
+/* Looks up name (a valid uncompressed name, any case) in z and fills
+ * *out. Returns ZL_OK, or ZL_ENOTFOUND (and *out all NULL) when name is
+ * not at or below the zone's origin. */
+int zone_lookup(const zone_t *z, const uint8_t *name, zone_lookup_t *out);
+
+/* The apex node (it holds the SOA and the apex NS RRset). */
+const zone_node_t *zone_apex(const zone_t *z);
+
+/* The node of exactly this name, or NULL (shorthand for zone_lookup's
+ * node). */
+const zone_node_t *zone_find(const zone_t *z, const uint8_t *name);
+
+/* The owner name of a node (wire form, points into the zone). */
+const uint8_t *zone_node_owner(const zone_node_t *node);
+
+/* The node's RRsets, ordered by type; *n gets their number (0 for an
+ * empty non-terminal). The array is contiguous: rrsets[0..*n). */
+const zone_rrset_t *zone_node_rrsets(const zone_node_t *node, size_t *n);
+
+/* The node's RRset of this type, or NULL. */
+const zone_rrset_t *zone_node_rrset(const zone_node_t *node, uint16_t type);
+
+/* True when the node is the zone apex. */
+bool zone_node_is_apex(const zone_node_t *node);
+
+/* The i-th RDATA (i < rs->count) of an RRset, uncompressed wire form,
+ * *len its length. O(i): to go through all of them, use
+ * zone_rrset_rdata_next(). */
+const uint8_t *zone_rrset_rdata(const zone_rrset_t *rs, unsigned i, uint16_t *len);
+
+/* The RDATA following prev (of length prev_len, as returned by
+ * zone_rrset_rdata or this function) in the same RRset; only valid while
+ * fewer than rs->count RDATA have been visited. */
+static inline const uint8_t *zone_rrset_rdata_next(const uint8_t *prev, uint16_t prev_len,
+                                                   uint16_t *len)
+{
+    const uint8_t *p = prev + prev_len;
+    *len = (uint16_t)(p[0] | (p[1] << 8));
+    return p + 2;
+}
+
+/* The SOA RRset of the zone (at the apex). */
+const zone_rrset_t *zone_soa(const zone_t *z);
+
+/* The number of nodes, empty non-terminals included. */
+size_t zone_node_count(const zone_t *z);
+
+/* Bytes of memory the zone's index and data take (for statistics). */
+size_t zone_memory(const zone_t *z);
 
 #endif
