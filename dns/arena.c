@@ -18,7 +18,7 @@ void dns_arena_init(dns_arena_t *a, void *buf, size_t cap, int flags)
     a->first_cap = buf ? cap : 0;
     a->buf = a->first;
     a->cap = a->first_cap;
-    a->used = 0;
+    a->used = a->last = 0;
     a->chunks = NULL;
     a->fixed = flags & DNS_ARENA_FIXED;
 }
@@ -64,6 +64,7 @@ void *dns_arena_alloc(dns_arena_t *a, size_t n)
         a->used = 0;
         at = 0;
     }
+    a->last = at;
     a->used = at + n;
     return a->buf + at;
 }
@@ -78,9 +79,8 @@ void *dns_arena_dup(dns_arena_t *a, const void *p, size_t n)
 
 void dns_arena_shrink(dns_arena_t *a, void *p, size_t n)
 {
-    uint8_t *q = p;
-    if (q >= a->buf && q <= a->buf + a->used && n <= (size_t)(a->buf + a->used - q))
-        a->used = (size_t)(q - a->buf) + (n ? n : 1);
+    if (a->buf && p == a->buf + a->last && n <= a->used - a->last)
+        a->used = a->last + (n ? n : 1);
 }
 
 static void arena_free_chunks(dns_arena_t *a)
@@ -99,12 +99,12 @@ void dns_arena_reset(dns_arena_t *a)
     arena_free_chunks(a);
     a->buf = a->first;
     a->cap = a->first_cap;
-    a->used = 0;
+    a->used = a->last = 0;
 }
 
 void dns_arena_free(dns_arena_t *a)
 {
     arena_free_chunks(a);
     a->buf = NULL;
-    a->cap = a->used = 0;
+    a->cap = a->used = a->last = 0;
 }

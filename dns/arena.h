@@ -15,6 +15,7 @@ struct dns_arena_chunk;
 typedef struct dns_arena {
     uint8_t *buf;      /* current chunk */
     size_t cap, used;
+    size_t last;       /* offset of the most recent allocation in buf */
     struct dns_arena_chunk *chunks; /* heap chunks, owned */
     uint8_t *first;    /* the caller's initial buffer, borrowed */
     size_t first_cap;

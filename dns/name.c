@@ -270,15 +270,16 @@ int dns_name_to_text(const uint8_t *name, char *buf, size_t cap)
     for (; *name; name += *name + 1) {
         for (unsigned i = 1; i <= *name; i++) {
             uint8_t c = name[i];
-            if (n + 5 > cap)  /* worst case \DDD, and room kept for the NUL */
+            bool ddd = c < 0x20 || c >= 0x7f, esc = !ddd && text_special(c);
+            if (n + (ddd ? 4 : esc ? 2 : 1) + 1 > cap)  /* +1: the NUL */
                 return ZL_ESPACE;
-            if (c < 0x20 || c >= 0x7f) {
+            if (ddd) {
                 buf[n++] = '\\';
                 buf[n++] = (char)('0' + c / 100);
                 buf[n++] = (char)('0' + c / 10 % 10);
                 buf[n++] = (char)('0' + c % 10);
             } else {
-                if (text_special(c))
+                if (esc)
                     buf[n++] = '\\';
                 buf[n++] = (char)c;
             }
