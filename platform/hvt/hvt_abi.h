@@ -25,7 +25,9 @@
  *   [0x4000, HVT_IMAGE_MIN)     monitor-private (GDT, IDT, TSS, page tables,
  *                               exception stack): not accessible at CPL3
  *   [HVT_IMAGE_MIN, image_end)  PT_LOAD segments; text is read-only and
- *                               executable, everything else is no-execute
+ *                               executable, everything else is no-execute;
+ *                               pages between segments are not mapped
+ *                               (guard pages)
  *   [image_end, mem_size)       free guest memory (read/write, no-execute)
  *   [mem_size, HVT_HC_BASE)     not mapped: accesses fault
  *   [HVT_HC_BASE, +4K)          hypercall page (not backed by memory)

@@ -1,0 +1,51 @@
+# hvt target (platform/hvt): the monitor build/zonelet-hvt (a Linux program)
+# and the guest bindings build/hvt/libhvt.a that implement plat.h.
+#   make hvt           monitor + libhvt.a + bare test guests
+#   make hvt-measure   boot time, hypercall cost, image sizes (needs /dev/kvm)
+HVT_MON      := $(B)/zonelet-hvt
+HVT_LIB      := $(B)/hvt/libhvt.a
+HVT_LD       := platform/hvt/hvt.ld
+HVT_MON_SRC  := $(sort $(wildcard platform/hvt/tender/*.c platform/hvt/tender/*.S))
+HVT_MON_OBJ  := $(patsubst %,$(B)/hvt/mon/%.o,$(basename $(HVT_MON_SRC)))
+HVT_LIB_SRC  := $(sort $(wildcard platform/hvt/*.c platform/hvt/*.S))
+HVT_LIB_OBJ  := $(patsubst %,$(B)/hvt/guest/%.o,$(basename $(HVT_LIB_SRC)))
+# Guest code runs at CPL3: exceptions switch to the monitor's stack, so the
+# red zone and SSE are safe. Frame pointers make the fault backtraces work.
+HVT_GUEST_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector \
+    -fno-pie -fno-omit-frame-pointer -fno-strict-aliasing -fcf-protection=none
+HVT_GUEST_LDFLAGS := -static -nostdlib -no-pie -Wl,-z,max-page-size=4096 \
+    -Wl,--build-id=none -T $(HVT_LD)
+HVT_BARE_SRC := $(sort $(wildcard tests/unikernel/bare/*.c))
+HVT_BARE     := $(patsubst tests/unikernel/bare/%.c,$(B)/hvt/bare/%,$(HVT_BARE_SRC))
+
+.PHONY: hvt hvt-measure
+hvt: $(HVT_MON) $(HVT_LIB) $(HVT_BARE)
+TEST_DEPS += $(HVT_MON) $(HVT_LIB) $(HVT_BARE)
+
+$(B)/hvt/mon/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+$(B)/hvt/mon/%.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -MMD -MP -c -o $@ $<
+$(HVT_MON): $(HVT_MON_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp
+
+$(B)/hvt/guest/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(HVT_GUEST_CFLAGS) -MMD -MP -c -o $@ $<
+$(B)/hvt/guest/%.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -MMD -MP -c -o $@ $<
+$(HVT_LIB): $(HVT_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/hvt/bare/%: $(B)/hvt/guest/tests/unikernel/bare/%.o $(HVT_LIB) $(HVT_LD)
+	@mkdir -p $(@D)
+	$(CC) $(HVT_GUEST_CFLAGS) $(HVT_GUEST_LDFLAGS) -o $@ $< $(HVT_LIB) -lgcc
+
+hvt-measure: hvt
+	sh tests/unikernel/hvt_measure.sh
+
+-include $(shell find $(B)/hvt -name '*.d' 2>/dev/null)

@@ -1,0 +1,204 @@
+/* ELF64 loader for hvt images: static x86-64 executables only. The file
+ * is untrusted: every offset and size is checked before use, overflow-safe. */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "platform/hvt/tender/tender.h"
+
+#define HVT_IMAGE_FILE_MAX (256u << 20)
+
+/* True if [off, off + len) lies inside a buffer of size total. */
+static bool in_range(uint64_t off, uint64_t len, uint64_t total)
+{
+    return off <= total && len <= total - off;
+}
+
+static void read_file(struct hvt_image *img, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        hvt_die("%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        hvt_die("%s: not a regular file", path);
+    if (st.st_size < (off_t)sizeof(Elf64_Ehdr))
+        hvt_die("%s: truncated: %lld bytes is smaller than an ELF64 header",
+                path, (long long)st.st_size);
+    if (st.st_size > HVT_IMAGE_FILE_MAX)
+        hvt_die("%s: too large (%lld bytes)", path, (long long)st.st_size);
+    img->file_size = (size_t)st.st_size;
+    img->file = malloc(img->file_size);
+    if (!img->file)
+        hvt_die("out of memory");
+    size_t got = 0;
+    while (got < img->file_size) {
+        ssize_t n = read(fd, img->file + got, img->file_size - got);
+        if (n <= 0)
+            hvt_die("%s: read failed", path);
+        got += (size_t)n;
+    }
+    close(fd);
+}
+
+static const Elf64_Ehdr *check_header(const struct hvt_image *img, const char *path)
+{
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img->file;
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
+        hvt_die("%s: not an ELF file (bad magic)", path);
+    if (eh->e_ident[EI_CLASS] != ELFCLASS64)
+        hvt_die("%s: not ELF64 (class %u)", path, eh->e_ident[EI_CLASS]);
+    if (eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_ident[EI_VERSION] != EV_CURRENT)
+        hvt_die("%s: not a little-endian ELF version 1 file", path);
+    if (eh->e_machine != EM_X86_64)
+        hvt_die("%s: wrong machine %u (want x86-64, %u)", path, eh->e_machine, EM_X86_64);
+    if (eh->e_type != ET_EXEC)
+        hvt_die("%s: not a static executable (e_type %u; PIE and shared objects "
+                "are refused)", path, eh->e_type);
+    if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 || eh->e_phnum > 64)
+        hvt_die("%s: bad program header table (entsize %u, count %u)", path,
+                eh->e_phentsize, eh->e_phnum);
+    if (eh->e_phoff % 8 ||
+        !in_range(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), img->file_size))
+        hvt_die("%s: truncated: program headers outside the file", path);
+    return eh;
+}
+
+static void add_segment(struct hvt_image *img, const Elf64_Phdr *ph, uint64_t limit,
+                        const char *path)
+{
+    if (img->nsegs == HVT_MAX_SEGS)
+        hvt_die("%s: more than %d loadable segments", path, HVT_MAX_SEGS);
+    if (ph->p_filesz > ph->p_memsz)
+        hvt_die("%s: segment at %#lx: file size %#lx exceeds memory size %#lx", path,
+                ph->p_vaddr, ph->p_filesz, ph->p_memsz);
+    if (!in_range(ph->p_offset, ph->p_filesz, img->file_size))
+        hvt_die("%s: truncated: segment at %#lx needs file bytes [%#lx, +%#lx) of %#zx",
+                path, ph->p_vaddr, ph->p_offset, ph->p_filesz, img->file_size);
+    if (ph->p_vaddr < HVT_IMAGE_MIN || !in_range(ph->p_vaddr, ph->p_memsz, limit))
+        hvt_die("%s: segment [%#lx, +%#lx) outside guest memory [%#llx, %#lx)", path,
+                ph->p_vaddr, ph->p_memsz, HVT_IMAGE_MIN, limit);
+    for (unsigned i = 0; i < img->nsegs; i++) {
+        const struct hvt_seg *s = &img->segs[i];
+        if (ph->p_vaddr < s->vaddr + s->memsz && s->vaddr < ph->p_vaddr + ph->p_memsz)
+            hvt_die("%s: segments [%#lx, +%#lx) and [%#lx, +%#lx) overlap", path,
+                    s->vaddr, s->memsz, ph->p_vaddr, ph->p_memsz);
+    }
+    img->segs[img->nsegs++] = (struct hvt_seg){ ph->p_vaddr, ph->p_memsz, ph->p_filesz,
+                                                ph->p_offset, ph->p_flags };
+}
+
+static void check_entry(struct hvt_image *img, const char *path)
+{
+    for (unsigned i = 0; i < img->nsegs; i++) {
+        const struct hvt_seg *s = &img->segs[i];
+        if ((s->flags & PF_X) && img->entry >= s->vaddr && img->entry < s->vaddr + s->filesz)
+            return;
+    }
+    hvt_die("%s: entry point %#lx is not inside an executable segment", path, img->entry);
+}
+
+/* Function symbols from .symtab, for backtraces. Malformed or missing
+ * tables only mean no names: the image may be stripped. */
+static int sym_cmp(const void *a, const void *b)
+{
+    const struct hvt_sym *x = a, *y = b;
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void load_symbols(struct hvt_image *img, const Elf64_Ehdr *eh)
+{
+    if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff % 8 ||
+        !in_range(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr), img->file_size))
+        return;
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(img->file + eh->e_shoff);
+    for (unsigned i = 0; i < eh->e_shnum; i++) {
+        if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum)
+            continue;
+        const Elf64_Shdr *st = &sh[sh[i].sh_link];
+        if (!in_range(sh[i].sh_offset, sh[i].sh_size, img->file_size) ||
+            !in_range(st->sh_offset, st->sh_size, img->file_size) || st->sh_size == 0 ||
+            img->file[st->sh_offset + st->sh_size - 1] != '\0' || sh[i].sh_offset % 8)
+            return;
+        const Elf64_Sym *sym = (const Elf64_Sym *)(img->file + sh[i].sh_offset);
+        size_t n = sh[i].sh_size / sizeof(Elf64_Sym);
+        img->syms = calloc(n ? n : 1, sizeof(*img->syms));
+        if (!img->syms)
+            return;
+        for (size_t k = 0; k < n; k++) {
+            if (ELF64_ST_TYPE(sym[k].st_info) != STT_FUNC || sym[k].st_name >= st->sh_size)
+                continue;
+            img->syms[img->nsyms++] = (struct hvt_sym){
+                sym[k].st_value, sym[k].st_size,
+                (const char *)img->file + st->sh_offset + sym[k].st_name };
+        }
+        qsort(img->syms, img->nsyms, sizeof(*img->syms), sym_cmp);
+        return;
+    }
+}
+
+void hvt_elf_load(struct hvt_image *img, const char *path, uint64_t mem_size)
+{
+    memset(img, 0, sizeof(*img));
+    read_file(img, path);
+    const Elf64_Ehdr *eh = check_header(img, path);
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(img->file + eh->e_phoff);
+    uint64_t limit = mem_size < HVT_IMAGE_MAX_END ? mem_size : HVT_IMAGE_MAX_END;
+    img->start = UINT64_MAX;
+    for (unsigned i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type == PT_INTERP || ph[i].p_type == PT_DYNAMIC)
+            hvt_die("%s: dynamically linked (PT_INTERP/PT_DYNAMIC); build it static", path);
+        if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
+            continue;
+        add_segment(img, &ph[i], limit, path);
+        if (ph[i].p_vaddr < img->start)
+            img->start = ph[i].p_vaddr;
+        if (ph[i].p_vaddr + ph[i].p_memsz > img->end)
+            img->end = ph[i].p_vaddr + ph[i].p_memsz;
+    }
+    if (img->nsegs == 0)
+        hvt_die("%s: no loadable segment", path);
+    img->entry = eh->e_entry;
+    check_entry(img, path);
+    img->start &= ~(HVT_PAGE_SIZE - 1);
+    img->end = (img->end + HVT_PAGE_SIZE - 1) & ~(HVT_PAGE_SIZE - 1);
+    if (img->end > limit)
+        hvt_die("%s: image ends at %#lx, beyond guest memory %#lx", path, img->end, limit);
+    load_symbols(img, eh);
+}
+
+void hvt_elf_copy(const struct hvt_image *img, uint8_t *mem)
+{
+    for (unsigned i = 0; i < img->nsegs; i++)
+        memcpy(mem + img->segs[i].vaddr, img->file + img->segs[i].offset, img->segs[i].filesz);
+}
+
+const char *hvt_elf_symbol(const struct hvt_image *img, uint64_t addr, uint64_t *off)
+{
+    size_t lo = 0, hi = img->nsyms;
+    while (lo < hi) { /* last symbol with sym.addr <= addr */
+        size_t mid = lo + (hi - lo) / 2;
+        if (img->syms[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    const struct hvt_sym *s = &img->syms[lo - 1];
+    if (s->size && addr - s->addr >= s->size)
+        return NULL;
+    *off = addr - s->addr;
+    return s->name;
+}
+
+void hvt_image_free(struct hvt_image *img)
+{
+    free(img->syms);
+    free(img->file);
+    memset(img, 0, sizeof(*img));
+}

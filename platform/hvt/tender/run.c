@@ -1,0 +1,277 @@
+/* The vCPU run loop and the hypercalls. Each hypercall handler gets the
+ * argument struct already bounds-checked and checks every address inside
+ * it with hvt_gpa() before touching guest memory. */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "platform/hvt/tender/tender.h"
+
+/* A handler returns -1 to go on running the guest, or the monitor's exit
+ * status. */
+typedef int (*hc_fn)(struct hvt *h, void *arg);
+
+static int write_all(int fd, const uint8_t *p, uint64_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
+static int hc_console(struct hvt *h, void *arg)
+{
+    struct hvt_hc_console *a = arg;
+    const uint8_t *p = hvt_gpa(h, a->data, a->len, false);
+    if (!p)
+        return -2;
+    a->ret = write_all(STDOUT_FILENO, p, a->len) == 0 ? HVT_OK : HVT_EUNSPEC;
+    return -1;
+}
+
+static int hc_clock(struct hvt *h, void *arg)
+{
+    struct hvt_hc_clock *a = arg;
+    a->mono_ns = hvt_now_mono() - h->boot_mono_ns;
+    a->wall_ns = h->boot_wall_ns + a->mono_ns;
+    return -1;
+}
+
+static int hc_wait(struct hvt *h, void *arg)
+{
+    struct hvt_hc_wait *a = arg;
+    uint64_t now = hvt_now_mono() - h->boot_mono_ns;
+    a->events = 0;
+    if (a->deadline_ns <= now)
+        return -1;
+    uint64_t d = a->deadline_ns - now;
+    /* No event source exists yet (network is reserved), so this sleeps
+     * until the deadline; an infinite deadline would hang forever. */
+    struct timespec ts = { (time_t)(d / 1000000000u), (long)(d % 1000000000u) };
+    if (d / 1000000000u > (uint64_t)1 << 40)
+        ts.tv_sec = (time_t)1 << 40;
+    ppoll(NULL, 0, &ts, NULL);
+    return -1;
+}
+
+static int hc_random(struct hvt *h, void *arg)
+{
+    struct hvt_hc_random *a = arg;
+    uint8_t *p = hvt_gpa(h, a->data, a->len, true);
+    if (!p)
+        return -2;
+    if (a->len > HVT_RANDOM_MAX) {
+        a->ret = HVT_EINVAL;
+        return -1;
+    }
+    a->ret = HVT_OK;
+    for (uint64_t got = 0; got < a->len;) {
+        ssize_t n = getrandom(p + got, a->len - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            a->ret = HVT_EUNSPEC;
+            break;
+        }
+        got += (uint64_t)n;
+    }
+    return -1;
+}
+
+static int64_t block_check(const struct hvt *h, const struct hvt_hc_block *a)
+{
+    const struct hvt_boot_info *bi = h->bi;
+    if (h->block_fd < 0 || a->len > HVT_BLOCK_MAX || a->offset % bi->block_size ||
+        a->len % bi->block_size || a->offset > bi->block_capacity ||
+        a->len > bi->block_capacity - a->offset)
+        return HVT_EINVAL;
+    return HVT_OK;
+}
+
+static int hc_block(struct hvt *h, void *arg, bool write)
+{
+    struct hvt_hc_block *a = arg;
+    uint8_t *p = hvt_gpa(h, a->data, a->len, !write);
+    if (!p)
+        return -2;
+    if ((a->ret = block_check(h, a)) != HVT_OK)
+        return -1;
+    if (write && h->block_ro) {
+        a->ret = HVT_EUNSPEC;
+        return -1;
+    }
+    for (uint64_t done = 0; done < a->len;) {
+        off_t off = (off_t)(a->offset + done);
+        ssize_t n = write ? pwrite(h->block_fd, p + done, a->len - done, off)
+                          : pread(h->block_fd, p + done, a->len - done, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            a->ret = HVT_EUNSPEC;
+            break;
+        }
+        done += (uint64_t)n;
+    }
+    return -1;
+}
+
+static int hc_block_read(struct hvt *h, void *arg) { return hc_block(h, arg, false); }
+static int hc_block_write(struct hvt *h, void *arg) { return hc_block(h, arg, true); }
+
+static int hc_exit(struct hvt *h, void *arg)
+{
+    (void)h;
+    return (int)(((struct hvt_hc_exit *)arg)->status & 0xff);
+}
+
+static int hc_abort(struct hvt *h, void *arg)
+{
+    struct hvt_hc_abort *a = arg;
+    uint64_t len = a->len < HVT_ABORT_MSG_MAX ? a->len : HVT_ABORT_MSG_MAX;
+    const char *msg = a->msg ? hvt_gpa(h, a->msg, len, false) : NULL;
+    char text[HVT_ABORT_MSG_MAX + 1];
+    size_t n = 0;
+    for (uint64_t i = 0; msg && i < len && msg[i]; i++) /* keep the report one line */
+        text[n++] = (msg[i] >= 0x20 && msg[i] < 0x7f) ? msg[i] : '?';
+    text[n] = '\0';
+    hvt_report(h, n ? text : "abort", NULL);
+    return HVT_EXIT_ABORT;
+}
+
+static int hc_fsbase(struct hvt *h, void *arg)
+{
+    struct kvm_sregs s;
+    if (ioctl(h->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+        hvt_die("KVM_GET_SREGS: %s", strerror(errno));
+    s.fs.base = ((struct hvt_hc_fsbase *)arg)->base;
+    if (ioctl(h->vcpu_fd, KVM_SET_SREGS, &s) < 0)
+        hvt_die("KVM_SET_SREGS: %s", strerror(errno));
+    return -1;
+}
+
+static int hc_net_setup(struct hvt *h, void *arg)
+{
+    (void)h;
+    ((struct hvt_hc_net_setup *)arg)->ret = HVT_EINVAL; /* no --net support yet */
+    return -1;
+}
+
+static int hc_nop(struct hvt *h, void *arg)
+{
+    (void)h;
+    struct hvt_hc_nop *a = arg;
+    a->out_seq = a->seq;
+    return -1;
+}
+
+static const struct {
+    hc_fn fn;
+    uint64_t size;
+} hc_table[] = {
+    [HVT_HC_CONSOLE_WRITE] = { hc_console, sizeof(struct hvt_hc_console) },
+    [HVT_HC_CLOCK] = { hc_clock, sizeof(struct hvt_hc_clock) },
+    [HVT_HC_WAIT] = { hc_wait, sizeof(struct hvt_hc_wait) },
+    [HVT_HC_RANDOM] = { hc_random, sizeof(struct hvt_hc_random) },
+    [HVT_HC_BLOCK_READ] = { hc_block_read, sizeof(struct hvt_hc_block) },
+    [HVT_HC_BLOCK_WRITE] = { hc_block_write, sizeof(struct hvt_hc_block) },
+    [HVT_HC_EXIT] = { hc_exit, sizeof(struct hvt_hc_exit) },
+    [HVT_HC_ABORT] = { hc_abort, sizeof(struct hvt_hc_abort) },
+    [HVT_HC_SET_FSBASE] = { hc_fsbase, sizeof(struct hvt_hc_fsbase) },
+    [HVT_HC_NET_SETUP] = { hc_net_setup, sizeof(struct hvt_hc_net_setup) },
+    [HVT_HC_NOP] = { hc_nop, sizeof(struct hvt_hc_nop) },
+};
+
+/* The CPL0 stubs reported an exception: the frame is on the private
+ * exception stacks, which the guest cannot reach but may have corrupted
+ * through its registers, so it is checked like any guest address. */
+static int fault(struct hvt *h, uint64_t gpa)
+{
+    if (gpa < HVT_PRIVATE_GPA || gpa > HVT_IMAGE_MIN - sizeof(struct hvt_fault_frame)) {
+        hvt_report(h, "fault report with a bad frame address", NULL);
+        return HVT_EXIT_FAULT;
+    }
+    hvt_report(h, NULL, (const struct hvt_fault_frame *)(h->mem + gpa));
+    return HVT_EXIT_FAULT;
+}
+
+static int mmio(struct hvt *h)
+{
+    uint64_t addr = h->run->mmio.phys_addr, val;
+    if (!h->run->mmio.is_write || h->run->mmio.len != 8 || addr < HVT_HC_BASE ||
+        addr >= HVT_HC_ADDR(HVT_HC_MAX) || addr % 8) {
+        hvt_report(h, "guest access to an unmapped or reserved address", NULL);
+        hvt_log("access: %s of %u bytes at %#lx", h->run->mmio.is_write ? "write" : "read",
+                h->run->mmio.len, addr);
+        return HVT_EXIT_FAULT;
+    }
+    memcpy(&val, h->run->mmio.data, 8);
+    uint64_t nr = (addr - HVT_HC_BASE) / 8;
+    if (nr == HVT_HC_FAULT)
+        return fault(h, val);
+    void *arg = nr < sizeof(hc_table) / sizeof(hc_table[0]) && hc_table[nr].fn
+                    ? hvt_gpa(h, val, hc_table[nr].size, true)
+                    : NULL;
+    if (!arg || val % 8) {
+        hvt_report(h, "bad hypercall (unknown number or argument outside guest memory)", NULL);
+        hvt_log("hypercall %lu, argument at %#lx", nr, val);
+        return HVT_EXIT_FAULT;
+    }
+    h->hypercalls++;
+    int rc = hc_table[nr].fn(h, arg);
+    if (rc == -2) {
+        hvt_report(h, "hypercall buffer outside guest memory", NULL);
+        hvt_log("hypercall %lu, argument at %#lx", nr, val);
+        return HVT_EXIT_FAULT;
+    }
+    return rc;
+}
+
+int hvt_run(struct hvt *h)
+{
+    for (;;) {
+        if (ioctl(h->vcpu_fd, KVM_RUN, 0) < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            hvt_log("KVM_RUN: %s", strerror(errno));
+            return HVT_EXIT_FAULT;
+        }
+        int rc = -1;
+        switch (h->run->exit_reason) {
+        case KVM_EXIT_MMIO:
+            rc = mmio(h);
+            break;
+        case KVM_EXIT_SHUTDOWN:
+            hvt_report(h, "triple fault (KVM_EXIT_SHUTDOWN)", NULL);
+            return HVT_EXIT_FAULT;
+        case KVM_EXIT_HLT:
+            hvt_report(h, "guest halted", NULL);
+            return HVT_EXIT_FAULT;
+        case KVM_EXIT_INTERNAL_ERROR:
+            hvt_report(h, "KVM internal error (on kvm-pvm: CPL0 code or an "
+                          "instruction the emulator cannot run)", NULL);
+            hvt_log("suberror %u", h->run->internal.suberror);
+            return HVT_EXIT_FAULT;
+        case KVM_EXIT_FAIL_ENTRY:
+            hvt_log("KVM entry failed, reason %#llx",
+                    h->run->fail_entry.hardware_entry_failure_reason);
+            return HVT_EXIT_FAULT;
+        default:
+            hvt_report(h, "unexpected VM exit", NULL);
+            hvt_log("exit reason %u", h->run->exit_reason);
+            return HVT_EXIT_FAULT;
+        }
+        if (rc >= 0)
+            return rc;
+    }
+}

@@ -1,0 +1,70 @@
+/* The seccomp filter installed after set-up, before the first KVM_RUN:
+ * from then on the monitor can only run the vCPU, write to its standard
+ * output and error, do block I/O on the block file, sleep, read clocks and
+ * randomness, and exit. Anything else is reported and ends the monitor. */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "platform/hvt/tender/tender.h"
+
+static void on_sigsys(int sig, siginfo_t *si, void *ctx)
+{
+    (void)sig;
+    (void)ctx;
+    hvt_log("seccomp: system call %d is not allowed in the monitor; stopping",
+            si->si_syscall);
+    _exit(HVT_EXIT_FAULT);
+}
+
+static void allow(scmp_filter_ctx c, int nr, unsigned n, const struct scmp_arg_cmp *args)
+{
+    int rc = seccomp_rule_add_array(c, SCMP_ACT_ALLOW, nr, n, args);
+    if (rc < 0)
+        hvt_die("seccomp_rule_add: %s", strerror(-rc));
+}
+
+void hvt_seccomp_install(const struct hvt *h)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_sigsys;
+    sa.sa_flags = SA_SIGINFO;
+    if (sigaction(SIGSYS, &sa, NULL) < 0)
+        hvt_die("sigaction: %s", strerror(errno));
+    scmp_filter_ctx c = seccomp_init(SCMP_ACT_TRAP);
+    if (!c)
+        hvt_die("seccomp_init failed");
+    static const unsigned long vcpu_ioctls[] = { KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS,
+                                                 KVM_SET_SREGS };
+    for (size_t i = 0; i < sizeof(vcpu_ioctls) / sizeof(vcpu_ioctls[0]); i++) {
+        struct scmp_arg_cmp a[] = { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)h->vcpu_fd),
+                                    SCMP_A1(SCMP_CMP_EQ, vcpu_ioctls[i]) };
+        allow(c, SCMP_SYS(ioctl), 2, a);
+    }
+    for (int fd = STDOUT_FILENO; fd <= STDERR_FILENO; fd++) {
+        struct scmp_arg_cmp a[] = { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fd) };
+        allow(c, SCMP_SYS(write), 1, a);
+    }
+    if (h->block_fd >= 0) {
+        struct scmp_arg_cmp a[] = { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)h->block_fd) };
+        allow(c, SCMP_SYS(pread64), 1, a);
+        if (!h->block_ro)
+            allow(c, SCMP_SYS(pwrite64), 1, a);
+    }
+    struct scmp_arg_cmp no_fds[] = { SCMP_A1(SCMP_CMP_EQ, 0) };
+    allow(c, SCMP_SYS(ppoll), 1, no_fds); /* until the network brings fds */
+    allow(c, SCMP_SYS(getrandom), 0, NULL);
+    allow(c, SCMP_SYS(clock_gettime), 0, NULL); /* when the vDSO falls back */
+    allow(c, SCMP_SYS(exit_group), 0, NULL);
+    allow(c, SCMP_SYS(exit), 0, NULL);
+    allow(c, SCMP_SYS(rt_sigreturn), 0, NULL);
+    int rc = seccomp_load(c);
+    if (rc < 0)
+        hvt_die("seccomp_load: %s", strerror(-rc));
+    /* The filter context is not released: freeing could call munmap,
+     * which the filter now forbids. It is small and lives until exit. */
+}

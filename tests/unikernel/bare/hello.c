@@ -1,0 +1,150 @@
+/* Bare hvt guest: exercises every hypercall through plat.h, prints what
+ * it measured and SUCCESS when all checks passed, then exits with status 7
+ * (the test asserts the monitor passes 7 on). Boot arguments: "block" to
+ * test the block device (the test writes "ZLBLOCK0" at offset 0 first). */
+#include "tests/unikernel/bare/bare.h"
+#include "platform/hvt/hvt_guest.h"
+
+static int failures;
+static __thread uint64_t tls_var = 42; /* %fs-relative: checks the TLS base */
+
+static void check(int ok, const char *what)
+{
+    put(ok ? "ok " : "FAIL ");
+    put(what);
+    put("\n");
+    if (!ok)
+        failures++;
+}
+
+static void test_clocks(void)
+{
+    uint64_t m0 = plat_clock_monotonic_ns(), w = plat_clock_wall_ns();
+    check(w > 1577836800ull * 1000000000ull, "wall clock after 2020");
+    uint64_t t = plat_clock_monotonic_ns();
+    uint32_t ev = plat_wait(t + 20000000);
+    uint64_t m1 = plat_clock_monotonic_ns();
+    check(ev == 0, "wait without events returns 0");
+    check(m1 >= t + 19000000 && m1 < t + 2000000000ull, "wait(20 ms) slept about 20 ms");
+    check(m1 > m0, "monotonic clock advances");
+    struct hvt_hc_clock c;
+    hvt_hypercall(HVT_HC_CLOCK, &c);
+    uint64_t g = plat_clock_monotonic_ns();
+    uint64_t diff = g > c.mono_ns ? g - c.mono_ns : c.mono_ns - g;
+    put("clock skew guest tsc vs monitor: ");
+    put_u64(diff / 1000);
+    put(" us\n");
+    check(diff < 5000000, "TSC clock agrees with the monitor's clock (5 ms)");
+}
+
+static void test_random(void)
+{
+    uint8_t a[64], b[64];
+    int same = 1, zero = 1;
+    check(plat_random(a, sizeof(a)) == PLAT_OK && plat_random(b, sizeof(b)) == PLAT_OK,
+          "random returns OK");
+    for (size_t i = 0; i < sizeof(a); i++) {
+        same &= a[i] == b[i];
+        zero &= a[i] == 0;
+    }
+    check(!same && !zero, "random bytes differ and are not zero");
+}
+
+static uint8_t blk[4096];
+
+static void test_block(void)
+{
+    struct plat_block_info bi;
+    if (plat_block_info(&bi) != PLAT_OK) {
+        check(bi.capacity == 0, "no block device: info says capacity 0");
+        check(plat_block_read(0, blk, 512) == PLAT_EINVAL, "no block device: read EINVAL");
+        return;
+    }
+    check(bi.block_size == 512 && bi.capacity >= 8192, "block info 512-byte blocks, >= 8 KiB");
+    check(plat_block_read(0, blk, 512) == PLAT_OK && blk[0] == 'Z' && blk[7] == '0',
+          "block read sees what the host wrote");
+    for (int i = 0; i < 4096; i++)
+        blk[i] = (uint8_t)(i * 7 + 1);
+    check(plat_block_write(4096, blk, 4096) == PLAT_OK, "block write 4 KiB at 4096");
+    memset(blk, 0, sizeof(blk));
+    check(plat_block_read(4096, blk, 4096) == PLAT_OK && blk[0] == 1 && blk[4095] == (uint8_t)(4095 * 7 + 1),
+          "block read back what was written");
+    check(plat_block_write(100, blk, 512) == PLAT_EINVAL, "unaligned block write is EINVAL");
+    check(plat_block_read(bi.capacity, blk, 512) == PLAT_EINVAL, "read past the end is EINVAL");
+    check(plat_block_read(bi.capacity - 512, blk, 512) == PLAT_OK, "read the last block");
+}
+
+static void test_cpu(void)
+{
+    volatile double x = 1.5; /* SSE arithmetic must work at CPL3 */
+    double y = x * x + 0.25;
+    check(y == 2.5, "SSE double arithmetic");
+    plat_set_tls_base((uintptr_t)0); /* set a real TLS block below */
+    static uint64_t tls_block[4];
+    /* x86-64 variant II: the TLS block ends at the thread pointer, whose
+     * first word points to itself. */
+    tls_block[0] = 42;
+    tls_block[2] = (uint64_t)(uintptr_t)&tls_block[2];
+    plat_set_tls_base((uintptr_t)&tls_block[2]);
+    check(plat_get_tls_base() == (uintptr_t)&tls_block[2], "get_tls_base returns what was set");
+    uint64_t self;
+    __asm__ __volatile__("movq %%fs:0, %0" : "=r"(self));
+    check(self == (uint64_t)(uintptr_t)&tls_block[2], "fs:0 reads through the new TLS base");
+    (void)tls_var;
+}
+
+static void measure_hypercall(void)
+{
+    enum { N = 2000 };
+    struct hvt_hc_nop a = { 0, 0 };
+    uint64_t t0 = plat_clock_monotonic_ns();
+    for (unsigned i = 0; i < N; i++) {
+        a.seq = i;
+        hvt_hypercall(HVT_HC_NOP, &a);
+    }
+    uint64_t t1 = plat_clock_monotonic_ns();
+    check(a.out_seq == N - 1, "nop hypercall echoes its argument");
+    put("measure: hypercall ");
+    put_u64((t1 - t0) / N);
+    put(" ns (");
+    put_u64(N);
+    put(" nop round trips)\n");
+    t0 = plat_clock_monotonic_ns();
+    for (unsigned i = 0; i < N; i++)
+        (void)plat_clock_monotonic_ns();
+    t1 = plat_clock_monotonic_ns();
+    put("measure: clock read ");
+    put_u64((t1 - t0) / N);
+    put(" ns\n");
+}
+
+void plat_runtime_start(void)
+{
+    uint64_t first = plat_clock_monotonic_ns();
+    put("hello from the hvt guest\n");
+    put("measure: first instruction at guest time ");
+    put_u64(first / 1000);
+    put(" us\ncmdline: [");
+    put(plat_cmdline());
+    put("]\nmemory: ");
+    put_hex(plat_mem_start());
+    put(" - ");
+    put_hex(plat_mem_end());
+    put("\n");
+    check(plat_mem_start() % 4096 == 0 && plat_mem_end() > plat_mem_start(), "free memory region");
+    volatile uint64_t *top = (volatile uint64_t *)(plat_mem_end() - 8);
+    *top = 0x5a5a;
+    check(*top == 0x5a5a && *(volatile uint64_t *)plat_mem_start() == 0, "free memory is RW and zero");
+    test_clocks();
+    test_random();
+    test_cpu();
+    test_block();
+    if (bare_streq(plat_cmdline(), "measure"))
+        measure_hypercall();
+    if (failures) {
+        put("FAILED\n");
+        plat_exit(1);
+    }
+    put("SUCCESS\n");
+    plat_exit(7);
+}
