@@ -1,0 +1,226 @@
+#include "unikernel/config.h"
+
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+    OPT_LISTEN = 256, OPT_ZONES, OPT_WORKERS, OPT_UDP_MAX, OPT_NSID, OPT_ID_SERVER,
+    OPT_VERSION_SERVER, OPT_COOKIES, OPT_NO_COOKIES, OPT_LOG_QUERIES,
+    OPT_TCP_MAX_CONNS, OPT_TCP_MAX_PER_IP, OPT_TCP_IDLE_MS, OPT_HELP
+};
+
+static const struct option srv_options[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"zones", required_argument, NULL, OPT_ZONES},
+    {"workers", required_argument, NULL, OPT_WORKERS},
+    {"udp-max", required_argument, NULL, OPT_UDP_MAX},
+    {"nsid", required_argument, NULL, OPT_NSID},
+    {"id-server", required_argument, NULL, OPT_ID_SERVER},
+    {"version-server", required_argument, NULL, OPT_VERSION_SERVER},
+    {"cookies", no_argument, NULL, OPT_COOKIES},
+    {"no-cookies", no_argument, NULL, OPT_NO_COOKIES},
+    {"log-queries", no_argument, NULL, OPT_LOG_QUERIES},
+    {"tcp-max-conns", required_argument, NULL, OPT_TCP_MAX_CONNS},
+    {"tcp-max-per-ip", required_argument, NULL, OPT_TCP_MAX_PER_IP},
+    {"tcp-idle-ms", required_argument, NULL, OPT_TCP_IDLE_MS},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+void srv_config_usage(FILE *out)
+{
+    fputs("usage: zonelet [options]          serve the zones of a directory\n"
+          "       zonelet check FILE...      check zone files\n"
+          "options (default in brackets):\n"
+          "  --listen ADDR:PORT     address to serve on, repeatable; IPv6 as [::1]:5353\n"
+          "                         [127.0.0.1:5353 and [::1]:5353]\n"
+          "  --zones DIR            one zone file per zone, named after the zone;\n"
+          "                         _keys, *._keys, dotfiles and sub-folders skipped\n"
+          "                         [zones-example]\n"
+          "  --workers N            UDP worker threads per address [number of CPUs]\n"
+          "  --udp-max N            largest UDP reply with EDNS, 512-65535 [1232]\n"
+          "  --nsid TEXT            answer EDNS NSID (RFC 5001) with TEXT [off]\n"
+          "  --id-server TEXT       answer CH TXT id.server/hostname.bind [off: REFUSED]\n"
+          "  --version-server TEXT  answer CH TXT version.server/version.bind [off]\n"
+          "  --cookies              answer DNS cookies, RFC 7873/9018 [on]\n"
+          "  --no-cookies           do not answer DNS cookies\n"
+          "  --log-queries          log one line per query [off]\n"
+          "  --tcp-max-conns N      open TCP connections in all [512]\n"
+          "  --tcp-max-per-ip N     open TCP connections per client address [32]\n"
+          "  --tcp-idle-ms N        close idle TCP connections after N ms [10000]\n"
+          "  --help                 this text\n"
+          "signals: SIGHUP reloads the zones (a broken zone keeps its old version),\n"
+          "SIGTERM and SIGINT stop.\n", out);
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned min, unsigned max, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s < '0' || *s > '9' || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, "zonelet: --%s: expected a number from %u to %u, got '%s'\n",
+                opt, min, max, s);
+        return -1;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse_port(const char *s, uint16_t *port)
+{
+    unsigned v;
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -1;
+    v = (unsigned)strtoul(s, &end, 10);
+    if (*end != '\0' || v == 0 || v > 65535)
+        return -1;
+    *port = (uint16_t)v;
+    return 0;
+}
+
+int srv_addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+    char host[INET6_ADDRSTRLEN + 1];
+    const char *colon, *port;
+    uint16_t p;
+    memset(ss, 0, sizeof *ss);
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':' || (size_t)(close - s - 1) >= sizeof host)
+            return -1;
+        memcpy(host, s + 1, (size_t)(close - s - 1));
+        host[close - s - 1] = '\0';
+        port = close + 2;
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1 || parse_port(port, &p))
+            return -1;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(p);
+        *len = sizeof *a6;
+        return 0;
+    }
+    colon = strrchr(s, ':');
+    if (!colon || (size_t)(colon - s) >= sizeof host)
+        return -1;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) != 1 || parse_port(colon + 1, &p))
+        return -1;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(p);
+    *len = sizeof *a4;
+    return 0;
+}
+
+void srv_addr_text(const struct sockaddr *sa, char *buf, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN];
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof host);
+        snprintf(buf, cap, "[%s]:%u", host, ntohs(a6->sin6_port));
+    } else if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a4 = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &a4->sin_addr, host, sizeof host);
+        snprintf(buf, cap, "%s:%u", host, ntohs(a4->sin_port));
+    } else {
+        snprintf(buf, cap, "?");
+    }
+}
+
+static void config_defaults(srv_config_t *cfg)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    memset(cfg, 0, sizeof *cfg);
+    cfg->zones_dir = "zones-example";
+    cfg->workers = ncpu > 0 && ncpu < 256 ? (unsigned)ncpu : 1;
+    cfg->tcp_max_conns = 512;
+    cfg->tcp_max_per_ip = 32;
+    cfg->tcp_idle_ms = 10000;
+    zone_answer_cfg_init(&cfg->answer);
+    cfg->answer.cookies = true;
+}
+
+static int add_listen(srv_config_t *cfg, const char *s)
+{
+    if (cfg->nlisten == SRV_LISTEN_MAX) {
+        fprintf(stderr, "zonelet: at most %d --listen addresses\n", SRV_LISTEN_MAX);
+        return -1;
+    }
+    if (srv_addr_parse(s, &cfg->listen[cfg->nlisten], &cfg->listen_len[cfg->nlisten])) {
+        fprintf(stderr, "zonelet: --listen: expected ADDR:PORT or [ADDR6]:PORT, got '%s'\n", s);
+        return -1;
+    }
+    cfg->nlisten++;
+    return 0;
+}
+
+static int set_nsid(srv_config_t *cfg, const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > SRV_NSID_MAX) {
+        fprintf(stderr, "zonelet: --nsid: 1 to %d characters\n", SRV_NSID_MAX);
+        return -1;
+    }
+    memcpy(cfg->nsid, s, n);
+    cfg->answer.nsid = cfg->nsid;
+    cfg->answer.nsid_len = (uint16_t)n;
+    return 0;
+}
+
+static int apply_option(srv_config_t *cfg, int c, const char *arg)
+{
+    unsigned v;
+    switch (c) {
+    case OPT_LISTEN: return add_listen(cfg, arg);
+    case OPT_ZONES: cfg->zones_dir = arg; return 0;
+    case OPT_WORKERS: return parse_uint("workers", arg, 1, 256, &cfg->workers);
+    case OPT_UDP_MAX:
+        if (parse_uint("udp-max", arg, 512, 65535, &v))
+            return -1;
+        cfg->answer.udp_max = (uint16_t)v;
+        return 0;
+    case OPT_NSID: return set_nsid(cfg, arg);
+    case OPT_ID_SERVER: cfg->answer.id_server = arg; return 0;
+    case OPT_VERSION_SERVER: cfg->answer.version_server = arg; return 0;
+    case OPT_COOKIES: cfg->answer.cookies = true; return 0;
+    case OPT_NO_COOKIES: cfg->answer.cookies = false; return 0;
+    case OPT_LOG_QUERIES: cfg->log_queries = true; return 0;
+    case OPT_TCP_MAX_CONNS: return parse_uint("tcp-max-conns", arg, 1, 65536, &cfg->tcp_max_conns);
+    case OPT_TCP_MAX_PER_IP: return parse_uint("tcp-max-per-ip", arg, 1, 65536, &cfg->tcp_max_per_ip);
+    case OPT_TCP_IDLE_MS: return parse_uint("tcp-idle-ms", arg, 1, 86400000, &cfg->tcp_idle_ms);
+    default: return -1;
+    }
+}
+
+int srv_config_parse(srv_config_t *cfg, int argc, char **argv)
+{
+    int c;
+    config_defaults(cfg);
+    optind = 1;
+    opterr = 1;
+    while ((c = getopt_long(argc, argv, "", srv_options, NULL)) != -1) {
+        if (c == OPT_HELP) {
+            srv_config_usage(stdout);
+            return 1;
+        }
+        if (c == '?' || apply_option(cfg, c, optarg)) {
+            fprintf(stderr, "zonelet: try --help\n");
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "zonelet: unexpected argument '%s' (try --help)\n", argv[optind]);
+        return -1;
+    }
+    if (cfg->nlisten == 0 && (add_listen(cfg, "127.0.0.1:5353") || add_listen(cfg, "[::1]:5353")))
+        return -1;
+    return 0;
+}

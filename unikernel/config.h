@@ -1,0 +1,48 @@
+/* Serve-mode configuration: options, defaults, --help.
+ *
+ * One set of long options (DESIGN.md "Configuration"); every option has a
+ * default that serves something sensible. The parsed configuration is
+ * passed down as a context; nothing reads it through a global.
+ */
+#ifndef ZL_UNIKERNEL_CONFIG_H
+#define ZL_UNIKERNEL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "zone/answer.h"
+
+#define SRV_LISTEN_MAX 16
+#define SRV_NSID_MAX 128
+
+typedef struct srv_config {
+    struct sockaddr_storage listen[SRV_LISTEN_MAX];
+    socklen_t listen_len[SRV_LISTEN_MAX];
+    size_t nlisten;              /* 0 after parsing means the defaults */
+    const char *zones_dir;       /* borrowed from argv or a literal */
+    unsigned workers;            /* UDP workers (threads per address) */
+    unsigned tcp_max_conns;      /* open TCP connections in all */
+    unsigned tcp_max_per_ip;     /* open TCP connections per client address */
+    unsigned tcp_idle_ms;        /* close a TCP connection idle this long */
+    bool log_queries;            /* one log line per query (slow path) */
+    uint8_t nsid[SRV_NSID_MAX];
+    zone_answer_cfg_t answer;    /* handed to zone_answer (nsid points above) */
+} srv_config_t;
+
+/* Parses argv[1..argc) into cfg (defaults first). Returns 0 to go on,
+ * 1 when --help was printed (exit 0), -1 on a bad option (message on
+ * stderr, exit 2). cfg keeps pointers into argv. */
+int srv_config_parse(srv_config_t *cfg, int argc, char **argv);
+
+/* Prints every option with its default. */
+void srv_config_usage(FILE *out);
+
+/* Parses "127.0.0.1:53", "[::1]:53" into ss. Returns 0 or -1. */
+int srv_addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+
+/* Writes "ADDR:PORT" / "[ADDR]:PORT" of sa into buf. */
+void srv_addr_text(const struct sockaddr *sa, char *buf, size_t cap);
+
+#endif

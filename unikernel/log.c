@@ -1,0 +1,64 @@
+#include "unikernel/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "dns/name.h"
+#include "dns/rr.h"
+#include "dns/wire.h"
+#include "unikernel/config.h"
+
+static void log_write(const char *prefix, const char *fmt, va_list ap)
+{
+    char line[1024];
+    int n = snprintf(line, sizeof line, "%s", prefix);
+    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+    if (len > sizeof line - 2)
+        len = sizeof line - 2;
+    line[len++] = '\n';
+    /* One write() per line: stderr lines from several threads stay whole. */
+    ssize_t w = write(STDERR_FILENO, line, len);
+    (void)w;
+}
+
+void srv_log(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_write("zonelet: ", fmt, ap);
+    va_end(ap);
+}
+
+void srv_log_raw(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_write("", fmt, ap);
+    va_end(ap);
+}
+
+void srv_log_query(const struct sockaddr *client, int tcp, const uint8_t *query, size_t len)
+{
+    char from[64], name[DNS_NAME_TEXT_MAX];
+    uint8_t qname[DNS_NAME_MAX];
+    dns_wire_t w;
+    srv_addr_text(client, from, sizeof from);
+    dns_wire_init_ro(&w, query, len);
+    dns_wire_skip(&w, 4);
+    uint16_t qdcount = dns_wire_u16(&w);
+    dns_wire_skip(&w, 6);
+    if (qdcount == 0 || dns_name_parse(&w, qname) < 0 || !dns_wire_ok(&w) ||
+        dns_name_to_text(qname, name, sizeof name) < 0) {
+        srv_log("query from %s over %s: malformed (%zu bytes)", from, tcp ? "tcp" : "udp", len);
+        return;
+    }
+    char type[16], cls[16];
+    uint16_t qtype = dns_wire_u16(&w), qclass = dns_wire_u16(&w);
+    if (dns_type_to_text(qtype, type, sizeof type) < 0)
+        snprintf(type, sizeof type, "TYPE%u", qtype);
+    if (dns_class_to_text(qclass, cls, sizeof cls) < 0)
+        snprintf(cls, sizeof cls, "CLASS%u", qclass);
+    srv_log("query from %s over %s: %s %s %s", from, tcp ? "tcp" : "udp", name, cls, type);
+}

@@ -1,0 +1,21 @@
+/* Server log lines on stderr, one write per line so that lines from
+ * several threads never interleave. Never called per query unless
+ * --log-queries asked for it. */
+#ifndef ZL_UNIKERNEL_LOG_H
+#define ZL_UNIKERNEL_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* "zonelet: " + the formatted message + newline. */
+void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A line as is (no prefix), for `file:line: message` reports. */
+void srv_log_raw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One --log-queries line: client, protocol, query name, type, class
+ * (query[0..len) is borrowed; malformed queries are logged as such). */
+void srv_log_query(const struct sockaddr *client, int tcp, const uint8_t *query, size_t len);
+
+#endif

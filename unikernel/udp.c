@@ -1,0 +1,202 @@
+#include "unikernel/udp.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "unikernel/log.h"
+#include "zone/answer.h"
+
+struct srv_udp {
+    int fd;
+    unsigned slot;
+    srv_zones_t *zones;
+    const srv_config_t *cfg;
+    const atomic_bool *stop;
+    pthread_t thread;
+    bool started;
+    size_t reply_cap;
+    struct mmsghdr rx[SRV_UDP_BATCH], tx[SRV_UDP_BATCH];
+    struct iovec rx_iov[SRV_UDP_BATCH], tx_iov[SRV_UDP_BATCH];
+    struct sockaddr_storage peer[SRV_UDP_BATCH];
+    uint8_t *rx_buf;    /* SRV_UDP_BATCH * SRV_UDP_RXMAX */
+    uint8_t *tx_buf;    /* SRV_UDP_BATCH * reply_cap */
+};
+
+int srv_udp_open(const struct sockaddr *sa, socklen_t len)
+{
+    int one = 1, fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    /* A periodic wake-up so a worker notices the stop flag even where
+     * shutdown() does not interrupt a blocked receive. */
+    struct timeval tv = {0, 250000};
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) ||
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) ||
+        (sa->sa_family == AF_INET6 &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one)) ||
+        bind(fd, sa, len)) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    return fd;
+}
+
+/* Resets the first n receive headers (the kernel wrote their lengths). */
+static void rx_arm(srv_udp_t *u, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct msghdr *h = &u->rx[i].msg_hdr;
+        h->msg_name = &u->peer[i];
+        h->msg_namelen = sizeof u->peer[i];
+        h->msg_iov = &u->rx_iov[i];
+        h->msg_iovlen = 1;
+        h->msg_control = NULL;
+        h->msg_controllen = 0;
+        h->msg_flags = 0;
+    }
+}
+
+srv_udp_t *srv_udp_new(int fd, unsigned slot, srv_zones_t *zones, const srv_config_t *cfg,
+                       const atomic_bool *stop)
+{
+    srv_udp_t *u = calloc(1, sizeof *u);
+    if (!u)
+        return NULL;
+    u->reply_cap = cfg->answer.udp_max < 512 ? 512 : cfg->answer.udp_max;
+    u->rx_buf = malloc((size_t)SRV_UDP_BATCH * SRV_UDP_RXMAX);
+    u->tx_buf = malloc((size_t)SRV_UDP_BATCH * u->reply_cap);
+    if (!u->rx_buf || !u->tx_buf) {
+        free(u->rx_buf);
+        free(u->tx_buf);
+        free(u);
+        return NULL;
+    }
+    u->fd = fd;
+    u->slot = slot;
+    u->zones = zones;
+    u->cfg = cfg;
+    u->stop = stop;
+    for (int i = 0; i < SRV_UDP_BATCH; i++) {
+        u->rx_iov[i].iov_base = u->rx_buf + (size_t)i * SRV_UDP_RXMAX;
+        u->rx_iov[i].iov_len = SRV_UDP_RXMAX;
+    }
+    rx_arm(u, SRV_UDP_BATCH);
+    return u;
+}
+
+static void client_from(const struct sockaddr_storage *ss, zone_client_t *c)
+{
+    memset(c, 0, sizeof *c);
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        c->family = 4;
+        memcpy(c->addr, &a->sin_addr, 4);
+        c->port = ntohs(a->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        c->family = 6;
+        memcpy(c->addr, &a->sin6_addr, 16);
+        c->port = ntohs(a->sin6_port);
+    }
+}
+
+
+/* Answers the n received datagrams; returns how many replies to send. */
+static int answer_batch(srv_udp_t *u, const zone_set_t *set, int n)
+{
+    zone_client_t client;
+    uint64_t now = (uint64_t)time(NULL);
+    int out = 0;
+    for (int i = 0; i < n; i++) {
+        struct msghdr *h = &u->rx[i].msg_hdr;
+        const uint8_t *q = u->rx_iov[i].iov_base;
+        size_t qlen = u->rx[i].msg_len;
+        if (u->cfg->log_queries)
+            srv_log_query((const struct sockaddr *)&u->peer[i], 0, q, qlen);
+        client_from(&u->peer[i], &client);
+        uint8_t *reply = u->tx_buf + (size_t)out * u->reply_cap;
+        size_t rlen = zone_answer(set, &u->cfg->answer, q, qlen, &client, now, reply,
+                                  u->reply_cap);
+        if (rlen == 0)
+            continue;
+        u->tx_iov[out].iov_base = reply;
+        u->tx_iov[out].iov_len = rlen;
+        struct msghdr *t = &u->tx[out].msg_hdr;
+        memset(t, 0, sizeof *t);
+        t->msg_name = h->msg_name;
+        t->msg_namelen = h->msg_namelen;
+        t->msg_iov = &u->tx_iov[out];
+        t->msg_iovlen = 1;
+        out++;
+    }
+    return out;
+}
+
+/* Sends tx[0..n); a reply the kernel refuses (e.g. an unreachable
+ * address) is skipped so it cannot hold up the rest. */
+static void send_batch(srv_udp_t *u, int n)
+{
+    int done = 0;
+    while (done < n) {
+        int r = sendmmsg(u->fd, u->tx + done, (unsigned)(n - done), 0);
+        if (r > 0)
+            done += r;
+        else if (r < 0 && errno == EINTR)
+            continue;
+        else
+            done++;
+    }
+}
+
+static void *udp_main(void *arg)
+{
+    srv_udp_t *u = arg;
+    while (!atomic_load_explicit(u->stop, memory_order_relaxed)) {
+        /* MSG_WAITFORONE: block for the first datagram, then take what is
+         * queued without waiting: one system call per batch under load. */
+        int n = recvmmsg(u->fd, u->rx, SRV_UDP_BATCH, MSG_WAITFORONE, NULL);
+        if (n <= 0)
+            continue;
+        const zone_set_t *set = srv_zones_enter(u->zones, u->slot);
+        int out = answer_batch(u, set, n);
+        srv_zones_leave(u->zones, u->slot);
+        rx_arm(u, n);
+        if (out > 0)
+            send_batch(u, out);
+    }
+    return NULL;
+}
+
+int srv_udp_start(srv_udp_t *u)
+{
+    int rc = pthread_create(&u->thread, NULL, udp_main, u);
+    u->started = rc == 0;
+    return rc;
+}
+
+void srv_udp_join(srv_udp_t *u)
+{
+    if (!u->started)
+        return;
+    /* Linux wakes a receive blocked on an unconnected UDP socket on
+     * shutdown(); SO_RCVTIMEO covers systems where it does not. */
+    shutdown(u->fd, SHUT_RD);
+    pthread_join(u->thread, NULL);
+    u->started = false;
+}
+
+void srv_udp_free(srv_udp_t *u)
+{
+    if (!u)
+        return;
+    close(u->fd);
+    free(u->rx_buf);
+    free(u->tx_buf);
+    free(u);
+}
