@@ -73,7 +73,7 @@ typedef struct dns_edns {
     uint16_t opts_len;
 } dns_edns_t;
 
-/* Finds the first option `code`; ZL_OK with *data/*len set (pointing into
+/* Finds the first option `code`; ZL_OK with *data and *len set (pointing into
  * e->opts) or ZL_ENOTFOUND. Malformed option lists give ZL_EMALF. */
 int dns_edns_opt_find(const dns_edns_t *e, uint16_t code,
                       const uint8_t **data, uint16_t *len);
@@ -156,12 +156,15 @@ int dns_msgb_question(dns_msgb_t *b, const uint8_t *qname, uint16_t qtype, uint1
 /* Adds one record to `section` (sections in non-decreasing order, else
  * ZL_EINVAL). All or nothing: when the record does not fit (honouring the
  * reserve) nothing is written, the compression table is restored, and
- * ZL_ESPACE is returned. */
+ * ZL_ESPACE is returned (ZL_EMALF if rdata is malformed for its type).
+ * The builder stays usable after a failed add. */
 int dns_msgb_rr(dns_msgb_t *b, int section, const uint8_t *owner, uint16_t type,
                 uint16_t rclass, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);
 
 /* Adds the OPT record to the additional section (rcode's upper bits go to
- * ext_rcode). Returns ZL_OK or ZL_ESPACE. */
+ * ext_rcode: for an extended RCODE r the caller sets e->ext_rcode = r >> 4
+ * and the low 4 bits through the flags). Honours the reserve, so give back
+ * what was reserved for it first. Returns ZL_OK or ZL_ESPACE. */
 int dns_msgb_opt(dns_msgb_t *b, const dns_edns_t *e);
 
 /* Writes the section counts into the header; returns the message length. */
