@@ -1,0 +1,155 @@
+# The unikernel runtime and its third-party libraries (issue 4).
+#   make unikernel-libs     patched musl + zlib, mbedTLS, http-parser, libgit2
+#                           built from Debian sources into build/uk/ (cached)
+#   make unikernel-runtime  build/uk/libzlrt.a (platform/runtime/*.c)
+#   make unikernel-guests   tests/unikernel/guests/*.c -> build/uk/guests/*.hvt
+#   make test-unikernel     boot every guest on build/zonelet-hvt
+# Sources come from scripts/unikernel-src.sh (apt-get source, build/src/).
+UK        := $(B)/uk
+UK_ABS    := $(abspath $(UK))
+UK_SRC    := $(abspath $(B)/src)
+UK_WORK   := $(UK_ABS)/work
+UK_MUSL   := $(UK_ABS)/musl
+UK_GCC    := $(UK_MUSL)/bin/musl-gcc
+# uk-cc: musl-gcc that links static non-PIE programs runnable on Linux
+# (cmake's checks need that), via platform/runtime/host_syscall.S.
+UK_CC     := $(UK_ABS)/bin/uk-cc
+# Guest code: static, non-PIE, frame pointers for readable backtraces.
+UK_CFLAGS := -O2 -g -fno-pie -fno-omit-frame-pointer -fno-stack-protector
+UK_LIBS   := $(UK)/lib/libgit2.a $(UK)/lib/libhttp_parser.a \
+	     $(UK)/lib/libmbedtls.a $(UK)/lib/libmbedx509.a \
+	     $(UK)/lib/libmbedcrypto.a $(UK)/lib/libz.a
+# A sub-make joins our jobserver if there is one, else uses two jobs.
+UK_J       = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j2)
+
+.PHONY: unikernel-src unikernel-libs unikernel-runtime unikernel-guests test-unikernel
+unikernel-src:
+	@sh scripts/unikernel-src.sh
+
+unikernel-libs: $(UK)/musl/.done $(UK_LIBS)
+
+$(B)/src/%/.fetched:
+	@sh scripts/unikernel-src.sh $*
+	@touch $@
+
+# musl: Debian's 1.2.3 with syscalls turned into calls to __zl_syscall.
+$(UK)/musl/.done: platform/runtime/musl.patch platform/runtime/host_syscall.S $(B)/src/musl/.fetched
+	rm -rf $(UK_WORK)/musl $(UK_MUSL)
+	mkdir -p $(UK_WORK)
+	cp -a $(UK_SRC)/musl $(UK_WORK)/musl
+	cd $(UK_WORK)/musl && patch -s -p1 < $(abspath platform/runtime/musl.patch)
+	cd $(UK_WORK)/musl && ./configure -q --prefix=$(UK_MUSL) \
+		--disable-shared --enable-wrapper=gcc CFLAGS="$(UK_CFLAGS)" >/dev/null
+	$(MAKE) $(UK_J) -s -C $(UK_WORK)/musl
+	$(MAKE) -s -C $(UK_WORK)/musl install >/dev/null
+	$(UK_GCC) -c -o $(UK_MUSL)/lib/zl_host_syscall.o platform/runtime/host_syscall.S
+	mkdir -p $(UK)/bin
+	printf '%s\n' '#!/bin/sh' 'for a; do case "$$a" in -c|-E|-S|-M|-MM) exec $(UK_GCC) -fno-pie "$$@";; esac; done' \
+		'exec $(UK_GCC) -fno-pie -static -no-pie "$$@" $(UK_MUSL)/lib/zl_host_syscall.o' >$(UK_CC)
+	chmod +x $(UK_CC)
+	@! objdump -d $(UK_MUSL)/lib/libc.a | grep -qP "\tsyscall\s*$$" || \
+		{ echo "unikernel.mk: a syscall instruction is left in libc.a" >&2; exit 1; }
+	touch $@
+
+$(UK)/lib/libz.a: $(UK)/musl/.done $(B)/src/zlib/.fetched
+	rm -rf $(UK_WORK)/zlib && cp -a $(UK_SRC)/zlib $(UK_WORK)/zlib
+	cd $(UK_WORK)/zlib && CC=$(UK_CC) CFLAGS="$(UK_CFLAGS)" ./configure --static >/dev/null
+	$(MAKE) $(UK_J) -s -C $(UK_WORK)/zlib libz.a
+	mkdir -p $(UK)/lib $(UK)/include
+	cp $(UK_WORK)/zlib/zlib.h $(UK_WORK)/zlib/zconf.h $(UK)/include/
+	cp $(UK_WORK)/zlib/libz.a $@
+
+# mbedTLS: entropy only from mbedtls_hardware_poll (platform/runtime/entropy.c).
+UK_MBED_LIBS := $(UK)/lib/libmbedtls.a $(UK)/lib/libmbedx509.a $(UK)/lib/libmbedcrypto.a
+$(UK)/lib/libmbedcrypto.a: $(UK)/musl/.done $(B)/src/mbedtls/.fetched
+	rm -rf $(UK_WORK)/mbedtls $(UK_WORK)/mbedtls-build
+	cp -a $(UK_SRC)/mbedtls $(UK_WORK)/mbedtls
+	cd $(UK_WORK)/mbedtls && python3 scripts/config.py set MBEDTLS_NO_PLATFORM_ENTROPY && \
+		python3 scripts/config.py set MBEDTLS_ENTROPY_HARDWARE_ALT
+	cmake -S $(UK_WORK)/mbedtls -B $(UK_WORK)/mbedtls-build -DCMAKE_C_COMPILER=$(UK_CC) \
+		-DCMAKE_C_FLAGS="$(UK_CFLAGS)" -DCMAKE_BUILD_TYPE=None \
+		-DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DUSE_STATIC_MBEDTLS_LIBRARY=ON \
+		-DUSE_SHARED_MBEDTLS_LIBRARY=OFF -DMBEDTLS_FATAL_WARNINGS=OFF >/dev/null
+	$(MAKE) $(UK_J) -s -C $(UK_WORK)/mbedtls-build
+	mkdir -p $(UK)/lib $(UK)/include
+	cp -r $(UK_WORK)/mbedtls/include/mbedtls $(UK_WORK)/mbedtls/include/psa $(UK)/include/
+	cp $(UK_WORK)/mbedtls-build/library/libmbedtls.a $(UK_WORK)/mbedtls-build/library/libmbedx509.a $(UK)/lib/
+	cp $(UK_WORK)/mbedtls-build/library/libmbedcrypto.a $@
+$(UK)/lib/libmbedtls.a $(UK)/lib/libmbedx509.a: $(UK)/lib/libmbedcrypto.a
+
+$(UK)/lib/libhttp_parser.a: $(UK)/musl/.done $(B)/src/http-parser/.fetched
+	mkdir -p $(UK_WORK)/http-parser $(UK)/lib $(UK)/include
+	$(UK_CC) $(UK_CFLAGS) -c -o $(UK_WORK)/http-parser/http_parser.o $(UK_SRC)/http-parser/http_parser.c
+	cp $(UK_SRC)/http-parser/http_parser.h $(UK)/include/
+	rm -f $@ && ar rcs $@ $(UK_WORK)/http-parser/http_parser.o
+
+# libgit2: Debian's +ds tarball has no deps/, so regcomp, system
+# http-parser and our zlib. The CA path is only compiled in; the guest
+# finds the bundle there in its in-memory file system if one is put there.
+UK_CA := $(firstword $(wildcard /etc/ssl/certs/ca-certificates.crt))
+$(UK)/lib/libgit2.a: $(UK_MBED_LIBS) $(UK)/lib/libz.a $(UK)/lib/libhttp_parser.a $(B)/src/libgit2/.fetched
+	rm -rf $(UK_WORK)/libgit2-build
+	cmake -S $(UK_SRC)/libgit2 -B $(UK_WORK)/libgit2-build -DCMAKE_C_COMPILER=$(UK_CC) \
+		-DCMAKE_C_FLAGS="$(UK_CFLAGS)" -DCMAKE_BUILD_TYPE=None \
+		-DBUILD_SHARED_LIBS=OFF -DBUILD_TESTS=OFF -DBUILD_CLI=OFF -DBUILD_EXAMPLES=OFF \
+		-DUSE_SSH=OFF -DUSE_GSSAPI=OFF -DUSE_NTLMCLIENT=OFF -DUSE_ICONV=OFF \
+		-DUSE_THREADS=ON -DREGEX_BACKEND=regcomp -DUSE_HTTP_PARSER=system \
+		-DUSE_HTTPS=mbedTLS -DUSE_SHA1=CollisionDetection -DUSE_SHA256=mbedTLS \
+		-DUSE_BUNDLED_ZLIB=OFF $(if $(UK_CA),-DCERT_LOCATION=$(UK_CA)) \
+		-DCMAKE_FIND_ROOT_PATH=$(UK_ABS) -DCMAKE_FIND_ROOT_PATH_MODE_LIBRARY=ONLY \
+		-DCMAKE_FIND_ROOT_PATH_MODE_INCLUDE=ONLY -DCMAKE_PREFIX_PATH=/ \
+		-DZLIB_INCLUDE_DIR=$(UK_ABS)/include -DZLIB_LIBRARY=$(UK_ABS)/lib/libz.a \
+		-DMBEDTLS_INCLUDE_DIR=$(UK_ABS)/include -DMBEDTLS_LIBRARY=$(UK_ABS)/lib/libmbedtls.a \
+		-DMBEDX509_LIBRARY=$(UK_ABS)/lib/libmbedx509.a \
+		-DMBEDCRYPTO_LIBRARY=$(UK_ABS)/lib/libmbedcrypto.a \
+		-DHTTP_PARSER_INCLUDE_DIR=$(UK_ABS)/include \
+		-DHTTP_PARSER_LIBRARY=$(UK_ABS)/lib/libhttp_parser.a >/dev/null
+	$(MAKE) $(UK_J) -s -C $(UK_WORK)/libgit2-build
+	cp -r $(UK_SRC)/libgit2/include/git2 $(UK_SRC)/libgit2/include/git2.h $(UK)/include/
+	cp $(UK_WORK)/libgit2-build/libgit2.a $@
+
+# ---- the runtime: platform/runtime/*.c compiled against the patched musl ----
+UK_RT_SRC  := $(sort $(wildcard platform/runtime/*.c))
+UK_RT_OBJ  := $(UK_RT_SRC:platform/runtime/%.c=$(UK)/rt/%.o)
+UK_RT_LIB  := $(UK)/libzlrt.a
+UK_WFLAGS  := -std=c11 $(WARN) -D_GNU_SOURCE -I.
+
+unikernel-runtime: $(UK_RT_LIB)
+
+# Names of system calls for the "not implemented" log, from musl's table.
+$(UK)/rt/sysnames.h: $(UK)/musl/.done
+	@mkdir -p $(@D)
+	sed -n 's/^#define __NR_\([a-z0-9_]*\)[[:space:]]*\([0-9][0-9]*\)$$/[\2] = "\1",/p' \
+		$(UK_MUSL)/include/bits/syscall.h >$@
+
+$(UK)/rt/%.o: platform/runtime/%.c $(UK)/musl/.done $(UK)/rt/sysnames.h
+	@mkdir -p $(@D)
+	$(UK_GCC) $(UK_WFLAGS) $(UK_CFLAGS) -I$(UK)/rt -MMD -MP -c -o $@ $<
+
+$(UK_RT_LIB): $(UK_RT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# ---- guests: tests/unikernel/guests/NAME.c -> build/uk/guests/NAME.hvt ----
+# Linked as musl + runtime + libhvt.a with the hvt linker script. The
+# runtime is linked whole: musl's libc.a calls back into it.
+UK_GUEST_SRC := $(sort $(wildcard tests/unikernel/guests/*.c))
+UK_GUESTS    := $(UK_GUEST_SRC:tests/unikernel/guests/%.c=$(UK)/guests/%.hvt)
+UK_GUEST_LD  := -static -nostdlib -no-pie -Wl,-z,max-page-size=4096 -Wl,--build-id=none \
+	-Wl,-u,_start -T $(HVT_LD)
+
+unikernel-guests: $(UK_GUESTS)
+
+$(UK)/guests/%.o: tests/unikernel/guests/%.c $(UK)/musl/.done $(UK_LIBS)
+	@mkdir -p $(@D)
+	$(UK_GCC) $(UK_WFLAGS) $(UK_CFLAGS) -I$(UK)/include -MMD -MP -c -o $@ $<
+
+$(UK)/guests/%.hvt: $(UK)/guests/%.o $(UK_RT_LIB) $(UK_LIBS) $(HVT_LIB) $(HVT_LD)
+	$(UK_GCC) $(UK_GUEST_LD) -o $@ $< -Wl,--whole-archive $(UK_RT_LIB) -Wl,--no-whole-archive \
+		-Wl,--start-group $(UK_LIBS) $(HVT_LIB) $(UK_MUSL)/lib/libc.a -lgcc -Wl,--end-group
+	strip -o $@.stripped $@
+
+test-unikernel: $(UK_GUESTS) $(HVT_MON) $(HVT_BARE)
+	sh tests/run.sh tests/unikernel/test_hvt.sh $(wildcard tests/unikernel/test_hvt_monitor.sh)
+
+-include $(wildcard $(UK)/rt/*.d $(UK)/guests/*.d)

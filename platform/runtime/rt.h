@@ -1,0 +1,155 @@
+/* rt.h: internals of the unikernel runtime (platform/runtime), the layer
+ * between musl and plat.h shared by the hvt and virtio targets.
+ *
+ * musl is built with its system-call instruction replaced by a call to
+ * __zl_syscall() (platform/runtime/musl.patch); syscall.c dispatches that
+ * call by number to the rt_sys_* handlers declared here. Every handler
+ * takes the six raw arguments and returns a result or a negative errno, as
+ * the Linux kernel does, so musl's own wrappers work unchanged.
+ *
+ * Threads are cooperative on the single vCPU: a handler runs to completion
+ * unless it blocks through rt_sched_block(), so no locking is needed here.
+ * Pointers passed in by the caller are borrowed for the call only.
+ */
+#ifndef ZL_RT_H
+#define ZL_RT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One system call handler: a[0..5] are the raw arguments. */
+typedef long (*rt_sys_fn)(const long *a);
+
+/* ---- syscall.c ---- */
+
+/* The entry point the patched musl calls instead of `syscall`. */
+long __zl_syscall(long n, long a1, long a2, long a3, long a4, long a5,
+                  long a6);
+
+/* Write a line "zonelet-rt: <what><detail>\n" to the console without
+ * touching libc (usable before TLS exists). detail may be NULL. */
+void rt_log(const char *what, const char *detail);
+
+/* ---- mem.c: page allocator over [plat_mem_start, plat_mem_end) ---- */
+
+void rt_mem_init(void);
+/* Take len bytes (rounded up to pages) of zeroed memory, highest free
+ * range first; NULL when no free range is large enough. */
+void *rt_pages_alloc(size_t len);
+/* Give [addr, addr+len) back; zeroes it. Pages already free are fine. */
+void rt_pages_free(uintptr_t addr, size_t len);
+/* Pages currently free (for tests and diagnostics). */
+size_t rt_mem_free_bytes(void);
+
+long rt_sys_mmap(const long *a);
+long rt_sys_munmap(const long *a);
+long rt_sys_mremap(const long *a);
+long rt_sys_madvise(const long *a);
+long rt_sys_brk(const long *a);
+long rt_sys_mprotect(const long *a);
+
+/* ---- thread.c: cooperative threads ---- */
+
+void rt_thread_init(void);
+/* Block the calling thread until rt_sched_wake() or, when deadline_ns is
+ * not UINT64_MAX, until plat_clock_monotonic_ns() >= deadline_ns. key is
+ * the futex address it waits on (0 for a plain sleep). Returns 0 when
+ * woken, -ETIMEDOUT at the deadline. */
+int rt_sched_block(uintptr_t key, uint64_t deadline_ns);
+/* Wake up to n threads blocked on key; returns how many were woken. */
+int rt_sched_wake(uintptr_t key, int n);
+
+long rt_sys_clone(const long *a);
+long rt_sys_futex(const long *a);
+long rt_sys_set_tid_address(const long *a);
+long rt_sys_exit(const long *a);
+long rt_sys_exit_group(const long *a);
+long rt_sys_sched_yield(const long *a);
+long rt_sys_nanosleep(const long *a);
+long rt_sys_clock_nanosleep(const long *a);
+long rt_sys_arch_prctl(const long *a);
+long rt_sys_gettid(const long *a);
+long rt_sys_tkill(const long *a);
+long rt_sys_tgkill(const long *a);
+
+/* ---- time.c ---- */
+
+/* Monotonic ns for a clockid's absolute time ts (CLOCK_REALTIME is
+ * converted); used for absolute sleeps and futex deadlines. */
+uint64_t rt_clock_to_mono(int clk, int64_t sec, long nsec);
+
+long rt_sys_clock_gettime(const long *a);
+long rt_sys_clock_getres(const long *a);
+long rt_sys_gettimeofday(const long *a);
+long rt_sys_time(const long *a);
+
+/* ---- fs.c / fsio.c: the in-memory file system ---- */
+
+void rt_fs_init(void);
+
+long rt_sys_open(const long *a);
+long rt_sys_openat(const long *a);
+long rt_sys_close(const long *a);
+long rt_sys_read(const long *a);
+long rt_sys_write(const long *a);
+long rt_sys_readv(const long *a);
+long rt_sys_writev(const long *a);
+long rt_sys_pread64(const long *a);
+long rt_sys_pwrite64(const long *a);
+long rt_sys_preadv(const long *a);
+long rt_sys_pwritev(const long *a);
+long rt_sys_lseek(const long *a);
+long rt_sys_stat(const long *a);
+long rt_sys_lstat(const long *a);
+long rt_sys_fstat(const long *a);
+long rt_sys_newfstatat(const long *a);
+long rt_sys_access(const long *a);
+long rt_sys_faccessat(const long *a);
+long rt_sys_faccessat2(const long *a);
+long rt_sys_mkdir(const long *a);
+long rt_sys_mkdirat(const long *a);
+long rt_sys_rmdir(const long *a);
+long rt_sys_rename(const long *a);
+long rt_sys_renameat(const long *a);
+long rt_sys_renameat2(const long *a);
+long rt_sys_link(const long *a);
+long rt_sys_linkat(const long *a);
+long rt_sys_unlink(const long *a);
+long rt_sys_unlinkat(const long *a);
+long rt_sys_symlink(const long *a);
+long rt_sys_symlinkat(const long *a);
+long rt_sys_readlink(const long *a);
+long rt_sys_readlinkat(const long *a);
+long rt_sys_getdents64(const long *a);
+long rt_sys_fsync(const long *a);
+long rt_sys_ftruncate(const long *a);
+long rt_sys_truncate(const long *a);
+long rt_sys_fcntl(const long *a);
+long rt_sys_dup(const long *a);
+long rt_sys_dup2(const long *a);
+long rt_sys_dup3(const long *a);
+long rt_sys_getcwd(const long *a);
+long rt_sys_chdir(const long *a);
+long rt_sys_fchdir(const long *a);
+long rt_sys_chmod(const long *a);
+long rt_sys_fchmod(const long *a);
+long rt_sys_fchmodat(const long *a);
+long rt_sys_chown(const long *a);
+long rt_sys_utimensat(const long *a);
+long rt_sys_ioctl(const long *a);
+long rt_sys_umask(const long *a);
+
+/* For mmap of a file: copy up to len bytes at off of fd's file to dst.
+ * Returns bytes copied or a negative errno. */
+long rt_fs_copy_out(int fd, void *dst, size_t len, int64_t off);
+
+/* ---- misc.c: identity, randomness, signals ---- */
+
+long rt_sys_getrandom(const long *a);
+long rt_sys_uname(const long *a);
+long rt_sys_getid(const long *a);
+long rt_sys_zero(const long *a);
+long rt_sys_rt_sigprocmask(const long *a);
+long rt_sys_rt_sigaction(const long *a);
+
+#endif

@@ -1,0 +1,31 @@
+/* hello: printf with floats, argv from the boot arguments, and the exit
+ * status passed back through the monitor ("exit=N" asks for status N). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+    char buf[64];
+    int status = 0, fail = 0;
+
+    snprintf(buf, sizeof buf, "%.3f %g %e", 3.14159, 0.5, 12345.678);
+    if (strcmp(buf, "3.142 0.5 1.234568e+04")) {
+        printf("FAILURE: float formatting gave '%s'\n", buf);
+        fail = 1;
+    }
+    printf("hello from the unikernel: argc=%d\n", argc);
+    for (int i = 0; i < argc; i++) {
+        printf("argv[%d]=%s\n", i, argv[i]);
+        if (!strncmp(argv[i], "exit=", 5))
+            status = atoi(argv[i] + 5);
+    }
+    if (getenv("TZ") == NULL || strcmp(getenv("TZ"), "UTC0")) {
+        printf("FAILURE: TZ not in the environment\n");
+        fail = 1;
+    }
+    if (fail)
+        return 1;
+    printf("SUCCESS\n");
+    return status;
+}
