@@ -5,7 +5,7 @@ set -eu
 build="make gcc libc6-dev pkg-config"
 test="$build clang libclang-rt-14-dev llvm libcmocka-dev libldns-dev ldnsutils knot knot-dnsutils nsd dnsutils iproute2 python3 python3-dnspython"
 bench="$build dnsperf knot nsd dnsutils procps util-linux"
-unikernel="$build musl-tools musl-dev libseccomp-dev cmake dpkg-dev qemu-system-x86 xz-utils"
+unikernel="$build musl-tools musl-dev libseccomp-dev cmake dpkg-dev qemu-system-x86 xz-utils patch python3 ca-certificates"
 want=""
 for t in "$@"; do
     case "$t" in
