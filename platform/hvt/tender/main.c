@@ -12,10 +12,12 @@
 
 static const char usage[] =
     "usage: zonelet-hvt [--mem=MiB] [--block=PATH] [--net=TAP] [--stats] IMAGE [ARGS...]\n"
+    "       zonelet-hvt --probe\n"
     "  --mem=MiB     guest memory, a multiple of 2 (default 64, at most 3072)\n"
     "  --block=PATH  file served as the guest's block device (512-byte blocks)\n"
     "  --net=TAP     reserved for the network device (not implemented yet)\n"
     "  --stats       print set-up time, run time and hypercall count at exit\n"
+    "  --probe       only check that /dev/kvm can create a VM (exit 0, else 125)\n"
     "ARGS are the boot arguments, passed to the guest joined by spaces.\n"
     "Exit status: the guest's, or 125 set-up error, 134 guest abort, 139 guest fault.\n";
 
@@ -71,7 +73,10 @@ static void parse_args(struct opts *o, int argc, char **argv)
             o->block = a + 8;
         else if (strncmp(a, "--net=", 6) == 0)
             hvt_die("--net: the network device is not implemented yet");
-        else if (strcmp(a, "--stats") == 0)
+        else if (strcmp(a, "--probe") == 0) {
+            hvt_probe();
+            exit(0);
+        } else if (strcmp(a, "--stats") == 0)
             o->stats = true;
         else if (strcmp(a, "--help") == 0) {
             fputs(usage, stdout);

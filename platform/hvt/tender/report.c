@@ -86,13 +86,30 @@ static void backtrace(const struct hvt *h, uint64_t rip, uint64_t rbp)
     }
 }
 
-static void print_page_fault(uint64_t err, uint64_t cr2)
+/* What the faulting address was, as far as the layout tells. */
+static const char *where(const struct hvt *h, uint64_t a)
+{
+    if (a < HVT_PAGE_SIZE)
+        return " (NULL pointer dereference)";
+    if (a >= h->mem_size && a < HVT_HC_BASE)
+        return " (beyond the end of guest memory)";
+    if (a >= HVT_PRIVATE_GPA && a < HVT_IMAGE_MIN)
+        return " (monitor-private memory)";
+    if (a >= h->img.start && a < h->img.end) {
+        for (unsigned i = 0; i < h->img.nsegs; i++)
+            if (a >= h->img.segs[i].vaddr && a - h->img.segs[i].vaddr < h->img.segs[i].memsz)
+                return "";
+        return " (guard page between image segments: boot stack overflow?)";
+    }
+    return "";
+}
+
+static void print_page_fault(const struct hvt *h, uint64_t err, uint64_t cr2)
 {
     hvt_log("page fault at %#lx: %s %s, %s%s", cr2, (err & 1) ? "protection violation"
                                                                 : "page not present",
             (err & 16) ? "on instruction fetch" : (err & 2) ? "on write" : "on read",
-            (err & 4) ? "user mode" : "supervisor mode",
-            cr2 < HVT_PAGE_SIZE ? " (NULL pointer dereference)" : "");
+            (err & 4) ? "user mode" : "supervisor mode", where(h, cr2));
 }
 
 void hvt_report(struct hvt *h, const char *what, const struct hvt_fault_frame *f)
@@ -110,9 +127,9 @@ void hvt_report(struct hvt *h, const char *what, const struct hvt_fault_frame *f
         hvt_log("guest fault: exception %lu (%s), error code %#lx", f->vector,
                 vector_name(f->vector), f->error_code);
         if (f->vector == 14)
-            print_page_fault(f->error_code, s.cr2);
+            print_page_fault(h, f->error_code, s.cr2);
     } else {
-        hvt_log("guest %s", what);
+        hvt_log("%s", what);
     }
     hvt_log("rip %016llx rsp %016llx rbp %016llx rflags %08llx", r.rip, r.rsp, r.rbp,
             r.rflags);

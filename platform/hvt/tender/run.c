@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
@@ -145,7 +146,9 @@ static int hc_abort(struct hvt *h, void *arg)
     for (uint64_t i = 0; msg && i < len && msg[i]; i++) /* keep the report one line */
         text[n++] = (msg[i] >= 0x20 && msg[i] < 0x7f) ? msg[i] : '?';
     text[n] = '\0';
-    hvt_report(h, n ? text : "abort", NULL);
+    char line[HVT_ABORT_MSG_MAX + 32];
+    snprintf(line, sizeof(line), "guest abort: %s", n ? text : "(no message)");
+    hvt_report(h, line, NULL);
     return HVT_EXIT_ABORT;
 }
 
@@ -198,7 +201,7 @@ static const struct {
 static int fault(struct hvt *h, uint64_t gpa)
 {
     if (gpa < HVT_PRIVATE_GPA || gpa > HVT_IMAGE_MIN - sizeof(struct hvt_fault_frame)) {
-        hvt_report(h, "fault report with a bad frame address", NULL);
+        hvt_report(h, "guest fault report with a bad frame address", NULL);
         return HVT_EXIT_FAULT;
     }
     hvt_report(h, NULL, (const struct hvt_fault_frame *)(h->mem + gpa));
@@ -223,14 +226,14 @@ static int mmio(struct hvt *h)
                     ? hvt_gpa(h, val, hc_table[nr].size, true)
                     : NULL;
     if (!arg || val % 8) {
-        hvt_report(h, "bad hypercall (unknown number or argument outside guest memory)", NULL);
+        hvt_report(h, "guest made a bad hypercall (unknown number or argument outside guest memory)", NULL);
         hvt_log("hypercall %lu, argument at %#lx", nr, val);
         return HVT_EXIT_FAULT;
     }
     h->hypercalls++;
     int rc = hc_table[nr].fn(h, arg);
     if (rc == -2) {
-        hvt_report(h, "hypercall buffer outside guest memory", NULL);
+        hvt_report(h, "guest hypercall buffer outside guest memory", NULL);
         hvt_log("hypercall %lu, argument at %#lx", nr, val);
         return HVT_EXIT_FAULT;
     }
@@ -252,13 +255,13 @@ int hvt_run(struct hvt *h)
             rc = mmio(h);
             break;
         case KVM_EXIT_SHUTDOWN:
-            hvt_report(h, "triple fault (KVM_EXIT_SHUTDOWN)", NULL);
+            hvt_report(h, "guest triple fault (KVM_EXIT_SHUTDOWN)", NULL);
             return HVT_EXIT_FAULT;
         case KVM_EXIT_HLT:
-            hvt_report(h, "guest halted", NULL);
+            hvt_report(h, "guest halted (hlt at CPL0)", NULL);
             return HVT_EXIT_FAULT;
         case KVM_EXIT_INTERNAL_ERROR:
-            hvt_report(h, "KVM internal error (on kvm-pvm: CPL0 code or an "
+            hvt_report(h, "guest stopped by a KVM internal error (on kvm-pvm: CPL0 code or an "
                           "instruction the emulator cannot run)", NULL);
             hvt_log("suberror %u", h->run->internal.suberror);
             return HVT_EXIT_FAULT;
@@ -267,7 +270,7 @@ int hvt_run(struct hvt *h)
                     h->run->fail_entry.hardware_entry_failure_reason);
             return HVT_EXIT_FAULT;
         default:
-            hvt_report(h, "unexpected VM exit", NULL);
+            hvt_report(h, "guest stopped by an unexpected VM exit", NULL);
             hvt_log("exit reason %u", h->run->exit_reason);
             return HVT_EXIT_FAULT;
         }

@@ -71,6 +71,9 @@ void hvt_vm_setup(struct hvt *h, const char *cmdline);
 /* Define guest monotonic time 0 as now (boot info tsc_boot, wall_boot_ns);
  * called last before the seccomp filter and the first KVM_RUN. */
 void hvt_vm_start_clock(struct hvt *h);
+/* Open /dev/kvm and create (then drop) a VM; exits HVT_EXIT_SETUP with a
+ * message if that fails. */
+void hvt_probe(void);
 /* Host clocks in ns. */
 uint64_t hvt_now_mono(void);
 uint64_t hvt_now_wall(void);

@@ -24,6 +24,7 @@
 #define PDPT_GPA 0x11000ull
 #define PD_GPA 0x12000ull /* 4 page directories: 4 GiB */
 #define PT_GPA 0x16000ull /* 4 KiB page tables for the image region */
+#define HC_PT_GPA 0xff000ull /* page table of the hypercall page */
 
 #define PTE_P 0x1ull
 #define PTE_W 0x2ull
@@ -62,7 +63,7 @@ uint64_t hvt_now_wall(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void create_vm(struct hvt *h)
+static void open_kvm(struct hvt *h)
 {
     h->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (h->kvm_fd < 0)
@@ -72,6 +73,19 @@ static void create_vm(struct hvt *h)
     h->vm_fd = ioctl(h->kvm_fd, KVM_CREATE_VM, 0);
     if (h->vm_fd < 0)
         hvt_die("KVM_CREATE_VM: %s", strerror(errno));
+}
+
+void hvt_probe(void)
+{
+    struct hvt h = { .kvm_fd = -1 };
+    open_kvm(&h);
+    close(h.vm_fd);
+    close(h.kvm_fd);
+}
+
+static void create_vm(struct hvt *h)
+{
+    open_kvm(h);
     /* Needed on Intel before the first KVM_RUN; outside RAM and the
      * hypercall page. kvm-pvm may not implement it, which is harmless. */
     (void)ioctl(h->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul);
@@ -174,7 +188,8 @@ static void setup_paging(struct hvt *h)
     }
     for (uint64_t va = small_end; va < h->mem_size; va += HVT_MEM_ALIGN)
         pd[va / HVT_MEM_ALIGN] = va | PTE_P | PTE_W | PTE_U | PTE_PS | PTE_NX;
-    pd[HVT_HC_BASE / HVT_MEM_ALIGN] = HVT_HC_BASE | PTE_P | PTE_W | PTE_U | PTE_PS | PTE_NX;
+    pd[HVT_HC_BASE / HVT_MEM_ALIGN] = HC_PT_GPA | dir;
+    *(uint64_t *)(h->mem + HC_PT_GPA) = HVT_HC_BASE | PTE_P | PTE_W | PTE_U | PTE_NX;
 }
 
 static void set_gate(uint8_t *idt, unsigned vec, uint64_t handler, unsigned ist, unsigned dpl)

@@ -43,6 +43,24 @@ static inline int bare_streq(const char *a, const char *b)
     return *a == *b;
 }
 
+/* True if word is one of the space-separated boot arguments. */
+static inline int bare_has_arg(const char *word)
+{
+    const char *c = plat_cmdline();
+    while (*c) {
+        size_t i = 0;
+        while (word[i] && c[i] == word[i])
+            i++;
+        if (!word[i] && (c[i] == ' ' || c[i] == '\0'))
+            return 1;
+        while (*c && *c != ' ')
+            c++;
+        while (*c == ' ')
+            c++;
+    }
+    return 0;
+}
+
 static inline void put(const char *s)
 {
     plat_console_write(s, bare_strlen(s));

@@ -1,0 +1,142 @@
+#!/bin/sh
+# The hvt monitor (build/zonelet-hvt) with bare guests (tests/unikernel/bare):
+# hypercalls end to end, exit status pass-through, fault reports, malformed
+# images, command-line errors, the seccomp filter. TAP output. Tests that
+# need KVM are skipped only when /dev/kvm cannot create a VM.
+cd "$(dirname "$0")/../.." || exit 2
+MON=build/zonelet-hvt
+HELLO=build/hvt/bare/hello
+FAULTS=build/hvt/bare/faults
+if [ ! -x "$MON" ] || [ ! -x "$HELLO" ] || [ ! -x "$FAULTS" ]; then
+    make -s hvt >/dev/null 2>&1 || { echo "not ok - build the monitor and bare guests (make hvt)"; exit 1; }
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+kvm_reason=""
+if ! "$MON" --probe >"$tmp/probe" 2>&1; then
+    kvm_reason="/dev/kvm unusable: $(head -1 "$tmp/probe")"
+fi
+
+# t NAME NEEDS_KVM(kvm|-) WANT_STATUS PATTERN... -- CMD...
+# Runs CMD; passes if it exits WANT_STATUS and its output (stdout and stderr)
+# contains every PATTERN (fixed strings). A PATTERN starting with ! must
+# not appear.
+t() {
+    name=$1 needs=$2 want=$3
+    shift 3
+    pats=$tmp/pats
+    : >"$pats"
+    while [ "$1" != "--" ]; do printf '%s\n' "$1" >>"$pats"; shift; done
+    shift
+    if [ "$needs" = kvm ] && [ -n "$kvm_reason" ]; then
+        echo "ok - $name # SKIP $kvm_reason"
+        return
+    fi
+    "$@" >"$tmp/out" 2>&1
+    rc=$?
+    why=""
+    [ "$rc" = "$want" ] || why="exit status $rc, want $want"
+    while IFS= read -r p; do
+        case "$p" in
+        !*) ! grep -qF -- "${p#!}" "$tmp/out" || why="$why; output has '${p#!}'" ;;
+        *) grep -qF -- "$p" "$tmp/out" || why="$why; output lacks '$p'" ;;
+        esac
+    done <"$pats"
+    if [ -z "$why" ]; then
+        echo "ok - $name"
+    else
+        echo "not ok - $name: $why"
+        sed 's/^/#   /' "$tmp/out" | head -30
+    fi
+}
+
+# --- a guest that uses every hypercall ---
+t "hello: console, clocks, wait, random, TLS, SSE; exit status 7 passed on" kvm 7 \
+    "hello from the hvt guest" "cmdline: [a=1 b=2]" "ok random bytes differ" \
+    "ok wait(20 ms) slept about 20 ms" "ok fs:0 reads through the new TLS base" \
+    "ok SSE double arithmetic" "SUCCESS" "!FAIL" -- "$MON" "$HELLO" a=1 b=2
+t "hello: smallest memory (--mem=4)" kvm 7 "SUCCESS" "0x0000000000400000" -- \
+    "$MON" --mem=4 "$HELLO"
+t "hello: --mem=1024" kvm 7 "SUCCESS" "0x0000000040000000" -- "$MON" --mem=1024 "$HELLO"
+
+blk=$tmp/disk.img
+printf 'ZLBLOCK0' >"$blk" && truncate -s 65536 "$blk"
+t "block: read, write, alignment and range checks on --block file" kvm 7 \
+    "ok block read sees what the host wrote" "ok block read back what was written" \
+    "ok unaligned block write is EINVAL" "ok read past the end is EINVAL" "SUCCESS" \
+    "!FAIL" -- "$MON" --block="$blk" "$HELLO"
+got=$(od -An -tx1 -j4096 -N3 "$blk" | tr -d ' ')
+last=$(od -An -tx1 -j8191 -N1 "$blk" | tr -d ' ')
+if [ -n "$kvm_reason" ]; then
+    echo "ok - block: guest writes reach the host file # SKIP $kvm_reason"
+elif [ "$got" = 01080f ] && [ "$last" = fa ]; then
+    echo "ok - block: guest writes reach the host file"
+else
+    echo "not ok - block: guest writes reach the host file (got $got ... $last)"
+fi
+
+# --- the seccomp filter is on while the guest runs (and everything above ran under it) ---
+if [ -n "$kvm_reason" ]; then
+    echo "ok - seccomp filter active while the guest runs # SKIP $kvm_reason"
+else
+    "$MON" "$HELLO" sleep >"$tmp/sleep.out" 2>&1 &
+    pid=$!
+    mode=""
+    i=0
+    while [ $i -lt 50 ] && [ "$mode" != 2 ]; do
+        mode=$(awk '/^Seccomp:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+        [ "$mode" = 2 ] || sleep 0.02
+        i=$((i + 1))
+    done
+    wait "$pid"
+    rc=$?
+    if [ "$mode" = 2 ] && [ "$rc" = 7 ] && grep -q SUCCESS "$tmp/sleep.out"; then
+        echo "ok - seccomp filter active while the guest runs"
+    else
+        echo "not ok - seccomp filter active while the guest runs (Seccomp: '$mode', status $rc)"
+    fi
+fi
+
+# --- faults end the monitor with a report ---
+t "fault: NULL dereference reported with registers and backtrace" kvm 139 \
+    "#PF page fault" "page fault at 0x8" "NULL pointer dereference" "rip 00000000001" \
+    "rsp " "cr2 0000000000000008" "backtrace" "<null_deref+" "<plat_runtime_start+" -- \
+    "$MON" "$FAULTS" null
+t "fault: write beyond guest memory" kvm 139 "#PF page fault" "page fault at 0x4010000" \
+    "beyond the end of guest memory" "on write" "<beyond_memory+" -- "$MON" "$FAULTS" oob
+t "fault: write to read-only text (W^X)" kvm 139 "protection violation on write" \
+    "<write_text+" -- "$MON" "$FAULTS" wtext
+t "fault: execute from a no-execute data page" kvm 139 \
+    "protection violation on instruction fetch" -- "$MON" "$FAULTS" xdata
+t "fault: boot stack overflow hits the guard page" kvm 139 "boot stack overflow?" \
+    "<recurse" -- "$MON" "$FAULTS" stack
+t "fault: invalid opcode" kvm 139 "exception 6 (#UD invalid opcode)" -- "$MON" "$FAULTS" ud
+t "fault: hypercall buffer outside guest memory" kvm 139 \
+    "hypercall buffer outside guest memory" "hypercall 1," -- "$MON" "$FAULTS" hcbad
+t "abort: message, registers, status 134" kvm 134 "guest abort: guest gave up on purpose" \
+    "<plat_abort+" -- "$MON" "$FAULTS" abort
+t "no fault: status 0" kvm 0 "no fault happened" -- "$MON" "$FAULTS" none
+
+# --- malformed images are refused before any VM exists ---
+python3 tests/unikernel/hvt_badelf.py "$HELLO" "$tmp/bad" >"$tmp/bad.list" ||
+    echo "not ok - generate malformed images"
+while read -r kind path expect; do
+    t "refuse malformed image: $kind" - 125 "$expect" "!SUCCESS" -- "$MON" "$path"
+done <"$tmp/bad.list"
+t "refuse a dynamically linked host program" - 125 "not a static executable" -- \
+    "$MON" /bin/sh
+t "refuse a missing image" - 125 "cannot open" -- "$MON" "$tmp/nonexistent"
+
+# --- command line ---
+t "usage: no image" - 125 "usage:" "no image given" -- "$MON"
+t "usage: odd --mem refused" - 125 "--mem=3" -- "$MON" --mem=3 "$HELLO"
+t "usage: --mem above 3 GiB refused" - 125 "--mem=4096" -- "$MON" --mem=4096 "$HELLO"
+t "usage: unknown option" - 125 "unknown option --frobnicate" -- "$MON" --frobnicate "$HELLO"
+t "usage: boot argument with whitespace refused" - 125 "contains whitespace" -- \
+    "$MON" "$HELLO" "a b"
+
+# --- numbers (informational) ---
+if [ -z "$kvm_reason" ]; then
+    "$MON" --stats "$HELLO" measure 2>&1 | grep -E '^measure:|stats:' | sed 's/^/# /'
+fi
+exit 0
