@@ -1,0 +1,55 @@
+#!/bin/sh
+# DNS over TCP (RFC 7766) and UDP truncation: TC and retry over TCP,
+# pipelined queries, partial reads, idle timeout, connection caps,
+# a client that does not read cannot starve the others.
+. "$(dirname "$0")/lib.sh"
+need_tools dig kdig
+CLIENT="$ZL_PY tests/system/dnsclient.py"
+
+zl_write_zone "$ZL_ZONES/example.test"
+zl_start --workers 1 --tcp-idle-ms 700 --tcp-max-per-ip 3 --tcp-max-conns 5 ||
+    { not_ok "server starts"; tap_done; }
+ok "server starts"
+
+check "UDP without EDNS: TC set (dig +ignore)" "qr aa tc" "$(flags big.example.test TXT +ignore +noedns)"
+check_match "UDP without EDNS: reply fits 512 bytes" 'MSG SIZE  rcvd: ([1-4][0-9]{2}|[1-9][0-9]|50[0-9]|51[0-2])$' \
+    "$(q big.example.test TXT +ignore +noedns)"
+check "UDP with EDNS 1232: TC set" "qr aa tc" "$(flags big.example.test TXT +ignore +bufsize=1232)"
+check "dig retries over TCP after TC: all 30 records" "30" \
+    "$(q big.example.test TXT +noedns +short | wc -l | tr -d ' ')"
+check "kdig +tcp: all 30 records" "30" \
+    "$(kdig @127.0.0.1 -p "$ZL_PORT" +tcp +short +time=2 +retry=0 big.example.test TXT 2>&1 | wc -l | tr -d ' ')"
+check "EDNS 4096 over UDP: no TC, whole RRset" "30" \
+    "$(q big.example.test TXT +bufsize=4096 +ignore +short | wc -l | tr -d ' ')"
+
+check "10 pipelined queries in one write, 10 answers in order" "ok 10" \
+    "$($CLIENT "$ZL_PORT" pipeline 10 www.example.test)"
+check "kdig: several queries on one connection (+keepopen)" "192.0.2.10
+192.0.2.10
+2001:db8::10" "$(kdig @127.0.0.1 -p "$ZL_PORT" +tcp +keepopen +short +time=2 +retry=0 \
+    www.example.test A www.example.test AAAA www.example.test A 2>&1 | sort)"
+check "query sent one byte at a time" "id 4660 rcode 0 answers 1" \
+    "$($CLIENT "$ZL_PORT" bytewise www.example.test)"
+check "frames straddling writes" "ids 7 8" "$($CLIENT "$ZL_PORT" split www.example.test)"
+
+r=$($CLIENT "$ZL_PORT" idle)
+ms=${r#closed }
+if [ "$r" != "$ms" ] && [ "$ms" -ge 600 ] && [ "$ms" -le 3000 ]; then
+    ok "idle connection closed after --tcp-idle-ms 700 ($ms ms)"
+else
+    not_ok "idle connection closed after --tcp-idle-ms 700" "$r"
+fi
+check "--tcp-max-per-ip 3: 3 of 5 connections kept, each answers" "kept 3 answered 3" \
+    "$($CLIENT "$ZL_PORT" caps 5 www.example.test)"
+check "other addresses still get in; --tcp-max-conns 5 caps the total" \
+    "127.0.0.1 3 127.0.0.2 2 127.0.0.3 0 answered 5" "$($CLIENT "$ZL_PORT" fairness www.example.test)"
+check "UDP still served meanwhile" "192.0.2.10" "$(qs www.example.test A)"
+zl_stop
+
+zl_start --workers 1 || { not_ok "server restarts"; tap_done; }
+check "a client that never reads does not starve another" "other client answered id 99 in time" \
+    "$($CLIENT "$ZL_PORT" slowreader www.example.test)"
+check "server still answers after the flood" "192.0.2.10" "$(q www.example.test A +tcp +short)"
+zl_stop
+check "SIGTERM with connections open: exit status 0" "0" "$ZL_STATUS"
+tap_done
