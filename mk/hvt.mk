@@ -3,6 +3,7 @@
 #   make hvt           monitor + libhvt.a + bare test guests
 #   make hvt-measure   boot time, hypercall cost, image sizes (needs /dev/kvm)
 HVT_MON      := $(B)/zonelet-hvt
+HVT_MON_ASAN := $(B)/hvt/zonelet-hvt-asan
 HVT_LIB      := $(B)/hvt/libhvt.a
 HVT_LD       := platform/hvt/hvt.ld
 HVT_MON_SRC  := $(sort $(wildcard platform/hvt/tender/*.c platform/hvt/tender/*.S))
@@ -19,8 +20,8 @@ HVT_BARE_SRC := $(sort $(wildcard tests/unikernel/bare/*.c))
 HVT_BARE     := $(patsubst tests/unikernel/bare/%.c,$(B)/hvt/bare/%,$(HVT_BARE_SRC))
 
 .PHONY: hvt hvt-measure
-hvt: $(HVT_MON) $(HVT_LIB) $(HVT_BARE)
-TEST_DEPS += $(HVT_MON) $(HVT_LIB) $(HVT_BARE)
+hvt: $(HVT_MON) $(HVT_LIB) $(HVT_BARE) $(HVT_MON_ASAN)
+TEST_DEPS += $(HVT_MON) $(HVT_LIB) $(HVT_BARE) $(HVT_MON_ASAN)
 
 $(B)/hvt/mon/%.o: %.c
 	@mkdir -p $(@D)
@@ -30,6 +31,16 @@ $(B)/hvt/mon/%.o: %.S
 	$(CC) $(CPPFLAGS) -MMD -MP -c -o $@ $<
 $(HVT_MON): $(HVT_MON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp
+
+# The same monitor with ASan+UBSan, for the tests that feed it bad input.
+$(B)/hvt/mon-asan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN) -MMD -MP -c -o $@ $<
+$(B)/hvt/mon-asan/%.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -MMD -MP -c -o $@ $<
+$(HVT_MON_ASAN): $(patsubst $(B)/hvt/mon/%,$(B)/hvt/mon-asan/%,$(HVT_MON_OBJ))
+	$(CC) $(LDFLAGS) $(SAN) -o $@ $^ -lseccomp
 
 $(B)/hvt/guest/%.o: %.c
 	@mkdir -p $(@D)

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Write malformed variants of a good hvt image, one file per kind, for the
 monitor's loader tests. Usage: hvt_badelf.py GOOD_IMAGE OUT_DIR
-Prints one line per file: "<kind> <path> <text the refusal must contain>"."""
+Prints one line per file: "<status> <kind> <path> <text the output must
+contain>": status 125 for images the monitor must refuse, 7 for damage
+it must tolerate (the bare hello guest then runs and exits 7)."""
 import os
 import struct
 import sys
@@ -68,14 +70,28 @@ def variants(good):
     return out
 
 
+def tolerated(good):
+    """Damage only the section headers (symbols for backtraces): the image
+    must still run."""
+    out = {}
+    for kind, fn in (("badshoff", lambda d: struct.pack_into("<Q", d, 40, len(d) + 64)),
+                     ("badshentsize", lambda d: struct.pack_into("<H", d, 58, 12)),
+                     ("badshnum", lambda d: struct.pack_into("<H", d, 60, 0xffff))):
+        d = bytearray(good)
+        fn(d)
+        out[kind] = (bytes(d), "SUCCESS")
+    return out
+
+
 def main():
     good = bytearray(open(sys.argv[1], "rb").read())
     os.makedirs(sys.argv[2], exist_ok=True)
-    for kind, (data, expect) in variants(good).items():
-        path = os.path.join(sys.argv[2], kind + ".elf")
-        with open(path, "wb") as f:
-            f.write(data)
-        print(kind, path, expect)
+    for status, table in ((125, variants(good)), (7, tolerated(good))):
+        for kind, (data, expect) in table.items():
+            path = os.path.join(sys.argv[2], kind + ".elf")
+            with open(path, "wb") as f:
+                f.write(data)
+            print(status, kind, path, expect)
 
 
 if __name__ == "__main__":

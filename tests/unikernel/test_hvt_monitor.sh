@@ -7,7 +7,8 @@ cd "$(dirname "$0")/../.." || exit 2
 MON=build/zonelet-hvt
 HELLO=build/hvt/bare/hello
 FAULTS=build/hvt/bare/faults
-if [ ! -x "$MON" ] || [ ! -x "$HELLO" ] || [ ! -x "$FAULTS" ]; then
+ASAN_MON=build/hvt/zonelet-hvt-asan
+if [ ! -x "$MON" ] || [ ! -x "$HELLO" ] || [ ! -x "$FAULTS" ] || [ ! -x "$ASAN_MON" ]; then
     make -s hvt >/dev/null 2>&1 || { echo "not ok - build the monitor and bare guests (make hvt)"; exit 1; }
 fi
 tmp=$(mktemp -d)
@@ -117,11 +118,29 @@ t "abort: message, registers, status 134" kvm 134 "guest abort: guest gave up on
     "<plat_abort+" -- "$MON" "$FAULTS" abort
 t "no fault: status 0" kvm 0 "no fault happened" -- "$MON" "$FAULTS" none
 
+# --- the sanitized monitor serves hypercalls and reports faults cleanly ---
+t "sanitized monitor: hello with block device" kvm 7 "SUCCESS" "!FAIL" "!Sanitizer" \
+    "!runtime error" -- "$ASAN_MON" --block="$blk" "$HELLO"
+for m in null oob hcbad; do
+    t "sanitized monitor: fault $m" kvm 139 "backtrace" "!Sanitizer" "!runtime error" -- \
+        "$ASAN_MON" "$FAULTS" "$m"
+done
+t "sanitized monitor: abort" kvm 134 "guest abort" "!Sanitizer" "!runtime error" -- \
+    "$ASAN_MON" "$FAULTS" abort
+
 # --- malformed images are refused before any VM exists ---
 python3 tests/unikernel/hvt_badelf.py "$HELLO" "$tmp/bad" >"$tmp/bad.list" ||
     echo "not ok - generate malformed images"
-while read -r kind path expect; do
-    t "refuse malformed image: $kind" - 125 "$expect" "!SUCCESS" -- "$MON" "$path"
+# The loader runs in the sanitized monitor: bad input must not make it
+# read out of bounds on the way to its refusal.
+while read -r status kind path expect; do
+    if [ "$status" = 125 ]; then
+        t "refuse malformed image: $kind" - 125 "$expect" "!SUCCESS" "!Sanitizer" \
+            "!runtime error" -- "$ASAN_MON" "$path"
+    else
+        t "tolerate damaged section headers: $kind" kvm "$status" "$expect" "!Sanitizer" \
+            "!runtime error" -- "$ASAN_MON" "$path"
+    fi
 done <"$tmp/bad.list"
 t "refuse a dynamically linked host program" - 125 "not a static executable" -- \
     "$MON" /bin/sh
