@@ -364,7 +364,7 @@ int dns_field_len(uint8_t k, const uint8_t *rd, size_t off, size_t len)
 int dns_rd_split(const dns_rrdesc_t *d, const uint8_t *rd, size_t len,
                  dns_field_t f[DNS_RD_FIELDS])
 {
-    static const uint8_t opaque[1] = { DNS_F_ANY };
+    static const uint8_t opaque[2] = { DNS_F_ANY, DNS_F_END };
     const uint8_t *kinds = d ? d->f : opaque;
     size_t off = 0;
     int n = 0;
