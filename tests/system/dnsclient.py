@@ -102,21 +102,24 @@ def cmd_idle(port):
     return "closed %d" % ms if data == b"" else "data"
 
 
-def is_open(s, wait=0.5):
-    s.settimeout(wait)
+def is_open(s):
+    """After the caller let the server act: closed sockets read EOF."""
+    s.setblocking(False)
     try:
         return s.recv(1) != b""
-    except socket.timeout:
+    except BlockingIOError:
         return True
     except ConnectionResetError:
         return False
+    finally:
+        s.settimeout(3)
 
 
 def cmd_caps(port, n, name):
     socks = []
     for _ in range(int(n)):
         socks.append(connect(port))
-        time.sleep(0.05)
+    time.sleep(0.2)
     kept = [s for s in socks if is_open(s)]
     answered = 0
     for s in kept:
@@ -133,8 +136,8 @@ def cmd_fairness(port, name):
     held, out = [], []
     for src, n in (("127.0.0.1", 5), ("127.0.0.2", 2), ("127.0.0.3", 1)):
         socks = [connect(port, src=src) for _ in range(n)]
-        time.sleep(0.1)
-        kept = [s for s in socks if is_open(s, 0.3)]
+        time.sleep(0.2)
+        kept = [s for s in socks if is_open(s)]
         held += kept
         out.append("%s %d" % (src, len(kept)))
     answered = 0
