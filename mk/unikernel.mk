@@ -153,3 +153,8 @@ test-unikernel: $(UK_GUESTS) $(HVT_MON) $(HVT_BARE)
 	sh tests/run.sh tests/unikernel/test_hvt.sh $(wildcard tests/unikernel/test_hvt_monitor.sh)
 
 -include $(wildcard $(UK)/rt/*.d $(UK)/guests/*.d)
+
+# make test builds the guests (cached: nothing to do the second time; the
+# first build fetches and compiles musl and the libraries, about a minute
+# on two cores).
+TEST_DEPS += $(UK_GUESTS)

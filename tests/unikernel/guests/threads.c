@@ -1,0 +1,184 @@
+/* threads: pthread create/join with return values, a mutex under
+ * contention with yields, a condition variable queue, timed waits,
+ * sleep ordering, thread-local storage and detached threads. */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static long counter;
+static __thread int tls_value;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void *adder(void *arg)
+{
+    tls_value = (int)(intptr_t)arg;
+    for (int i = 0; i < 1000; i++) {
+        pthread_mutex_lock(&mu);
+        long v = counter;
+        sched_yield(); /* others run while we hold the lock */
+        counter = v + 1;
+        pthread_mutex_unlock(&mu);
+    }
+    CHECK(tls_value == (int)(intptr_t)arg);
+    return (void *)((intptr_t)arg * 10);
+}
+
+static void join_and_mutex(void)
+{
+    pthread_t t[8];
+    for (intptr_t i = 0; i < 8; i++)
+        CHECK(pthread_create(&t[i], NULL, adder, (void *)i) == 0);
+    for (intptr_t i = 0; i < 8; i++) {
+        void *ret;
+        CHECK(pthread_join(t[i], &ret) == 0);
+        CHECK((intptr_t)ret == i * 10);
+    }
+    CHECK(counter == 8000);
+}
+
+/* Producer/consumer over a small ring guarded by mu and cv. */
+static int ring[4], head, tail, done;
+static long consumed_sum;
+
+static void *producer(void *arg)
+{
+    (void)arg;
+    for (int i = 1; i <= 200; i++) {
+        pthread_mutex_lock(&mu);
+        while (head - tail == 4)
+            pthread_cond_wait(&cv, &mu);
+        ring[head++ % 4] = i;
+        pthread_cond_broadcast(&cv);
+        pthread_mutex_unlock(&mu);
+    }
+    pthread_mutex_lock(&mu);
+    done = 1;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+    return NULL;
+}
+
+static void *consumer(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&mu);
+    for (;;) {
+        while (head == tail && !done)
+            pthread_cond_wait(&cv, &mu);
+        if (head == tail && done)
+            break;
+        consumed_sum += ring[tail++ % 4];
+        pthread_cond_broadcast(&cv);
+    }
+    pthread_mutex_unlock(&mu);
+    return NULL;
+}
+
+static void condvar(void)
+{
+    pthread_t p, c1, c2;
+    CHECK(pthread_create(&c1, NULL, consumer, NULL) == 0);
+    CHECK(pthread_create(&c2, NULL, consumer, NULL) == 0);
+    CHECK(pthread_create(&p, NULL, producer, NULL) == 0);
+    pthread_join(p, NULL);
+    pthread_join(c1, NULL);
+    pthread_join(c2, NULL);
+    CHECK(consumed_sum == 200 * 201 / 2);
+}
+
+static void timedwait(void)
+{
+    struct timespec ts;
+    uint64_t t0 = now_ms();
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 30 * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&mu);
+    CHECK(pthread_cond_timedwait(&cv, &mu, &ts) == ETIMEDOUT);
+    pthread_mutex_unlock(&mu);
+    uint64_t dt = now_ms() - t0;
+    CHECK(dt >= 29 && dt < 1000);
+}
+
+/* Threads that sleep 30, 10 and 20 ms finish in order of their sleeps. */
+static int order[3], norder;
+
+static void *sleeper(void *arg)
+{
+    int ms = (int)(intptr_t)arg;
+    struct timespec ts = {0, ms * 1000000L};
+    CHECK(nanosleep(&ts, NULL) == 0);
+    pthread_mutex_lock(&mu);
+    order[norder++] = ms;
+    pthread_mutex_unlock(&mu);
+    return NULL;
+}
+
+static void sleep_order(void)
+{
+    pthread_t t[3];
+    int ms[3] = {30, 10, 20};
+    uint64_t t0 = now_ms();
+    for (int i = 0; i < 3; i++)
+        CHECK(pthread_create(&t[i], NULL, sleeper, (void *)(intptr_t)ms[i]) == 0);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    uint64_t dt = now_ms() - t0;
+    CHECK(norder == 3 && order[0] == 10 && order[1] == 20 && order[2] == 30);
+    CHECK(dt >= 29 && dt < 1000); /* they slept at the same time */
+    t0 = now_ms();
+    usleep(15000);
+    CHECK(now_ms() - t0 >= 14);
+}
+
+static volatile int detached_ran;
+static void *detached(void *arg)
+{
+    (void)arg;
+    detached_ran = 1;
+    return NULL;
+}
+
+static void detach(void)
+{
+    for (int i = 0; i < 50; i++) { /* stacks of exited detached threads are reused */
+        pthread_t t;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        CHECK(pthread_create(&t, &at, detached, NULL) == 0);
+        pthread_attr_destroy(&at);
+        usleep(100);
+        CHECK(detached_ran);
+        detached_ran = 0;
+    }
+}
+
+int main(void)
+{
+    tls_value = -1;
+    join_and_mutex();
+    CHECK(tls_value == -1);
+    condvar();
+    timedwait();
+    sleep_order();
+    detach();
+    printf("SUCCESS\n");
+    return 0;
+}

@@ -1,0 +1,79 @@
+#!/bin/sh
+# Guests linked with the unikernel runtime (musl + platform/runtime +
+# libhvt.a), booted on build/zonelet-hvt. One TAP line per guest case: the
+# exit status and the output (SUCCESS, no FAILURE, no unimplemented system
+# call unless the case is about that) must match. Skipped only when
+# /dev/kvm cannot run a VM.
+cd "$(dirname "$0")/../.." || exit 2
+MON=build/zonelet-hvt
+G=build/uk/guests
+make -s unikernel-guests hvt >/dev/null 2>"${TMPDIR:-/tmp}/uk-build.$$" || {
+    echo "not ok - build the guests (make unikernel-guests hvt)"
+    sed 's/^/#   /' "${TMPDIR:-/tmp}/uk-build.$$" | tail -20
+    rm -f "${TMPDIR:-/tmp}/uk-build.$$"
+    exit 1
+}
+rm -f "${TMPDIR:-/tmp}/uk-build.$$"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+kvm_reason=""
+if ! "$MON" --probe >"$tmp/probe" 2>&1; then
+    kvm_reason="/dev/kvm unusable: $(head -1 "$tmp/probe")"
+fi
+
+# t NAME WANT_STATUS PATTERN... -- MONITOR-ARGS...
+# PATTERN is a fixed string the output must contain; !PATTERN must not
+# appear; =N:PATTERN must appear exactly N times.
+t() {
+    name=$1 want=$2
+    shift 2
+    : >"$tmp/pats"
+    while [ "$1" != "--" ]; do printf '%s\n' "$1" >>"$tmp/pats"; shift; done
+    shift
+    if [ -n "$kvm_reason" ]; then
+        echo "ok - $name # SKIP $kvm_reason"
+        return
+    fi
+    timeout 120 "$MON" "$@" >"$tmp/out" 2>&1
+    rc=$?
+    why=""
+    [ "$rc" = "$want" ] || why="exit status $rc, want $want"
+    while IFS= read -r p; do
+        case "$p" in
+        !*) ! grep -qF -- "${p#!}" "$tmp/out" || why="$why; output has '${p#!}'" ;;
+        =*) n=${p%%:*}; n=${n#=}; s=${p#*:}
+            [ "$(grep -cF -- "$s" "$tmp/out")" = "$n" ] || why="$why; '$s' not seen $n times" ;;
+        *) grep -qF -- "$p" "$tmp/out" || why="$why; output lacks '$p'" ;;
+        esac
+    done <"$tmp/pats"
+    if [ -z "$why" ]; then
+        echo "ok - $name"
+    else
+        echo "not ok - $name: $why"
+        sed 's/^/#   /' "$tmp/out" | tail -30
+    fi
+}
+
+t "hello: printf floats, argv from boot arguments, exit(3) passed back" 3 \
+    SUCCESS "argv[1]=zone=example.test" "argv[2]=exit=3" "!FAILURE" "!system call not implemented" -- \
+    "$G/hello.hvt" zone=example.test exit=3
+t "memory: malloc/realloc stress, 10 x 40 MiB in 128 MiB, mmap/mremap/munmap, brk" 0 \
+    SUCCESS "!FAILURE" "!system call not implemented" -- --mem=128 "$G/memory.hvt"
+t "threads: create/join, mutex, condvar, timed wait, sleep order, TLS, detach" 0 \
+    SUCCESS "!FAILURE" "!system call not implemented" -- "$G/threads.hvt"
+t "files: in-memory fs create/read/write/rename/link/unlink/readdir/symlink/cwd" 0 \
+    SUCCESS "!FAILURE" "!system call not implemented" -- "$G/files.hvt"
+t "mbedtls: self tests (md5 sha1 sha256 sha512 aes gcm drbg entropy mpi ecp rsa), HMAC, ECDSA" 0 \
+    SUCCESS "mbedtls_rsa_self_test: passed" "!FAILURE" "!system call not implemented" -- "$G/mbedtls.hvt"
+t "zlib: compress/uncompress and streaming round trips" 0 SUCCESS "!FAILURE" "!system call not implemented" -- "$G/zlib.hvt"
+t "libgit2: repository in the in-memory fs, two commits, read back, ids match git" 0 \
+    SUCCESS "HEAD 4dfd4629ee6538fede79581d322849be7d6b0738" "!FAILURE" "!system call not implemented" -- "$G/libgit2.hvt"
+t "edges: abort() ends the guest with the abort status" 134 "calling abort" "abort()" -- \
+    "$G/edges.hvt" abort
+t "edges: a NULL store is a fault report" 139 -- "$G/edges.hvt" null
+t "edges: all threads blocked without a deadline is reported as a deadlock" 134 \
+    "deadlock" -- "$G/edges.hvt" deadlock
+t "edges: unimplemented call -> ENOSYS, logged once by name" 0 SUCCESS \
+    "=1:system call not implemented: acct" -- "$G/edges.hvt" enosys
+t "edges: last thread leaving via pthread_exit ends the guest with 0" 0 \
+    "main leaves first" "worker ran" -- "$G/edges.hvt" exit-thread
