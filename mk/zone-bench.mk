@@ -1,0 +1,11 @@
+# Zone load benchmark (tests/bench/zone_load.c, tests/bench/zone-measure.sh):
+#   make zone-bench [ZONE_RECORDS=1000000]   zonelet vs Knot DNS: load time, RSS
+ZONE_RECORDS ?= 1000000
+.PHONY: zone-bench
+$(B)/bench/zone_load: tests/bench/zone_load.c $(B)/libzl.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libzl.a $(LDLIBS)
+
+zone-bench: $(B)/bench/zone_load
+	@sh scripts/deps.sh bench
+	sh tests/bench/zone-measure.sh $(ZONE_RECORDS)

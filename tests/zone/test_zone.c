@@ -1,0 +1,635 @@
+/* zone/zone.c + zone/zbuild.c: builder validation (with lines), duplicates,
+ * TTL mismatch, lookups (exact, ENT, wildcard, closest encloser,
+ * delegation, DNAME, case), walk order, refcounting, a 100k-record zone. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dns/err.h"
+#include "zone/parse.h"
+#include "zone/zone.h"
+
+/* ---- helpers --------------------------------------------------------- */
+
+#define MAXREP 32
+typedef struct reports {
+    unsigned n;
+    unsigned line[MAXREP];
+    char msg[MAXREP][512];
+} reports_t;
+
+static void rep_fn(void *ctx, const char *file, unsigned line, const char *msg)
+{
+    reports_t *r = ctx;
+    (void)file;
+    if (r->n < MAXREP) {
+        r->line[r->n] = line;
+        snprintf(r->msg[r->n], sizeof(r->msg[0]), "%s", msg);
+    }
+    r->n++;
+}
+
+/* Index of the first report containing s, or -1. */
+static int rep_find(const reports_t *r, const char *s)
+{
+    for (unsigned i = 0; i < r->n && i < MAXREP; i++)
+        if (strstr(r->msg[i], s))
+            return (int)i;
+    return -1;
+}
+
+static void name(const char *s, uint8_t out[DNS_NAME_MAX])
+{
+    assert_true(dns_name_from_text(s, strlen(s), NULL, out) > 0);
+}
+
+static int add_rec(void *ctx, const zone_rec_t *rec)
+{
+    return zone_builder_add(ctx, rec, NULL);
+}
+
+/* Parses text as a zone for origin and builds it; reports go to *r. */
+static int build(const char *origin, const char *text, zone_t **z, reports_t *r)
+{
+    uint8_t o[DNS_NAME_MAX];
+    name(origin, o);
+    memset(r, 0, sizeof(*r));
+    zone_report_t rep = { rep_fn, r };
+    zone_builder_t *b = zone_builder_new(o);
+    assert_non_null(b);
+    zone_parse_opts_t opts = { .origin = o };
+    int rc = zone_parse_text(text, strlen(text), "t.zone", &opts, add_rec, b, &rep);
+    assert_int_equal(rc, ZL_OK);
+    return zone_builder_finish(b, z, &rep);
+}
+
+#define HEAD "$TTL 3600\n@ SOA ns1 host 7 3600 600 86400 300\n@ NS ns1\nns1 A 192.0.2.1\n"
+
+/* Builds text that must fail with exactly one report mentioning what,
+ * on line. */
+static void expect_error(const char *text, const char *what, unsigned line)
+{
+    zone_t *z = (zone_t *)1;
+    reports_t r;
+    assert_int_equal(build("example.com.", text, &z, &r), ZL_EZONE);
+    assert_null(z);
+    int i = rep_find(&r, what);
+    if (i < 0 || r.n != 1)
+        for (unsigned k = 0; k < r.n && k < MAXREP; k++)
+            print_message("report %u: %s\n", r.line[k], r.msg[k]);
+    assert_int_equal(r.n, 1);
+    assert_true(i >= 0);
+    assert_int_equal(r.line[i], line);
+}
+
+static zone_t *expect_ok(const char *text)
+{
+    zone_t *z = NULL;
+    reports_t r;
+    int rc = build("example.com.", text, &z, &r);
+    for (unsigned k = 0; k < r.n && k < MAXREP; k++)
+        print_message("report %u: %s\n", r.line[k], r.msg[k]);
+    assert_int_equal(rc, ZL_OK);
+    assert_int_equal(r.n, 0);
+    assert_non_null(z);
+    return z;
+}
+
+/* ---- validation ------------------------------------------------------ */
+
+static void test_valid_minimal(void **state)
+{
+    (void)state;
+    zone_t *z = expect_ok(HEAD);
+    assert_int_equal(zone_serial(z), 7);
+    assert_int_equal(zone_record_count(z), 3);
+    uint8_t o[DNS_NAME_MAX];
+    name("example.com.", o);
+    assert_true(dns_name_equal(zone_origin(z), o));
+    zone_free(z);
+}
+
+static void test_no_soa(void **state)
+{
+    (void)state;
+    expect_error("$TTL 60\n@ NS ns1\nns1 A 192.0.2.1\n", "no SOA", 2);
+}
+
+static void test_soa_not_at_apex(void **state)
+{
+    (void)state;
+    expect_error(HEAD "sub SOA ns1 host 1 2 3 4 5\n", "not at the zone apex", 5);
+}
+
+static void test_two_soa(void **state)
+{
+    (void)state;
+    expect_error(HEAD "@ SOA ns2 host 8 3600 600 86400 300\n", "second SOA", 5);
+}
+
+static void test_no_apex_ns(void **state)
+{
+    (void)state;
+    expect_error("@ 60 SOA ns1 host 7 3600 600 86400 300\nns1 60 A 192.0.2.1\n", "no NS", 1);
+}
+
+static void test_outside_zone(void **state)
+{
+    (void)state;
+    expect_error(HEAD "www.example.org. A 192.0.2.9\n", "outside the zone", 5);
+    /* a suffix that is not on a label boundary is outside too */
+    expect_error(HEAD "wwwexample.com. A 192.0.2.9\n", "outside the zone", 5);
+}
+
+static void test_class(void **state)
+{
+    (void)state;
+    expect_error(HEAD "www CH TXT \"x\"\n", "class", 5);
+}
+
+static void test_cname_beside_data(void **state)
+{
+    (void)state;
+    expect_error(HEAD "www A 192.0.2.2\nwww CNAME ns1\n", "beside other data", 6);
+    expect_error(HEAD "www CNAME ns1\nwww MX 10 ns1\n", "beside other data", 5);
+    expect_error(HEAD "www CNAME ns1\nwww CNAME ns2\n", "more than one CNAME", 6);
+    /* RFC 4035 §2.5: RRSIG and NSEC may sit beside a CNAME */
+    zone_t *z = expect_ok(HEAD "www CNAME ns1\n"
+                          "www NSEC zz.example.com. CNAME RRSIG NSEC\n"
+                          "www RRSIG CNAME 8 3 3600 20300101000000 20200101000000 1 "
+                          "example.com. AAAA\n");
+    zone_free(z);
+}
+
+static void test_dname_rules(void **state)
+{
+    (void)state;
+    expect_error(HEAD "d DNAME a.example.\nd DNAME b.example.\n", "more than one DNAME", 6);
+    expect_error(HEAD "d DNAME a.example.\nd CNAME b.example.\n", "beside other data", 6);
+    /* RFC 6672 §2.4: names below a DNAME are occluded, not an error */
+    zone_t *z = expect_ok(HEAD "d DNAME a.example.\nd A 192.0.2.3\nx.d A 192.0.2.4\n");
+    zone_free(z);
+}
+
+static void test_below_delegation(void **state)
+{
+    (void)state;
+    expect_error(HEAD "sub NS ns.sub\nns.sub A 192.0.2.5\nx.sub MX 10 ns1\n",
+                 "below the delegation", 7);
+    expect_error(HEAD "sub NS ns.sub\nsub TXT \"x\"\n", "delegation point", 6);
+    expect_error(HEAD "sub NS ns.sub\ndeep.sub NS ns1\n", "below the delegation", 6);
+    /* glue, DS at the cut, and glue at the cut itself are fine */
+    zone_t *z = expect_ok(HEAD "sub NS ns.sub\nsub NS sub\nsub A 192.0.2.7\n"
+                          "sub DS 1 8 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+                          "ns.sub A 192.0.2.5\nns.sub AAAA 2001:db8::5\n");
+    zone_free(z);
+}
+
+static void test_every_problem_reported(void **state)
+{
+    (void)state;
+    zone_t *z = (zone_t *)1;
+    reports_t r;
+    int rc = build("example.com.", "$TTL 60\n@ A 192.0.2.1\nx.org. A 192.0.2.1\n"
+                   "c CNAME x\nc A 192.0.2.1\n", &z, &r);
+    assert_int_equal(rc, ZL_EZONE);
+    assert_null(z);
+    assert_true(rep_find(&r, "no SOA") >= 0);
+    assert_true(rep_find(&r, "no NS") >= 0);
+    assert_int_equal(r.line[rep_find(&r, "outside")], 3);
+    assert_int_equal(r.line[rep_find(&r, "CNAME")], 4);
+    assert_int_equal(r.n, 4);
+}
+
+static void test_empty_builder(void **state)
+{
+    (void)state;
+    uint8_t o[DNS_NAME_MAX];
+    name("example.com.", o);
+    zone_builder_t *b = zone_builder_new(o);
+    zone_t *z = (zone_t *)1;
+    reports_t r = { 0 };
+    zone_report_t rep = { rep_fn, &r };
+    assert_int_equal(zone_builder_finish(b, &z, &rep), ZL_EZONE);
+    assert_null(z);
+    assert_int_equal(r.n, 1);
+}
+
+/* ---- duplicates and TTLs --------------------------------------------- */
+
+static int count_fn(void *ctx, const zone_rec_t *rec)
+{
+    (void)rec;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+static void test_duplicates(void **state)
+{
+    (void)state;
+    zone_t *z = expect_ok(HEAD "www A 192.0.2.1\nwww A 192.0.2.1\nWWW A 192.0.2.1\n"
+                          "www NS NS1.example.com.\nwww NS ns1.EXAMPLE.com.\n"
+                          "www.example.com. A 192.0.2.2\n");
+    assert_int_equal(zone_record_count(z), 3 + 3); /* A x2, NS x1 at www */
+    size_t n = 0;
+    assert_int_equal(zone_walk(z, count_fn, &n), ZL_OK);
+    assert_int_equal(n, 6);
+    uint8_t q[DNS_NAME_MAX];
+    name("www.example.com.", q);
+    const zone_node_t *node = zone_find(z, q);
+    assert_non_null(node);
+    const zone_rrset_t *ns = zone_node_rrset(node, DNS_T_NS);
+    assert_non_null(ns);
+    assert_int_equal(ns->count, 1);
+    /* the first spelling wins, for the owner and the RDATA */
+    uint16_t len;
+    const uint8_t *rd = zone_rrset_rdata(ns, 0, &len);
+    assert_int_equal(rd[1], 'N');
+    zone_free(z);
+}
+
+static void test_ttl_mismatch(void **state)
+{
+    (void)state;
+    zone_t *z = NULL;
+    reports_t r;
+    int rc = build("example.com.", HEAD "www 300 A 192.0.2.1\nwww 600 A 192.0.2.2\n"
+                   "www 300 A 192.0.2.3\n", &z, &r);
+    assert_int_equal(rc, ZL_OK);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.line[0], 6);
+    assert_non_null(strstr(r.msg[0], "TTL 600"));
+    uint8_t q[DNS_NAME_MAX];
+    name("www.example.com.", q);
+    const zone_rrset_t *a = zone_node_rrset(zone_find(z, q), DNS_T_A);
+    assert_int_equal(a->ttl, 300);
+    assert_int_equal(a->count, 3);
+    zone_free(z);
+}
+
+/* ---- walk order ------------------------------------------------------ */
+
+typedef struct walk_ctx {
+    char out[2048];
+    size_t len;
+} walk_ctx_t;
+
+static int walk_fn(void *ctx, const zone_rec_t *rec)
+{
+    walk_ctx_t *w = ctx;
+    char n[DNS_NAME_TEXT_MAX], t[16], rd[256];
+    dns_name_to_text(rec->owner, n, sizeof(n));
+    dns_type_to_text(rec->type, t, sizeof(t));
+    dns_rdata_to_text(rec->type, rec->rdata, rec->rdlen, rd, sizeof(rd));
+    assert_int_equal(rec->rclass, DNS_C_IN);
+    w->len += (size_t)snprintf(w->out + w->len, sizeof(w->out) - w->len, "%s %u %s %s\n", n,
+                               rec->ttl, t, rd);
+    return 0;
+}
+
+static int stop_fn(void *ctx, const zone_rec_t *rec)
+{
+    (void)rec;
+    return ++*(int *)ctx == 3 ? 42 : 0;
+}
+
+static void test_walk_order(void **state)
+{
+    (void)state;
+    /* RFC 4034 §6.1 example order, plus types and RDATA order */
+    zone_t *z = expect_ok("$TTL 60\n"
+                          "z.example.com. A 192.0.2.1\n"
+                          "@ NS ns1\n"
+                          "*.z.example.com. A 192.0.2.1\n"
+                          "\\200.z.example.com. A 192.0.2.1\n"
+                          "a.example.com. A 192.0.2.2\n"
+                          "a.example.com. A 192.0.2.1\n"
+                          "yljkjljk.a.example.com. A 192.0.2.1\n"
+                          "Z.a.example.com. A 192.0.2.1\n"
+                          "zABC.a.EXAMPLE.com. A 192.0.2.1\n"
+                          "@ SOA ns1 host 7 3600 600 86400 300\n"
+                          "\\001.z.example.com. A 192.0.2.1\n"
+                          "a.example.com. MX 10 ns1\n");
+    walk_ctx_t w = { .len = 0 };
+    assert_int_equal(zone_walk(z, walk_fn, &w), ZL_OK);
+    assert_string_equal(w.out,
+                        "example.com. 60 SOA ns1.example.com. host.example.com. 7 3600 600 86400 300\n"
+                        "example.com. 60 NS ns1.example.com.\n"
+                        "a.example.com. 60 A 192.0.2.1\n"
+                        "a.example.com. 60 A 192.0.2.2\n"
+                        "a.example.com. 60 MX 10 ns1.example.com.\n"
+                        "yljkjljk.a.example.com. 60 A 192.0.2.1\n"
+                        "Z.a.example.com. 60 A 192.0.2.1\n"
+                        "zABC.a.EXAMPLE.com. 60 A 192.0.2.1\n"
+                        "z.example.com. 60 A 192.0.2.1\n"
+                        "\\001.z.example.com. 60 A 192.0.2.1\n"
+                        "*.z.example.com. 60 A 192.0.2.1\n"
+                        "\\200.z.example.com. 60 A 192.0.2.1\n");
+    int k = 0;
+    assert_int_equal(zone_walk(z, stop_fn, &k), 42);
+    assert_int_equal(k, 3);
+    zone_free(z);
+}
+
+/* ---- lookups --------------------------------------------------------- */
+
+static const char *LOOKUP_ZONE =
+    HEAD
+    "www A 192.0.2.80\n"
+    "a.b.c A 192.0.2.3\n"             /* b.c and c are empty non-terminals */
+    "*.w A 192.0.2.42\n"
+    "*.w MX 10 www\n"
+    "x.w A 192.0.2.43\n"
+    "y.x.w TXT \"deep\"\n"
+    "sub NS ns.sub\n"
+    "ns.sub A 192.0.2.53\n"
+    "d DNAME example.net.\n"
+    "in.d A 192.0.2.99\n"             /* occluded by the DNAME */
+    "*.c TXT \"wild under ENT parent\"\n";
+
+static zone_t *lookup_zone(void)
+{
+    return expect_ok(LOOKUP_ZONE);
+}
+
+static const char *owner_text(const zone_node_t *n, char *buf)
+{
+    if (!n)
+        return "(null)";
+    dns_name_to_text(zone_node_owner(n), buf, DNS_NAME_TEXT_MAX);
+    return buf;
+}
+
+/* Looks qname up and checks each part of the result against the expected
+ * owner (NULL = no node). */
+static void check(const zone_t *z, const char *qname, const char *node, const char *enc,
+                  const char *wild, const char *cut, const char *dname)
+{
+    uint8_t q[DNS_NAME_MAX];
+    char buf[DNS_NAME_TEXT_MAX];
+    zone_lookup_t l;
+    name(qname, q);
+    assert_int_equal(zone_lookup(z, q, &l), ZL_OK);
+    const char *exp[5] = { node, enc, wild, cut, dname };
+    const zone_node_t *got[5] = { l.node, l.encloser, l.wildcard, l.cut, l.dname };
+    for (int i = 0; i < 5; i++) {
+        const char *g = owner_text(got[i], buf);
+        if (!exp[i] ? got[i] != NULL : strcmp(g, exp[i]) != 0)
+            fail_msg("%s: field %d is %s, expected %s", qname, i, g, exp[i] ? exp[i] : "(null)");
+    }
+}
+
+static void test_lookup_exact_and_case(void **state)
+{
+    (void)state;
+    zone_t *z = lookup_zone();
+    check(z, "www.example.com.", "www.example.com.", "www.example.com.", NULL, NULL, NULL);
+    check(z, "WwW.ExAmPlE.CoM.", "www.example.com.", "www.example.com.", NULL, NULL, NULL);
+    check(z, "example.com.", "example.com.", "example.com.", NULL, NULL, NULL);
+    check(z, "EXAMPLE.COM.", "example.com.", "example.com.", NULL, NULL, NULL);
+    uint8_t q[DNS_NAME_MAX];
+    name("WWW.example.COM.", q);
+    const zone_node_t *n = zone_find(z, q);
+    assert_non_null(n);
+    const zone_rrset_t *a = zone_node_rrset(n, DNS_T_A);
+    assert_non_null(a);
+    assert_int_equal(a->count, 1);
+    assert_int_equal(a->ttl, 3600);
+    uint16_t len;
+    const uint8_t *rd = zone_rrset_rdata(a, 0, &len);
+    assert_int_equal(len, 4);
+    assert_memory_equal(rd, "\xc0\x00\x02\x50", 4);
+    assert_null(zone_node_rrset(n, DNS_T_AAAA));
+    assert_true(zone_node_is_apex(zone_apex(z)));
+    assert_false(zone_node_is_apex(n));
+    assert_non_null(zone_node_rrset(zone_apex(z), DNS_T_SOA));
+    assert_ptr_equal(zone_soa(z), zone_node_rrset(zone_apex(z), DNS_T_SOA));
+    zone_free(z);
+}
+
+static void test_lookup_out_of_zone(void **state)
+{
+    (void)state;
+    zone_t *z = lookup_zone();
+    zone_lookup_t l;
+    uint8_t q[DNS_NAME_MAX];
+    const char *names[] = { "example.org.", "com.", ".", "wwwexample.com.", "www.example.net." };
+    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+        name(names[i], q);
+        assert_int_equal(zone_lookup(z, q, &l), ZL_ENOTFOUND);
+        assert_null(l.node);
+        assert_null(l.encloser);
+        assert_null(zone_find(z, q));
+    }
+    zone_free(z);
+}
+
+static void test_lookup_ent(void **state)
+{
+    (void)state;
+    zone_t *z = lookup_zone();
+    check(z, "b.c.example.com.", "b.c.example.com.", "b.c.example.com.", NULL, NULL, NULL);
+    check(z, "c.example.com.", "c.example.com.", "c.example.com.", NULL, NULL, NULL);
+    uint8_t q[DNS_NAME_MAX];
+    name("b.c.example.com.", q);
+    size_t n = 99;
+    zone_node_rrsets(zone_find(z, q), &n);
+    assert_int_equal(n, 0);
+    /* RFC 4592 §2.2.2: the ENT b.c blocks *.c for names below it */
+    check(z, "zz.b.c.example.com.", NULL, "b.c.example.com.", NULL, NULL, NULL);
+    check(z, "q.c.example.com.", NULL, "c.example.com.", "*.c.example.com.", NULL, NULL);
+    zone_free(z);
+}
+
+static void test_lookup_wildcard(void **state)
+{
+    (void)state;
+    zone_t *z = lookup_zone();
+    check(z, "foo.w.example.com.", NULL, "w.example.com.", "*.w.example.com.", NULL, NULL);
+    check(z, "FOO.W.example.com.", NULL, "w.example.com.", "*.w.example.com.", NULL, NULL);
+    /* RFC 4592 §3.3.1: deeper names use the closest encloser's wildcard */
+    check(z, "a.b.foo.w.example.com.", NULL, "w.example.com.", "*.w.example.com.", NULL, NULL);
+    /* x.w exists: names below it do not see *.w */
+    check(z, "q.x.w.example.com.", NULL, "x.w.example.com.", NULL, NULL, NULL);
+    check(z, "x.w.example.com.", "x.w.example.com.", "x.w.example.com.", NULL, NULL, NULL);
+    /* the wildcard owner itself is an exact match */
+    check(z, "*.w.example.com.", "*.w.example.com.", "*.w.example.com.", NULL, NULL, NULL);
+    /* w is an ENT (parent of *.w): exists, no RRsets */
+    check(z, "w.example.com.", "w.example.com.", "w.example.com.", NULL, NULL, NULL);
+    check(z, "nope.example.com.", NULL, "example.com.", NULL, NULL, NULL);
+    zone_free(z);
+}
+
+static void test_lookup_delegation(void **state)
+{
+    (void)state;
+    zone_t *z = lookup_zone();
+    check(z, "sub.example.com.", "sub.example.com.", "sub.example.com.", NULL,
+          "sub.example.com.", NULL);
+    check(z, "ns.sub.example.com.", "ns.sub.example.com.", "ns.sub.example.com.", NULL,
+          "sub.example.com.", NULL);
+    check(z, "a.b.c.sub.example.com.", NULL, "sub.example.com.", NULL, "sub.example.com.", NULL);
+    check(z, "x.ns.sub.example.com.", NULL, "ns.sub.example.com.", NULL, "sub.example.com.",
+          NULL);
+    zone_free(z);
+}
+
+static void test_lookup_dname(void **state)
+{
+    (void)state;
+    zone_t *z = lookup_zone();
+    /* the DNAME owner itself: an ordinary RRset, no proper ancestor */
+    check(z, "d.example.com.", "d.example.com.", "d.example.com.", NULL, NULL, NULL);
+    check(z, "foo.d.example.com.", NULL, "d.example.com.", NULL, NULL, "d.example.com.");
+    check(z, "in.d.example.com.", "in.d.example.com.", "in.d.example.com.", NULL, NULL,
+          "d.example.com.");
+    check(z, "a.in.d.example.com.", NULL, "in.d.example.com.", NULL, NULL, "d.example.com.");
+    zone_free(z);
+}
+
+static void test_rrsets_and_rdata(void **state)
+{
+    (void)state;
+    zone_t *z = expect_ok(HEAD "m MX 30 c\nm MX 10 a\nm MX 20 b\nm TXT \"t\"\nm A 192.0.2.1\n");
+    uint8_t q[DNS_NAME_MAX];
+    name("m.example.com.", q);
+    const zone_node_t *n = zone_find(z, q);
+    size_t cnt;
+    const zone_rrset_t *rs = zone_node_rrsets(n, &cnt);
+    assert_int_equal(cnt, 3);
+    assert_int_equal(rs[0].type, DNS_T_A);
+    assert_int_equal(rs[1].type, DNS_T_MX);
+    assert_int_equal(rs[2].type, DNS_T_TXT);
+    assert_int_equal(rs[1].count, 3);
+    uint16_t len, len2;
+    const uint8_t *p = zone_rrset_rdata(&rs[1], 0, &len);
+    for (unsigned i = 0; i < 3; i++) {
+        const uint8_t *d = zone_rrset_rdata(&rs[1], i, &len2);
+        assert_ptr_equal(d, p);
+        assert_int_equal(len, len2);
+        assert_int_equal(d[1], 10 * (i + 1)); /* canonical RDATA order */
+        if (i < 2)
+            p = zone_rrset_rdata_next(p, len, &len);
+    }
+    assert_int_equal(zone_node_count(z), 3); /* apex, ns1, m */
+    assert_true(zone_memory(z) > 0);
+    zone_free(z);
+}
+
+static void test_refcount(void **state)
+{
+    (void)state;
+    zone_t *z = expect_ok(HEAD);
+    assert_ptr_equal(zone_ref(z), z);
+    assert_ptr_equal(zone_ref(z), z);
+    zone_free(z);
+    zone_free(z);
+    assert_int_equal(zone_serial(z), 7); /* one reference left */
+    zone_free(z);                          /* the last: ASan checks it is freed */
+    zone_free(NULL);
+    assert_null(zone_ref(NULL));
+}
+
+/* ---- a sizable zone -------------------------------------------------- */
+
+static void big_name(unsigned i, uint8_t out[DNS_NAME_MAX])
+{
+    char s[64];
+    snprintf(s, sizeof(s), "h%u.g%u.big.test.", i, i % 97);
+    name(s, out);
+}
+
+static void test_big_zone(void **state)
+{
+    (void)state;
+    enum { N = 100000 };
+    uint8_t o[DNS_NAME_MAX], own[DNS_NAME_MAX], soa[64];
+    name("big.test.", o);
+    zone_builder_t *b = zone_builder_new(o);
+    int sl = 0;
+    soa[sl++] = 0; /* root as MNAME and RNAME keeps the RDATA short */
+    soa[sl++] = 0;
+    memset(soa + sl, 0, 20);
+    soa[sl + 3] = 9;
+    sl += 20;
+    zone_rec_t r = { .owner = o, .type = DNS_T_SOA, .rclass = DNS_C_IN, .ttl = 60,
+                     .rdlen = (uint16_t)sl, .rdata = soa, .line = 1 };
+    assert_int_equal(zone_builder_add(b, &r, NULL), ZL_OK);
+    r.type = DNS_T_NS;
+    r.rdata = (const uint8_t *)"\2ns\3big\4test";
+    r.rdlen = 13;
+    assert_int_equal(zone_builder_add(b, &r, NULL), ZL_OK);
+    clock_t t0 = clock();
+    for (unsigned i = 0; i < N - 2; i++) {
+        uint8_t a[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+        big_name(i, own);
+        r = (zone_rec_t){ .owner = own, .type = DNS_T_A, .rclass = DNS_C_IN, .ttl = 60,
+                          .rdlen = 4, .rdata = a, .line = i + 3 };
+        assert_int_equal(zone_builder_add(b, &r, NULL), ZL_OK);
+    }
+    zone_t *z = NULL;
+    reports_t rp = { 0 };
+    zone_report_t rep = { rep_fn, &rp };
+    assert_int_equal(zone_builder_finish(b, &z, &rep), ZL_OK);
+    double build_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    assert_int_equal(zone_record_count(z), N);
+    assert_int_equal(zone_serial(z), 9);
+    assert_int_equal(zone_node_count(z), 1 + 97 + (N - 2));
+    t0 = clock();
+    for (unsigned i = 0; i < N - 2; i++) {
+        zone_lookup_t l;
+        big_name(i, own);
+        assert_int_equal(zone_lookup(z, own, &l), ZL_OK);
+        assert_non_null(l.node);
+        const zone_rrset_t *a = zone_node_rrset(l.node, DNS_T_A);
+        uint16_t len;
+        const uint8_t *rd = zone_rrset_rdata(a, 0, &len);
+        assert_int_equal(rd[3], (uint8_t)i);
+        own[1] = 'x'; /* hN -> xN: NXDOMAIN below g<i%97> */
+        assert_int_equal(zone_lookup(z, own, &l), ZL_OK);
+        assert_null(l.node);
+        assert_true(dns_name_equal(zone_node_owner(l.encloser), own + own[0] + 1));
+    }
+    double look_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    print_message("# 100k records: build %.3f s (ASan), %zu KiB, %.0f ns per lookup pair\n",
+                  build_s, zone_memory(z) / 1024, look_s * 1e9 / (N - 2));
+    zone_free(z);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_minimal),
+        cmocka_unit_test(test_no_soa),
+        cmocka_unit_test(test_soa_not_at_apex),
+        cmocka_unit_test(test_two_soa),
+        cmocka_unit_test(test_no_apex_ns),
+        cmocka_unit_test(test_outside_zone),
+        cmocka_unit_test(test_class),
+        cmocka_unit_test(test_cname_beside_data),
+        cmocka_unit_test(test_dname_rules),
+        cmocka_unit_test(test_below_delegation),
+        cmocka_unit_test(test_every_problem_reported),
+        cmocka_unit_test(test_empty_builder),
+        cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_ttl_mismatch),
+        cmocka_unit_test(test_walk_order),
+        cmocka_unit_test(test_lookup_exact_and_case),
+        cmocka_unit_test(test_lookup_out_of_zone),
+        cmocka_unit_test(test_lookup_ent),
+        cmocka_unit_test(test_lookup_wildcard),
+        cmocka_unit_test(test_lookup_delegation),
+        cmocka_unit_test(test_lookup_dname),
+        cmocka_unit_test(test_rrsets_and_rdata),
+        cmocka_unit_test(test_refcount),
+        cmocka_unit_test(test_big_zone),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
