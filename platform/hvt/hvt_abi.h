@@ -111,7 +111,7 @@
 #define HVT_CPU_RDRAND (1ull << 1)
 #define HVT_CPU_RDSEED (1ull << 2)
 #define HVT_CPU_INVARIANT_TSC (1ull << 3)
-#define HVT_CPU_AVX (1ull << 4) /* XSAVE state for AVX enabled (XCR0) */
+#define HVT_CPU_AVX (1ull << 4) /* reserved: AVX state (XCR0) not enabled yet */
 
 /* Device flags (hvt_boot_info.devices). */
 #define HVT_DEV_BLOCK (1ull << 0) /* --block given: block_size/capacity valid */
