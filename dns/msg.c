@@ -176,6 +176,12 @@ static int msg_read_rr(dns_msg_t *m, dns_wire_t *w, dns_arena_t *a, dns_rr_t *rr
         w->pos += rr->rdlen;
         return ZL_OK;
     }
+    if (rr->rdlen == 0 && (*rclass == DNS_C_ANY || *rclass == DNS_C_NONE)) {
+        /* RFC 2136 §2.4, §2.5: UPDATE prerequisites and deletions carry
+         * empty RDATA whatever the type. */
+        rr->rdata = rr->owner; /* a valid pointer, rdlen 0 */
+        return ZL_OK;
+    }
     size_t cap = rdata_bound(rr->rdlen);
     uint8_t *out = dns_arena_alloc(a, cap);
     if (!out)
@@ -343,7 +349,10 @@ int dns_msgb_rr(dns_msgb_t *b, int section, const uint8_t *owner, uint16_t type,
     dns_wire_put_u16(&b->w, type);
     dns_wire_put_u16(&b->w, rclass);
     dns_wire_put_u32(&b->w, ttl);
-    dns_rdata_write(&b->w, type, rdata, rdlen, &b->c);
+    if (rdlen == 0)
+        dns_wire_put_u16(&b->w, 0); /* empty RDATA (RFC 2136 §2.5) */
+    else
+        dns_rdata_write(&b->w, type, rdata, rdlen, &b->c);
     int err = msgb_end(b, &m);
     if (!err) {
         b->count[1 + section]++;

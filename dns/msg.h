@@ -124,7 +124,8 @@ typedef struct dns_msg {
 } dns_msg_t;
 
 /* Parses a whole message. All records are copied into arena a (owned by
- * the caller). Errors: ZL_EMALF (truncated, trailing bytes, bad RDATA),
+ * the caller). Empty RDATA is accepted for class ANY and NONE whatever
+ * the type (RFC 2136 UPDATE prerequisites and deletions). Errors: ZL_EMALF (truncated, trailing bytes, bad RDATA),
  * ZL_ELOOP, ZL_ELABEL, ZL_ENAMELEN, ZL_EFORMAT (OPT misplaced or twice,
  * TSIG not last, more than one question), ZL_ENOMEM. */
 int dns_msg_parse(dns_msg_t *m, const uint8_t *pkt, size_t len, dns_arena_t *a);
@@ -156,7 +157,8 @@ int dns_msgb_question(dns_msgb_t *b, const uint8_t *qname, uint16_t qtype, uint1
 /* Adds one record to `section` (sections in non-decreasing order, else
  * ZL_EINVAL). All or nothing: when the record does not fit (honouring the
  * reserve) nothing is written, the compression table is restored, and
- * ZL_ESPACE is returned (ZL_EMALF if rdata is malformed for its type).
+ * ZL_ESPACE is returned (ZL_EMALF if rdata is malformed for its type;
+ * rdlen 0 is always written as empty RDATA, as UPDATE needs).
  * The builder stays usable after a failed add. */
 int dns_msgb_rr(dns_msgb_t *b, int section, const uint8_t *owner, uint16_t type,
                 uint16_t rclass, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);

@@ -607,7 +607,97 @@ static void test_opt_find(void **state)
     assert_ptr_equal(d, test_opts + 8);
 }
 
-static uint32_t rnd_state = 2463534242u;
+/* An ldns record with no RDATA (ldns' text parser wants RDATA). */
+static ldns_rr *ldns_rr_empty(const char *owner, ldns_rr_type t, ldns_rr_class c)
+{
+    ldns_rr *rr = ldns_rr_new();
+    ldns_rr_set_owner(rr, ldns_dname_new_frm_str(owner));
+    ldns_rr_set_type(rr, t);
+    ldns_rr_set_class(rr, c);
+    ldns_rr_set_ttl(rr, 0);
+    return rr;
+}
+
+/* RFC 2136 UPDATE built by ldns: empty RDATA with class ANY. */
+static void test_update_ldns(void **state)
+{
+    (void)state;
+    static const char *const upd[] = {
+        "www.example.com. 0 NONE A 192.0.2.1",
+        "www.example.com. 300 IN A 192.0.2.9",
+        "www.example.com. 300 IN NS ns.example.net.",
+    };
+    ldns_pkt *p = ldns_pkt_new();
+    ldns_pkt_set_id(p, 77);
+    ldns_pkt_set_opcode(p, LDNS_PACKET_UPDATE);
+    ldns_rr *z = NULL;
+    assert_int_equal(ldns_rr_new_question_frm_str(&z, "example.com. IN SOA", NULL, NULL), LDNS_STATUS_OK);
+    ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION, z);
+    ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, ldns_rr_empty("example.com.", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_ANY));
+    ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, ldns_rr_empty("www.example.com.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_ANY));
+    ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, ldns_rr_empty("www.example.com.", LDNS_RR_TYPE_ANY, LDNS_RR_CLASS_ANY));
+    for (size_t i = 0; i < N(upd); i++)
+        ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, ldns_rr_from(upd[i]));
+    uint8_t *w = NULL;
+    size_t len = 0;
+    assert_int_equal(ldns_pkt2wire(&w, p, &len), LDNS_STATUS_OK);
+    dns_arena_t a;
+    dns_arena_init(&a, NULL, 0, 0);
+    dns_msg_t m;
+    assert_int_equal(dns_msg_parse(&m, w, len, &a), ZL_OK);
+    assert_int_equal(DNS_F_OPCODE(m.flags), DNS_OP_UPDATE);
+    assert_int_equal(m.qtype, DNS_T_SOA);
+    assert_int_equal(m.nrr[DNS_SEC_AN], 1);
+    assert_int_equal(m.rr[DNS_SEC_AN][0].rclass, DNS_C_ANY);
+    assert_int_equal(m.rr[DNS_SEC_AN][0].rdlen, 0);
+    assert_int_equal(m.nrr[DNS_SEC_NS], 2 + N(upd));
+    assert_int_equal(m.rr[DNS_SEC_NS][0].type, DNS_T_A);
+    assert_int_equal(m.rr[DNS_SEC_NS][0].rdlen, 0);
+    assert_int_equal(m.rr[DNS_SEC_NS][1].type, DNS_T_ANY);
+    assert_int_equal(m.rr[DNS_SEC_NS][1].rclass, DNS_C_ANY);
+    for (size_t i = 0; i < N(upd); i++) {
+        ldns_rr *l = ldns_rr_from(upd[i]);
+        assert_rr_same(&m.rr[DNS_SEC_NS][2 + i], l);
+        ldns_rr_free(l);
+    }
+    /* and back: the builder writes empty RDATA, ldns reads the same */
+    uint8_t out[512];
+    dns_msgb_t b;
+    dns_msgb_init(&b, out, sizeof(out), m.id, m.flags);
+    assert_int_equal(dns_msgb_question(&b, m.qname, m.qtype, m.qclass), ZL_OK);
+    for (int s = 0; s < 3; s++)
+        for (unsigned i = 0; i < m.nrr[s]; i++) {
+            const dns_rr_t *r = &m.rr[s][i];
+            assert_int_equal(dns_msgb_rr(&b, s, r->owner, r->type, r->rclass, r->ttl, r->rdata, r->rdlen), ZL_OK);
+        }
+    size_t ol = dns_msgb_finish(&b);
+    ldns_pkt *p2 = NULL;
+    assert_int_equal(ldns_wire2pkt(&p2, out, ol), LDNS_STATUS_OK);
+    assert_int_equal(ldns_pkt_nscount(p2), 2 + N(upd));
+    for (size_t i = 0; i < 2 + N(upd); i++) {
+        ldns_rr *g = ldns_rr_list_rr(ldns_pkt_authority(p2), i);
+        ldns_rr *e = ldns_rr_list_rr(ldns_pkt_authority(p), i);
+        assert_int_equal(ldns_rr_compare(g, e), 0);
+        assert_int_equal(ldns_rr_rd_count(g), ldns_rr_rd_count(e));
+    }
+    assert_int_equal(ldns_pkt_get_opcode(p2), LDNS_PACKET_UPDATE);
+    /* empty RDATA in class IN stays an error */
+    static const uint8_t empty_a[] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, /* AN 1 */
+                                      0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0};
+    assert_int_equal(dns_msg_parse(&m, empty_a, sizeof(empty_a), &a), ZL_EMALF);
+    ldns_pkt_free(p2);
+    ldns_pkt_free(p);
+    free(w);
+    dns_arena_free(&a);
+}
+
+#ifndef MUT_ITERS
+#define MUT_ITERS 20000
+#endif
+#ifndef MUT_SEED
+#define MUT_SEED 2463534242u
+#endif
+static uint32_t rnd_state = MUT_SEED;
 static uint32_t rnd(void)
 {
     rnd_state ^= rnd_state << 13;
@@ -665,7 +755,7 @@ static void test_mutations(void **state)
     lens[0] = ldns_build(ref[0], sizeof(ref[0]), true, true);
     lens[1] = build_ref(ref[1], sizeof(ref[1]));
     unsigned accepted = 0;
-    for (int it = 0; it < 20000; it++) {
+    for (int it = 0; it < MUT_ITERS; it++) {
         int k = it & 1;
         size_t len = lens[k];
         uint8_t *p = malloc(len);
@@ -709,6 +799,7 @@ int main(void)
         cmocka_unit_test(test_malformed_names),
         cmocka_unit_test(test_builder),
         cmocka_unit_test(test_opt_find),
+        cmocka_unit_test(test_update_ldns),
         cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
