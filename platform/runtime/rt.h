@@ -54,7 +54,8 @@ void rt_thread_init(void);
 /* Block the calling thread until rt_sched_wake() or, when deadline_ns is
  * not UINT64_MAX, until plat_clock_monotonic_ns() >= deadline_ns. key is
  * the futex address it waits on (0 for a plain sleep). Returns 0 when
- * woken, -ETIMEDOUT at the deadline. */
+ * woken, -ETIMEDOUT at the deadline, -EINTR when pthread_cancel's
+ * SIGCANCEL interrupted it. */
 int rt_sched_block(uintptr_t key, uint64_t deadline_ns);
 /* Wake up to n threads blocked on key; returns how many were woken. */
 int rt_sched_wake(uintptr_t key, int n);

@@ -329,7 +329,8 @@ static long sleep_until(uint64_t deadline)
     /* Sleepers block like futex waiters with no key, so nothing wakes
      * them early and threads keep running meanwhile. */
     while (plat_clock_monotonic_ns() < deadline)
-        rt_sched_block(0, deadline);
+        if (rt_sched_block(0, deadline) == -EINTR)
+            return -EINTR; /* pthread_cancel */
     return 0;
 }
 
@@ -356,14 +357,34 @@ long rt_sys_clock_nanosleep(const long *a)
     return sleep_until(rel_deadline(req));
 }
 
+static struct rt_thread *find_tid(int tid)
+{
+    for (int i = 0; i < RT_MAX_THREADS; i++)
+        if (rt_threads[i].state != RT_FREE && rt_threads[i].tid == tid)
+            return &rt_threads[i];
+    return NULL;
+}
+
 long rt_sys_tkill(const long *a)
 {
+    struct rt_thread *t = find_tid((int)a[0]);
     int sig = (int)a[1];
 
+    if (!t)
+        return -ESRCH;
     if (sig == 0)
         return 0;
-    /* No signal delivery: the default action of every signal musl raises
-     * itself (abort's SIGABRT, raise) ends the program. */
+    /* No signal is ever delivered. musl's pthread_cancel sends SIGCANCEL
+     * (32 + 1) to make a blocked cancellation point return EINTR, after
+     * which musl acts on the cancel flag: do that part. */
+    if (sig == 33) {
+        if (t->state == RT_BLOCKED) {
+            t->state = RT_RUNNABLE;
+            t->wait_result = -EINTR;
+        }
+        return 0;
+    }
+    /* Any other signal would run its default action: end the program. */
     if (sig == SIGABRT)
         plat_abort("abort()");
     plat_abort("zonelet-rt: fatal signal raised");

@@ -1,6 +1,6 @@
 /* threads: pthread create/join with return values, a mutex under
  * contention with yields, a condition variable queue, timed waits,
- * sleep ordering, thread-local storage and detached threads. */
+ * sleep ordering, thread-local storage, detached threads and cancellation. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -170,6 +170,52 @@ static void detach(void)
     }
 }
 
+/* pthread_cancel reaches a thread blocked in a condition wait and one in
+ * a long sleep; both end with PTHREAD_CANCELED. */
+static int cancel_ready;
+static void unlock_mu(void *arg)
+{
+    (void)arg;
+    pthread_mutex_unlock(&mu);
+}
+
+static void *cond_waiter(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&mu);
+    pthread_cleanup_push(unlock_mu, NULL);
+    cancel_ready++;
+    for (;;)
+        pthread_cond_wait(&cv, &mu);
+    pthread_cleanup_pop(1);
+    return NULL;
+}
+
+static void *long_sleeper(void *arg)
+{
+    (void)arg;
+    cancel_ready++;
+    sleep(3600);
+    return NULL;
+}
+
+static void cancel(void)
+{
+    pthread_t a, b;
+    void *ra, *rb;
+    uint64_t t0 = now_ms();
+    CHECK(pthread_create(&a, NULL, cond_waiter, NULL) == 0);
+    CHECK(pthread_create(&b, NULL, long_sleeper, NULL) == 0);
+    while (cancel_ready < 2)
+        sched_yield();
+    CHECK(pthread_cancel(a) == 0 && pthread_cancel(b) == 0);
+    CHECK(pthread_join(a, &ra) == 0 && pthread_join(b, &rb) == 0);
+    CHECK(ra == PTHREAD_CANCELED && rb == PTHREAD_CANCELED);
+    CHECK(now_ms() - t0 < 1000);
+    CHECK(pthread_mutex_trylock(&mu) == 0); /* the cleanup handler unlocked */
+    pthread_mutex_unlock(&mu);
+}
+
 int main(void)
 {
     tls_value = -1;
@@ -179,6 +225,7 @@ int main(void)
     timedwait();
     sleep_order();
     detach();
+    cancel();
     printf("SUCCESS\n");
     return 0;
 }
