@@ -103,7 +103,8 @@ static void add_additional(ans_t *a)
 /* RFC 6672 §2.2: the DNAME, and a CNAME synthesised for name with the TTL
  * of the DNAME; YXDOMAIN when the new name would exceed 255 octets.
  * Returns the new name to follow, or NULL. */
-static const uint8_t *dname_step(ans_t *a, const uint8_t *name, const zone_node_t *dnode)
+static const uint8_t *dname_step(ans_t *a, const uint8_t *name, const zone_node_t *dnode,
+                                 uint16_t qtype)
 {
     const zone_rrset_t *dn = zone_node_rrset(dnode, DNS_T_DNAME);
     const uint8_t *downer = zone_node_owner(dnode);
@@ -126,7 +127,8 @@ static const uint8_t *dname_step(ans_t *a, const uint8_t *name, const zone_node_
         .type = DNS_T_CNAME, .rclass = DNS_C_IN, .ttl = dn->ttl,
         .section = DNS_SEC_AN, .required = true,
     };
-    return out;
+    /* A CNAME question is answered by the synthesised CNAME itself. */
+    return qtype == DNS_T_CNAME ? NULL : out;
 }
 
 /* An existing node (or the wildcard standing in for name, RFC 4592
@@ -173,7 +175,7 @@ static const uint8_t *step(ans_t *a, const uint8_t *name, uint16_t qtype, unsign
         return NULL;
     /* Whichever of a DNAME or a cut is higher up the tree applies. */
     if (lk.dname && (!lk.cut || labels_of(lk.dname) < labels_of(lk.cut)))
-        return dname_step(a, name, lk.dname);
+        return dname_step(a, name, lk.dname, qtype);
     /* RFC 4035 §3.1.4.1: DS at a cut belongs to the parent side. */
     if (lk.cut && !(qtype == DNS_T_DS && lk.cut == lk.node)) {
         if (hop == 0)

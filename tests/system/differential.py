@@ -246,6 +246,8 @@ def summarize(wire):
 
 def compare(a, b):
     """The fields that differ between two summaries."""
+    if a.get("reply") != b.get("reply"):
+        return ["reply"]
     if a.get("flag.tc") and b.get("flag.tc"):
         keys = [k for k in set(a) | set(b) if k not in ("answer", "authority", "additional")]
     else:

@@ -773,7 +773,7 @@ static void test_cookies(void **state)
     static const uint8_t cc[8] = { 0x24, 0x64, 0xc4, 0xab, 0xcf, 0x10, 0xc9, 0x57 };
     static const uint8_t secret[16] = { 0xe5, 0xe9, 0x73, 0xe5, 0xa6, 0xb2, 0xa4, 0x3f,
                                         0x48, 0xe7, 0xdc, 0x84, 0x9e, 0x37, 0xbf, 0xcf };
-    uint8_t opt[4 + 40];
+    uint8_t opt[4 + 48] = { 0 };
     dns_put_u16(opt, DNS_EO_COOKIE);
     dns_put_u16(opt + 2, 8);
     memcpy(opt + 4, cc, 8);
