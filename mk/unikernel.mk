@@ -149,12 +149,52 @@ $(UK)/guests/%.hvt: $(UK)/guests/%.o $(UK_RT_LIB) $(UK_LIBS) $(HVT_LIB) $(HVT_LD
 		-Wl,--start-group $(UK_LIBS) $(HVT_LIB) $(UK_MUSL)/lib/libc.a -lgcc -Wl,--end-group
 	strip -o $@.stripped $@
 
-test-unikernel: $(UK_GUESTS) $(HVT_MON) $(HVT_BARE)
+test-unikernel: $(UK_GUESTS) $(UK_UNITS) $(HVT_MON) $(HVT_BARE)
 	sh tests/run.sh tests/unikernel/test_hvt.sh $(wildcard tests/unikernel/test_hvt_monitor.sh)
 
--include $(wildcard $(UK)/rt/*.d $(UK)/guests/*.d)
+-include $(wildcard $(UK)/rt/*.d $(UK)/guests/*.d $(UK)/unit/*.d $(shell find $(UK)/zl -name "*.d" 2>/dev/null))
 
 # make test builds the guests (cached: nothing to do the second time; the
 # first build fetches and compiles musl and the libraries, about a minute
 # on two cores).
 TEST_DEPS += $(UK_GUESTS)
+
+# ---- zonelet's own dns/ and zone/ unit tests as guests ----
+# Every tests/{dns,zone}/test_*.c that does not use ldns (ldns is the
+# hosted oracle, not built for the unikernel) becomes
+# build/uk/unit/test_*.hvt: the test + dns/ zone/ compiled with musl +
+# cmocka from Debian's source + tests/unikernel/unit/blocktar.c, which
+# unpacks the fixture files from a tar on the block device.
+UK_ZL_SRC  := $(sort $(wildcard dns/*.c zone/*.c))
+UK_ZL_OBJ  := $(UK_ZL_SRC:%.c=$(UK)/zl/%.o)
+UK_UT_SRC  := $(sort $(shell grep -L ldns $(wildcard tests/dns/test_*.c tests/zone/test_*.c) /dev/null 2>/dev/null))
+UK_UT_SRC  := $(filter-out /dev/null,$(UK_UT_SRC))
+UK_UNITS   := $(foreach t,$(UK_UT_SRC),$(UK)/unit/$(notdir $(t:.c=)).hvt)
+UK_CMOCKA  := $(UK)/zl/cmocka.o
+UK_CMOCKA_DEFS := -DHAVE_SIGNAL_H -DHAVE_INTTYPES_H -DHAVE_STRINGS_H -DHAVE_STRSIGNAL \
+	-DHAVE_GCC_THREAD_LOCAL_STORAGE -DHAVE_CLOCK_REALTIME -DHAVE_STRUCT_TIMESPEC -DHAVE_SIGLONGJMP
+
+.PHONY: unikernel-units
+unikernel-units: $(UK_UNITS)
+
+$(UK)/zl/%.o: %.c $(UK)/musl/.done
+	@mkdir -p $(@D)
+	$(UK_GCC) $(UK_WFLAGS) $(UK_CFLAGS) -fno-strict-aliasing -I$(UK)/include -MMD -MP -c -o $@ $<
+
+$(UK_CMOCKA): $(UK)/musl/.done $(B)/src/cmocka/.fetched
+	@mkdir -p $(@D)
+	$(UK_GCC) $(UK_CFLAGS) $(UK_CMOCKA_DEFS) -I$(UK_SRC)/cmocka/include -c -o $@ $(UK_SRC)/cmocka/src/cmocka.c
+	mkdir -p $(UK)/include && cp $(UK_SRC)/cmocka/include/cmocka.h $(UK)/include/
+
+define uk_unit_rule
+$(UK)/unit/$(notdir $(1:.c=)).hvt: $(1) $(UK)/zl/tests/unikernel/unit/blocktar.o $(UK_CMOCKA) $(UK_ZL_OBJ) $(UK_RT_LIB) $(UK_LIBS) $(HVT_LIB) $(HVT_LD)
+	@mkdir -p $$(@D)
+	$$(UK_GCC) $$(UK_WFLAGS) $$(UK_CFLAGS) -fno-strict-aliasing -Itests -I$$(UK)/include \
+		-MMD -MP -c -o $$(@:.hvt=.o) $(1)
+	$$(UK_GCC) $$(UK_GUEST_LD) -o $$@ $$(@:.hvt=.o) $(UK)/zl/tests/unikernel/unit/blocktar.o \
+		$(UK_CMOCKA) $(UK_ZL_OBJ) -Wl,--whole-archive $(UK_RT_LIB) -Wl,--no-whole-archive \
+		-Wl,--start-group $(UK_LIBS) $(HVT_LIB) $(UK_MUSL)/lib/libc.a -lgcc -Wl,--end-group
+endef
+$(foreach t,$(UK_UT_SRC),$(eval $(call uk_unit_rule,$(t))))
+$(UK)/zl/tests/unikernel/unit/blocktar.o: $(UK_CMOCKA)
+TEST_DEPS += $(UK_UNITS)

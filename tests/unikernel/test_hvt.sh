@@ -77,3 +77,18 @@ t "edges: unimplemented call -> ENOSYS, logged once by name" 0 SUCCESS \
     "=1:system call not implemented: acct" -- "$G/edges.hvt" enosys
 t "edges: last thread leaving via pthread_exit ends the guest with 0" 0 \
     "main leaves first" "worker ran" -- "$G/edges.hvt" exit-thread
+
+# zonelet's own dns/ and zone/ cmocka tests (those that need no ldns) as
+# guests; their fixture files come in a tar on the block device.
+make -s unikernel-units >"$tmp/units.log" 2>&1 || {
+    echo "not ok - build the unit-test guests (make unikernel-units)"
+    sed 's/^/#   /' "$tmp/units.log" | tail -20
+    exit 1
+}
+tar --format=ustar -cf "$tmp/fixtures.tar" tests/dns tests/zone zones-example
+for u in build/uk/unit/test_*.hvt; do
+    [ -e "$u" ] || continue
+    n=$(basename "$u" .hvt)
+    t "unit in the guest: $n (cmocka)" 0 "[  PASSED  ]" "![  FAILED  ]" \
+        "!system call not implemented" -- --mem=256 --block="$tmp/fixtures.tar" "$u"
+done
