@@ -3,7 +3,7 @@
 (tests/zone/answer/), every query of differential/queries.txt goes to both,
 and the replies are compared section by section: header flags, opcode,
 rcode, question, answer/authority/additional as sets of records (owner
-case-insensitive, TTL and RDATA included), EDNS (version, DO, NSID, the
+names with their case, so 0x20 is checked; TTL and RDATA included), EDNS (version, DO, NSID, the
 cookie's client part and server-cookie shape). When both replies are
 truncated only the header is compared. A remaining difference must be
 listed in differential/allow.txt with the RFC reason why zonelet is right.
@@ -218,13 +218,13 @@ def summarize(wire):
         s["parse"] = type(e).__name__
         return s
     s["rcode"] = m.rcode()
-    s["question"] = sorted(f"{r.name.to_text().lower()} {dns.rdataclass.to_text(r.rdclass)} "
+    s["question"] = sorted(f"{r.name.to_text()} {dns.rdataclass.to_text(r.rdclass)} "
                            f"{dns.rdatatype.to_text(r.rdtype)}" for r in m.question)
     for sec, rrsets in (("answer", m.answer), ("authority", m.authority), ("additional", m.additional)):
         recs = set()
         for rrset in rrsets:
             for rd in rrset:
-                recs.add(f"{rrset.name.to_text().lower()} {rrset.ttl} "
+                recs.add(f"{rrset.name.to_text()} {rrset.ttl} "
                          f"{dns.rdataclass.to_text(rrset.rdclass)} {dns.rdatatype.to_text(rrset.rdtype)} "
                          f"{rd.to_text().lower()}")
         s[sec] = sorted(recs)
