@@ -1,7 +1,10 @@
 /* ELF64 loader for hvt images: static x86-64 executables only. The file
- * is untrusted: every offset and size is checked before use, overflow-safe. */
+ * is untrusted: every offset and size is checked before use, overflow-safe.
+ * Self-contained (libc only), so the fuzz harness can include it. */
 #include <elf.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,94 +15,111 @@
 
 #define HVT_IMAGE_FILE_MAX (256u << 20)
 
+/* Record why the image is refused; returns -1 for "return fail(...)". */
+static int __attribute__((format(printf, 2, 3))) fail(struct hvt_image *img, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(img->error, sizeof(img->error), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 /* True if [off, off + len) lies inside a buffer of size total. */
 static bool in_range(uint64_t off, uint64_t len, uint64_t total)
 {
     return off <= total && len <= total - off;
 }
 
-static void read_file(struct hvt_image *img, const char *path)
+static int read_file(struct hvt_image *img, const char *path, uint8_t **file, size_t *size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0)
-        hvt_die("%s: cannot open: %s", path, strerror(errno));
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-        hvt_die("%s: not a regular file", path);
-    if (st.st_size < (off_t)sizeof(Elf64_Ehdr))
-        hvt_die("%s: truncated: %lld bytes is smaller than an ELF64 header",
-                path, (long long)st.st_size);
-    if (st.st_size > HVT_IMAGE_FILE_MAX)
-        hvt_die("%s: too large (%lld bytes)", path, (long long)st.st_size);
-    img->file_size = (size_t)st.st_size;
-    img->file = malloc(img->file_size);
-    if (!img->file)
-        hvt_die("out of memory");
-    size_t got = 0;
-    while (got < img->file_size) {
-        ssize_t n = read(fd, img->file + got, img->file_size - got);
-        if (n <= 0)
-            hvt_die("%s: read failed", path);
+        return fail(img, "cannot open: %s", strerror(errno));
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > HVT_IMAGE_FILE_MAX) {
+        close(fd);
+        return fail(img, "not a regular file of at most %u MiB", HVT_IMAGE_FILE_MAX >> 20);
+    }
+    *size = (size_t)st.st_size;
+    *file = malloc(*size ? *size : 1);
+    if (!*file) {
+        close(fd);
+        return fail(img, "out of memory");
+    }
+    for (size_t got = 0; got < *size;) {
+        ssize_t n = read(fd, *file + got, *size - got);
+        if (n <= 0) {
+            close(fd);
+            free(*file);
+            return fail(img, "read failed");
+        }
         got += (size_t)n;
     }
     close(fd);
+    return 0;
 }
 
-static const Elf64_Ehdr *check_header(const struct hvt_image *img, const char *path)
+static int check_header(struct hvt_image *img, const Elf64_Ehdr *eh)
 {
-    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img->file;
+    if (img->file_size < sizeof(Elf64_Ehdr))
+        return fail(img, "truncated: %zu bytes is smaller than an ELF64 header", img->file_size);
     if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
-        hvt_die("%s: not an ELF file (bad magic)", path);
+        return fail(img, "not an ELF file (bad magic)");
     if (eh->e_ident[EI_CLASS] != ELFCLASS64)
-        hvt_die("%s: not ELF64 (class %u)", path, eh->e_ident[EI_CLASS]);
+        return fail(img, "not ELF64 (class %u)", eh->e_ident[EI_CLASS]);
     if (eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_ident[EI_VERSION] != EV_CURRENT)
-        hvt_die("%s: not a little-endian ELF version 1 file", path);
+        return fail(img, "not a little-endian ELF version 1 file");
     if (eh->e_machine != EM_X86_64)
-        hvt_die("%s: wrong machine %u (want x86-64, %u)", path, eh->e_machine, EM_X86_64);
+        return fail(img, "wrong machine %u (want x86-64, %u)", eh->e_machine, EM_X86_64);
     if (eh->e_type != ET_EXEC)
-        hvt_die("%s: not a static executable (e_type %u; PIE and shared objects "
-                "are refused)", path, eh->e_type);
+        return fail(img, "not a static executable (e_type %u; PIE and shared objects "
+                         "are refused)", eh->e_type);
     if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 || eh->e_phnum > 64)
-        hvt_die("%s: bad program header table (entsize %u, count %u)", path,
-                eh->e_phentsize, eh->e_phnum);
+        return fail(img, "bad program header table (entsize %u, count %u)", eh->e_phentsize,
+                    eh->e_phnum);
     if (eh->e_phoff % 8 ||
         !in_range(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), img->file_size))
-        hvt_die("%s: truncated: program headers outside the file", path);
-    return eh;
+        return fail(img, "truncated: program headers outside the file");
+    return 0;
 }
 
-static void add_segment(struct hvt_image *img, const Elf64_Phdr *ph, uint64_t limit,
-                        const char *path)
+static int add_segment(struct hvt_image *img, const Elf64_Phdr *ph, uint64_t limit)
 {
     if (img->nsegs == HVT_MAX_SEGS)
-        hvt_die("%s: more than %d loadable segments", path, HVT_MAX_SEGS);
+        return fail(img, "more than %d loadable segments", HVT_MAX_SEGS);
     if (ph->p_filesz > ph->p_memsz)
-        hvt_die("%s: segment at %#lx: file size %#lx exceeds memory size %#lx", path,
-                ph->p_vaddr, ph->p_filesz, ph->p_memsz);
+        return fail(img, "segment at %#lx: file size %#lx exceeds memory size %#lx",
+                    ph->p_vaddr, ph->p_filesz, ph->p_memsz);
     if (!in_range(ph->p_offset, ph->p_filesz, img->file_size))
-        hvt_die("%s: truncated: segment at %#lx needs file bytes [%#lx, +%#lx) of %#zx",
-                path, ph->p_vaddr, ph->p_offset, ph->p_filesz, img->file_size);
+        return fail(img, "truncated: segment at %#lx needs file bytes [%#lx, +%#lx) of %#zx",
+                    ph->p_vaddr, ph->p_offset, ph->p_filesz, img->file_size);
     if (ph->p_vaddr < HVT_IMAGE_MIN || !in_range(ph->p_vaddr, ph->p_memsz, limit))
-        hvt_die("%s: segment [%#lx, +%#lx) outside guest memory [%#llx, %#lx)", path,
-                ph->p_vaddr, ph->p_memsz, HVT_IMAGE_MIN, limit);
+        return fail(img, "segment [%#lx, +%#lx) outside guest memory [%#llx, %#lx)",
+                    ph->p_vaddr, ph->p_memsz, HVT_IMAGE_MIN, limit);
     for (unsigned i = 0; i < img->nsegs; i++) {
         const struct hvt_seg *s = &img->segs[i];
         if (ph->p_vaddr < s->vaddr + s->memsz && s->vaddr < ph->p_vaddr + ph->p_memsz)
-            hvt_die("%s: segments [%#lx, +%#lx) and [%#lx, +%#lx) overlap", path,
-                    s->vaddr, s->memsz, ph->p_vaddr, ph->p_memsz);
+            return fail(img, "segments [%#lx, +%#lx) and [%#lx, +%#lx) overlap", s->vaddr,
+                        s->memsz, ph->p_vaddr, ph->p_memsz);
     }
     img->segs[img->nsegs++] = (struct hvt_seg){ ph->p_vaddr, ph->p_memsz, ph->p_filesz,
                                                 ph->p_offset, ph->p_flags };
+    if (ph->p_vaddr < img->start)
+        img->start = ph->p_vaddr;
+    if (ph->p_vaddr + ph->p_memsz > img->end)
+        img->end = ph->p_vaddr + ph->p_memsz;
+    return 0;
 }
 
-static void check_entry(struct hvt_image *img, const char *path)
+static int check_entry(struct hvt_image *img)
 {
     for (unsigned i = 0; i < img->nsegs; i++) {
         const struct hvt_seg *s = &img->segs[i];
         if ((s->flags & PF_X) && img->entry >= s->vaddr && img->entry < s->vaddr + s->filesz)
-            return;
+            return 0;
     }
-    hvt_die("%s: entry point %#lx is not inside an executable segment", path, img->entry);
+    return fail(img, "entry point %#lx is not inside an executable segment", img->entry);
 }
 
 /* Function symbols from .symtab, for backtraces. Malformed or missing
@@ -141,34 +161,44 @@ static void load_symbols(struct hvt_image *img, const Elf64_Ehdr *eh)
     }
 }
 
-void hvt_elf_load(struct hvt_image *img, const char *path, uint64_t mem_size)
+int hvt_elf_parse(struct hvt_image *img, uint8_t *file, size_t size, uint64_t mem_size)
 {
     memset(img, 0, sizeof(*img));
-    read_file(img, path);
-    const Elf64_Ehdr *eh = check_header(img, path);
-    const Elf64_Phdr *ph = (const Elf64_Phdr *)(img->file + eh->e_phoff);
+    img->file = file;
+    img->file_size = size;
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)file;
+    if (check_header(img, eh) < 0)
+        return -1;
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(file + eh->e_phoff);
     uint64_t limit = mem_size < HVT_IMAGE_MAX_END ? mem_size : HVT_IMAGE_MAX_END;
     img->start = UINT64_MAX;
     for (unsigned i = 0; i < eh->e_phnum; i++) {
         if (ph[i].p_type == PT_INTERP || ph[i].p_type == PT_DYNAMIC)
-            hvt_die("%s: dynamically linked (PT_INTERP/PT_DYNAMIC); build it static", path);
-        if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
-            continue;
-        add_segment(img, &ph[i], limit, path);
-        if (ph[i].p_vaddr < img->start)
-            img->start = ph[i].p_vaddr;
-        if (ph[i].p_vaddr + ph[i].p_memsz > img->end)
-            img->end = ph[i].p_vaddr + ph[i].p_memsz;
+            return fail(img, "dynamically linked (PT_INTERP/PT_DYNAMIC); build it static");
+        if (ph[i].p_type == PT_LOAD && ph[i].p_memsz > 0 && add_segment(img, &ph[i], limit) < 0)
+            return -1;
     }
     if (img->nsegs == 0)
-        hvt_die("%s: no loadable segment", path);
+        return fail(img, "no loadable segment");
     img->entry = eh->e_entry;
-    check_entry(img, path);
+    if (check_entry(img) < 0)
+        return -1;
     img->start &= ~(HVT_PAGE_SIZE - 1);
     img->end = (img->end + HVT_PAGE_SIZE - 1) & ~(HVT_PAGE_SIZE - 1);
     if (img->end > limit)
-        hvt_die("%s: image ends at %#lx, beyond guest memory %#lx", path, img->end, limit);
+        return fail(img, "image ends at %#lx, beyond guest memory %#lx", img->end, limit);
     load_symbols(img, eh);
+    return 0;
+}
+
+int hvt_elf_load(struct hvt_image *img, const char *path, uint64_t mem_size)
+{
+    uint8_t *file = NULL;
+    size_t size = 0;
+    memset(img, 0, sizeof(*img));
+    if (read_file(img, path, &file, &size) < 0)
+        return -1;
+    return hvt_elf_parse(img, file, size, mem_size);
 }
 
 void hvt_elf_copy(const struct hvt_image *img, uint8_t *mem)

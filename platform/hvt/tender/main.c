@@ -119,7 +119,8 @@ int main(int argc, char **argv)
     parse_args(&o, argc, argv);
     h.mem_size = o.mem_mib << 20;
     h.image_path = o.image;
-    hvt_elf_load(&h.img, o.image, h.mem_size);
+    if (hvt_elf_load(&h.img, o.image, h.mem_size) < 0)
+        hvt_die("%s: %s", o.image, h.img.error);
     hvt_vm_setup(&h, o.cmdline);
     if (o.block)
         open_block(&h, o.block);

@@ -31,6 +31,7 @@ struct hvt_image {
     unsigned nsegs;
     struct hvt_sym *syms; /* owned, sorted by addr */
     size_t nsyms;
+    char error[256]; /* why the image was refused */
 };
 
 /* The monitor: one VM, one vCPU. */
@@ -56,9 +57,13 @@ void hvt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* hvt_log, then exit(HVT_EXIT_SETUP). */
 _Noreturn void hvt_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* elf.c: read and validate path; fill img. Exits with a message on any
- * malformed input (segments must fit below mem_size). */
-void hvt_elf_load(struct hvt_image *img, const char *path, uint64_t mem_size);
+/* elf.c: validate the image file (taken: owned by img from now on, even
+ * on failure) of size bytes and fill img; segments must fit below
+ * mem_size. 0, or -1 with the reason in img->error. Free img with
+ * hvt_image_free() either way. */
+int hvt_elf_parse(struct hvt_image *img, uint8_t *file, size_t size, uint64_t mem_size);
+/* Read path and hvt_elf_parse() it. */
+int hvt_elf_load(struct hvt_image *img, const char *path, uint64_t mem_size);
 /* Copy the segments into guest memory (zeroed beforehand). */
 void hvt_elf_copy(const struct hvt_image *img, uint8_t *mem);
 /* Name of the function containing addr and the offset in it, or NULL. */
