@@ -8,8 +8,11 @@
 #ifndef ZL_DNS_RRDESC_H
 #define ZL_DNS_RRDESC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "dns/rr.h"
 
 enum dns_fk {
     DNS_F_END = 0,
@@ -84,5 +87,46 @@ int dns_field_len(uint8_t k, const uint8_t *rd, size_t off, size_t len);
 /* Offset and length of the name inside an A6 or IPSECKEY gateway field,
  * or -1 when the field holds none. */
 int dns_field_name_off(uint8_t k, const uint8_t *rd, const dns_field_t *f);
+
+/* Presentation parsing state: tokens in, RDATA out. */
+typedef struct dns_rdin {
+    const dns_tok_t *tok;
+    size_t ntok, i;          /* tokens and the next one to read */
+    const uint8_t *origin;
+    uint8_t *out;
+    size_t cap, n;           /* output capacity and length so far */
+    const char *why;         /* static message for the first error */
+} dns_rdin_t;
+
+/* Presentation printing state; on overflow full is set, n stops. */
+typedef struct dns_rdout {
+    char *buf;
+    size_t cap, n;
+    bool full;
+} dns_rdout_t;
+
+/* Shared helpers (dns/rdata_text.c). */
+int dns_rdin_fail(dns_rdin_t *in, int err, const char *why);
+const dns_tok_t *dns_rdin_next(dns_rdin_t *in, const char *what);
+int dns_rdin_put(dns_rdin_t *in, const void *p, size_t n);
+int dns_rdin_num(dns_rdin_t *in, const dns_tok_t *t, uint64_t max, uint64_t *v,
+                 const char *what);
+/* Dotted-quad IPv4 (decimal, 1-3 digits per part); ZL_OK or ZL_ESYNTAX. */
+int dns_ipv4_from_text(const char *s, size_t len, uint8_t a[4]);
+int dns_rdin_hex(dns_rdin_t *in, const char *s, size_t len, const char *what);
+void dns_out_str(dns_rdout_t *o, const char *s, size_t n);
+void dns_out_fmt(dns_rdout_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void dns_out_hex(dns_rdout_t *o, const uint8_t *p, size_t n);
+void dns_out_b64(dns_rdout_t *o, const uint8_t *p, size_t n);
+void dns_out_name(dns_rdout_t *o, const uint8_t *name);
+/* Prints octets as one quoted string with \" \\ and \DDD escapes. */
+void dns_out_qstr(dns_rdout_t *o, const uint8_t *p, size_t n);
+
+/* Kinds with their own syntax (dns/rdata_special.c): parse consumes
+ * tokens from in, print writes the field f of rd. */
+int dns_special_from_text(uint8_t kind, dns_rdin_t *in);
+void dns_special_to_text(uint8_t kind, const uint8_t *rd, const dns_field_t *f,
+                         dns_rdout_t *o);
 
 #endif
