@@ -55,7 +55,8 @@ t() {
 t "hello: console, clocks, wait, random, TLS, SSE; exit status 7 passed on" kvm 7 \
     "hello from the hvt guest" "cmdline: [a=1 b=2]" "ok random bytes differ" \
     "ok wait(20 ms) slept about 20 ms" "ok fs:0 reads through the new TLS base" \
-    "ok SSE double arithmetic" "SUCCESS" "!FAIL" -- "$MON" "$HELLO" a=1 b=2
+    "ok SSE double arithmetic" "ok fs base set by hypercall" \
+    "ok wait with a past deadline returns at once" "SUCCESS" "!FAIL" -- "$MON" "$HELLO" a=1 b=2
 t "hello: smallest memory (--mem=4)" kvm 7 "SUCCESS" "0x0000000000400000" -- \
     "$MON" --mem=4 "$HELLO"
 t "hello: --mem=1024" kvm 7 "SUCCESS" "0x0000000040000000" -- "$MON" --mem=1024 "$HELLO"
@@ -114,6 +115,10 @@ t "fault: boot stack overflow hits the guard page" kvm 139 "boot stack overflow?
 t "fault: invalid opcode" kvm 139 "exception 6 (#UD invalid opcode)" -- "$MON" "$FAULTS" ud
 t "fault: hypercall buffer outside guest memory" kvm 139 \
     "hypercall buffer outside guest memory" "hypercall 1," -- "$MON" "$FAULTS" hcbad
+t "fault: unknown hypercall number" kvm 139 "bad hypercall" "hypercall 200," -- \
+    "$MON" "$FAULTS" hcnum
+t "fault: read from the hypercall page" kvm 139 "unmapped or reserved address" \
+    "read of 8 bytes at 0xc0000060" -- "$MON" "$FAULTS" hcread
 t "abort: message, registers, status 134" kvm 134 "guest abort: guest gave up on purpose" \
     "<plat_abort+" -- "$MON" "$FAULTS" abort
 t "no fault: status 0" kvm 0 "no fault happened" -- "$MON" "$FAULTS" none

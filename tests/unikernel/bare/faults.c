@@ -45,6 +45,18 @@ static void bad_hypercall(void)
     hvt_hypercall(HVT_HC_CONSOLE_WRITE, &a);
 }
 
+static void unknown_hypercall(void)
+{
+    struct hvt_hc_nop a = { 0, 0 };
+    hvt_hypercall(200, &a);
+}
+
+static void read_hypercall_page(void)
+{
+    volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)HVT_HC_ADDR(HVT_HC_NOP);
+    (void)*p;
+}
+
 void plat_runtime_start(void)
 {
     const char *c = plat_cmdline();
@@ -65,6 +77,10 @@ void plat_runtime_start(void)
         __builtin_trap();
     else if (bare_streq(c, "hcbad"))
         bad_hypercall();
+    else if (bare_streq(c, "hcnum"))
+        unknown_hypercall();
+    else if (bare_streq(c, "hcread"))
+        read_hypercall_page();
     else if (bare_streq(c, "abort"))
         plat_abort("guest gave up on purpose");
     put("no fault happened\n");

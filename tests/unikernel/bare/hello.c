@@ -31,6 +31,9 @@ static void test_clocks(void)
     check(ev == 0, "wait without events returns 0");
     check(m1 >= t + 19000000 && m1 < t + 2000000000ull, "wait(20 ms) slept about 20 ms");
     check(m1 > m0, "monotonic clock advances");
+    t = plat_clock_monotonic_ns();
+    check(plat_wait(0) == 0 && plat_clock_monotonic_ns() - t < 5000000,
+          "wait with a past deadline returns at once");
     struct hvt_hc_clock c;
     hvt_hypercall(HVT_HC_CLOCK, &c);
     uint64_t g = plat_clock_monotonic_ns();
@@ -94,6 +97,14 @@ static void test_cpu(void)
     uint64_t self;
     __asm__ __volatile__("movq %%fs:0, %0" : "=r"(self));
     check(self == (uint64_t)(uintptr_t)&tls_block[2], "fs:0 reads through the new TLS base");
+    /* The fallback for CPUs without FSGSBASE: the monitor sets FS. */
+    static uint64_t tls_block2[2];
+    tls_block2[0] = (uint64_t)(uintptr_t)&tls_block2[0];
+    struct hvt_hc_fsbase fb = { (uint64_t)(uintptr_t)&tls_block2[0] };
+    hvt_hypercall(HVT_HC_SET_FSBASE, &fb);
+    __asm__ __volatile__("movq %%fs:0, %0" : "=r"(self));
+    check(self == (uint64_t)(uintptr_t)&tls_block2[0], "fs base set by hypercall");
+    put(hvt_bi->cpu_features & HVT_CPU_FSGSBASE ? "cpu: fsgsbase\n" : "cpu: no fsgsbase\n");
     (void)tls_var;
 }
 
