@@ -17,6 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "dns/err.h"
 #include "zone/zhash.h"
 #include "zone/zone_int.h"
@@ -62,7 +66,7 @@ struct zone_builder {
     size_t nrecs, recs_cap;
     zb_owner_t *owners;
     size_t nowners, owners_cap;
-    uint32_t *tab;  /* owner index + 1, 0 = empty */
+    uint64_t *tab;  /* hash tag << 32 | owner index + 1; 0 = empty */
     size_t tab_mask;
     const char **files;
     size_t nfiles, files_cap;
@@ -100,22 +104,26 @@ static const char *zb_file(const zone_builder_t *b, const zb_rec_t *r)
 /* The owner index of name (len, hash h), or -1. */
 static long zb_owner_find(const zone_builder_t *b, const uint8_t *name, size_t len, uint64_t h)
 {
-    for (size_t i = zh_mix(h) & b->tab_mask;; i = (i + 1) & b->tab_mask) {
-        uint32_t t = b->tab[i];
+    uint64_t m = zh_mix(h);
+    for (size_t i = m & b->tab_mask;; i = (i + 1) & b->tab_mask) {
+        uint64_t t = b->tab[i];
         if (!t)
             return -1;
-        const zb_owner_t *o = &b->owners[t - 1];
+        if (t >> 32 != m >> 32) /* the tag spares a cache miss on the owner */
+            continue;
+        const zb_owner_t *o = &b->owners[(uint32_t)t - 1];
         if (o->hash == h && o->len == len && zh_equal(zb_name(b, o), name, len))
-            return (long)(t - 1);
+            return (long)((uint32_t)t - 1);
     }
 }
 
 static void zb_tab_put(zone_builder_t *b, uint32_t idx)
 {
-    size_t i = zh_mix(b->owners[idx].hash) & b->tab_mask;
+    uint64_t m = zh_mix(b->owners[idx].hash);
+    size_t i = m & b->tab_mask;
     while (b->tab[i])
         i = (i + 1) & b->tab_mask;
-    b->tab[i] = idx + 1;
+    b->tab[i] = (m >> 32) << 32 | (idx + 1);
 }
 
 /* Keeps the owner table at most half full. */
@@ -124,7 +132,7 @@ static int zb_tab_reserve(zone_builder_t *b)
     if ((b->nowners + 1) * 2 <= b->tab_mask + 1)
         return ZL_OK;
     size_t n = (b->tab_mask + 1) * 2;
-    uint32_t *t = calloc(n, sizeof(*t));
+    uint64_t *t = calloc(n, sizeof(*t));
     if (!t)
         return ZL_ENOMEM;
     free(b->tab);
@@ -563,14 +571,17 @@ typedef struct zb_fin {
     size_t ns;
     zb_node_t *info;  /* by rank */
     size_t size, nrecords;
+    uint32_t stack[128]; /* rank of the last node seen at each depth below the apex */
 } zb_fin_t;
 
-static zb_node_t *zb_parent(zone_builder_t *b, zb_fin_t *f, const zb_owner_t *o)
+/* The parent of the node of this rank. Canonical order is a pre-order
+ * walk of the tree and every ancestor exists (ENTs), so the parent is the
+ * last node seen one level up: no hash lookup needed. */
+static zb_node_t *zb_parent(zone_builder_t *b, zb_fin_t *f, const zb_owner_t *o, uint32_t rank)
 {
-    const uint8_t *p = zb_name(b, o) + zb_name(b, o)[0] + 1;
-    size_t len = o->len - (size_t)(p - zb_name(b, o));
-    long i = zb_owner_find(b, p, len, zh_name(p));
-    return i < 0 ? NULL : &f->info[b->owners[i].rank]; /* never NULL: ENTs exist */
+    unsigned depth = dns_name_labels(zb_name(b, o)) - b->origin_labels;
+    f->stack[depth] = rank;
+    return depth ? &f->info[f->stack[depth - 1]] : NULL;
 }
 
 /* Sizes and validates the node of this rank, whose records are
@@ -580,7 +591,7 @@ static int zb_node_pass1(zone_builder_t *b, zb_fin_t *f, uint32_t rank, size_t s
 {
     const zb_owner_t *o = &b->owners[f->order[rank]];
     const uint8_t *name = zb_name(b, o);
-    zb_node_t *nd = &f->info[rank], *par = rank ? zb_parent(b, f, o) : NULL;
+    zb_node_t *nd = &f->info[rank], *par = zb_parent(b, f, o, rank);
     uint32_t bytes = 0;
     unsigned nrr = 0;
     bool has_ns = false, has_dname = false;
@@ -754,5 +765,10 @@ int zone_builder_finish(zone_builder_t *b, zone_t **out, const zone_report_t *re
     *out = NULL;
     int rc = zb_finish(b, out, rep);
     zb_free(b);
+#ifdef __GLIBC__
+    /* The builder's arrays were as large as the zone itself; glibc keeps
+     * freed heap pages mapped, which would leave RSS at the build peak. */
+    malloc_trim(0);
+#endif
     return rc;
 }
