@@ -1,0 +1,93 @@
+#!/bin/sh
+# `zonelet check` (unikernel/check.c) and scripts/pre-receive: exit
+# status, compiler-style messages and summaries on good and bad files.
+cd "$(dirname "$0")/../.." || exit 1
+Z=${ZONELET:-build/zonelet}
+T=$(mktemp -d /tmp/zonelet-check.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+n=0 bad=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$T/out" "$T/err"; }
+# run EXPECTED-STATUS DESCRIPTION ARGS...: runs zonelet check
+run() {
+    want=$1 what=$2; shift 2
+    "$Z" check "$@" >"$T/out" 2>"$T/err"
+    got=$?
+    if [ "$got" = "$want" ]; then ok "$what (exit $got)"; else nok "$what: exit $got, want $want"; fi
+}
+has() { # FILE TEXT DESCRIPTION
+    if grep -qF -- "$2" "$T/$1"; then ok "$3"; else nok "$3: no '$2' in $1"; fi
+}
+
+if [ ! -x "$Z" ]; then echo "not ok 1 - $Z not built"; exit 1; fi
+
+run 0 "example zone and keys check" zones-example/example.test zones-example/_keys
+has out "zones-example/example.test: serial 2026113001, " "zone summary line"
+has out "zones-example/_keys: 4 keys" "key summary line"
+[ ! -s "$T/err" ] && ok "no messages for good files" || nok "no messages for good files"
+
+run 1 "broken lines fail" --origin example.test tests/zone/bad/syntax.zone
+has err "tests/zone/bad/syntax.zone:8: error: bad IPv4 address '1.2.3'" "error with file, line and text"
+has err "tests/zone/bad/syntax.zone:11: error: unknown type 'FOO'" "second error reported too"
+c=$(grep -c ': error: ' "$T/err")
+[ "$c" -ge 20 ] && ok "parsing goes on after errors ($c errors)" || nok "only $c errors"
+
+# One bad file does not stop the others: both good ones get summaries.
+cp zones-example/example.test "$T/example.test"
+printf '$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.300\n' >"$T/broken.test"
+run 1 "good, bad, good" "$T/example.test" "$T/broken.test" zones-example/example.test
+has err "$T/broken.test:4: error: bad IPv4 address '192.0.2.300'" "bad file reported"
+c=$(grep -c 'serial 2026113001' "$T/out")
+[ "$c" = 2 ] && ok "both good files checked" || nok "good files: $c summaries"
+
+# Validation errors come with lines.
+run 1 "CNAME beside other data" tests/zone/invalid/cname.test
+has err "tests/zone/invalid/cname.test:5: error: " "validation error has the line"
+run 1 "missing SOA" tests/zone/invalid/nosoa.test
+has err "no SOA record" "missing SOA named"
+
+# The origin comes from the file name; --origin overrides it.
+cp zones-example/example.test "$T/other.test"
+run 1 "file named after another zone" "$T/other.test"
+has err "outside the zone" "records outside the file's zone"
+run 0 "--origin overrides the name" --origin example.test "$T/other.test"
+
+# Key files.
+printf 'k._update.example.test. DNSKEY 0 3 163 c2VjcmV0\nk.example.test. DNSKEY 0 3 163 c2VjcmV0\nj._notify.example.test. DNSKEY 0 3 8 c2VjcmV0\nm._transfer.example.test. A 192.0.2.1\n' >"$T/_keys"
+run 1 "bad key file" "$T/_keys"
+has err "$T/_keys:2: error: key name must be" "key name without rights"
+has err "$T/_keys:3: error: key algorithm must be an HMAC" "non-HMAC algorithm"
+has err "$T/_keys:4: error: a key file holds only DNSKEY records" "other record in key file"
+printf 'a._update.example.test. DNSKEY 0 3 165 c2VjcmV0\nb._update.other.test. DNSKEY 0 3 163 c2VjcmV0\n' >"$T/example.test._keys"
+run 1 "zone key file with a key for another zone" "$T/example.test._keys"
+has err "$T/example.test._keys:2: error: key for a zone other" "other zone's key"
+printf 'a._update DNSKEY 0 3 165 c2VjcmV0\n' >"$T/example.test._keys"
+run 0 "zone key file, relative names" "$T/example.test._keys"
+has out "example.test._keys: 1 key" "key count"
+
+# Usage and unreadable files.
+run 2 "no file" 
+run 1 "missing file" "$T/nonexistent"
+has err "$T/nonexistent: error: cannot read" "unreadable file reported"
+
+# The pre-receive hook checks the zone files a push changes.
+if command -v git >/dev/null 2>&1; then
+    R="$T/repo.git" W="$T/work"
+    git init -q --bare "$R" && git init -q "$W" &&
+        cp zones-example/example.test zones-example/_keys "$W/" &&
+        ln -s "$PWD/scripts/pre-receive" "$R/hooks/pre-receive" &&
+        git -C "$W" add . && git -C "$W" -c user.name=t -c user.email=t@t commit -qm init
+    if ZONELET="$PWD/$Z" git -C "$W" push -q "$R" HEAD:refs/heads/main >"$T/out" 2>"$T/err"; then
+        ok "pre-receive accepts good zones"
+    else nok "pre-receive accepts good zones"; fi
+    sed -i 's/^ns1             IN  A    192.0.2.1$/ns1 IN A 192.0.2/' "$W/example.test"
+    git -C "$W" -c user.name=t -c user.email=t@t commit -qam broken
+    if ZONELET="$PWD/$Z" git -C "$W" push -q "$R" HEAD:refs/heads/main >"$T/out" 2>"$T/err"; then
+        nok "pre-receive rejects a broken zone"
+    else ok "pre-receive rejects a broken zone"; fi
+    has err "example.test:24: error: bad IPv4 address '192.0.2'" "hook prints the error"
+else
+    n=$((n + 1)); echo "ok $n - pre-receive # SKIP git not installed"
+fi
+echo "1..$n"
+[ "$bad" = 0 ]

@@ -1,0 +1,188 @@
+/* `zonelet check [--origin NAME] FILE...`: parses and validates zone and
+ * key files the way the server loads them, and reports like a compiler
+ * (`file:line: error: message`) so that it fits a git pre-receive hook.
+ *
+ * A zone's origin is its file's basename (DESIGN.md: one file per zone,
+ * named after it) unless --origin names it (for the files after it).
+ * `_keys` and `<zone>._keys` hold TSIG keys as DNSKEY records whose
+ * algorithm field is the HMAC and whose name carries the rights. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/err.h"
+#include "zone/parse.h"
+#include "unikernel/cmd.h"
+
+/* Messages of one file, printed once we know whether they are errors
+ * (the file failed) or warnings (it loaded anyway, e.g. TTL mismatch). */
+typedef struct check_msgs {
+    char **loc, **msg;   /* "file:line" and the message, owned */
+    size_t n, cap;
+} check_msgs_t;
+
+static void check_collect(void *ctx, const char *file, unsigned line, const char *msg)
+{
+    check_msgs_t *m = ctx;
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 16;
+        char **l = realloc(m->loc, cap * sizeof(*l));
+        if (l)
+            m->loc = l;
+        char **t = l ? realloc(m->msg, cap * sizeof(*t)) : NULL;
+        if (!t) {
+            fprintf(stderr, "%s:%u: %s (out of memory)\n", file ? file : "-", line, msg);
+            return;
+        }
+        m->msg = t;
+        m->cap = cap;
+    }
+    char *loc = NULL;
+    int k = line ? asprintf(&loc, "%s:%u", file ? file : "-", line)
+                 : asprintf(&loc, "%s", file ? file : "-");
+    char *text = strdup(msg);
+    if (k < 0 || !text) {
+        fprintf(stderr, "%s:%u: %s (out of memory)\n", file ? file : "-", line, msg);
+        free(text);
+        if (k >= 0)
+            free(loc);
+        return;
+    }
+    m->loc[m->n] = loc;
+    m->msg[m->n++] = text;
+}
+
+static void check_flush(check_msgs_t *m, bool failed)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        fprintf(stderr, "%s: %s: %s\n", m->loc[i], failed ? "error" : "warning", m->msg[i]);
+        free(m->loc[i]);
+        free(m->msg[i]);
+    }
+    free(m->loc);
+    free(m->msg);
+    *m = (check_msgs_t){ 0 };
+}
+
+typedef struct key_ctx {
+    const uint8_t *zone;   /* NULL for _keys: keys for any zone */
+    const zone_report_t *rep;
+    size_t keys, bad;
+} key_ctx_t;
+
+/* Where `_update`, `_transfer` or `_notify` starts in name, after at
+ * least one label; NULL if none. */
+static const uint8_t *key_role(const uint8_t *name)
+{
+    static const char *const roles[] = { "_update", "_transfer", "_notify" };
+    for (const uint8_t *l = name; *l; l += *l + 1) {
+        for (size_t r = 0; l != name && r < 3; r++)
+            if (*l == strlen(roles[r]) && strncasecmp((const char *)l + 1, roles[r], *l) == 0)
+                return l;
+    }
+    return NULL;
+}
+
+static int key_rec(void *ctx, const zone_rec_t *rec)
+{
+    key_ctx_t *kc = ctx;
+    const uint8_t *role = key_role(rec->owner);
+    const char *why = NULL;
+    if (rec->type != DNS_T_DNSKEY)
+        why = "a key file holds only DNSKEY records";
+    else if (rec->rdlen < 5)
+        why = "key without a secret";
+    else if (rec->rdata[3] != 157 && (rec->rdata[3] < 161 || rec->rdata[3] > 165))
+        why = "key algorithm must be an HMAC: 157 (MD5), 161-165 (SHA1-SHA512)";
+    else if (!role)
+        why = "key name must be <x>._update.<zone>, <x>._transfer.<zone> or <x>._notify.<zone>";
+    else if (kc->zone && !dns_name_is_sub(role + *role + 1, kc->zone))
+        why = "key for a zone other than this file's";
+    if (why) {
+        zone_reportf(kc->rep, rec->file, rec->line, "%s", why);
+        kc->bad++;
+    } else {
+        kc->keys++;
+    }
+    return 0;
+}
+
+static int check_keys(const char *path, const uint8_t *zone, const zone_report_t *rep)
+{
+    static const uint8_t root[1] = { 0 };
+    key_ctx_t kc = { .zone = zone, .rep = rep };
+    zone_parse_opts_t o = { .origin = zone ? zone : root };
+    int rc = zone_parse_file(path, &o, key_rec, &kc, rep);
+    if (rc == ZL_OK && kc.bad)
+        rc = ZL_EZONE;
+    if (rc == ZL_OK)
+        printf("%s: %zu key%s\n", path, kc.keys, kc.keys == 1 ? "" : "s");
+    return rc;
+}
+
+static int check_zone(const char *path, const uint8_t *origin, const zone_report_t *rep)
+{
+    zone_t *z = NULL;
+    int rc = zone_load_file(path, origin, &z, rep);
+    if (rc == ZL_OK)
+        printf("%s: serial %u, %zu records\n", path, (unsigned)zone_serial(z),
+               zone_record_count(z));
+    zone_free(z);
+    return rc;
+}
+
+/* One file: key file or zone, origin from --origin or the basename. */
+static int check_file(const char *path, const char *origin_opt)
+{
+    static const uint8_t root[1] = { 0 };
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t blen = strlen(base);
+    bool keys = strcmp(base, "_keys") == 0 ||
+                (blen > 6 && strcmp(base + blen - 6, "._keys") == 0);
+    const char *otext = origin_opt ? origin_opt : base;
+    size_t olen = origin_opt ? strlen(origin_opt) : keys ? (blen > 6 ? blen - 6 : 0) : blen;
+    uint8_t origin[DNS_NAME_MAX];
+    check_msgs_t msgs = { 0 };
+    zone_report_t rep = { check_collect, &msgs };
+    int rc;
+    if (olen == 0 && keys && !origin_opt) {
+        rc = check_keys(path, NULL, &rep);
+    } else if (dns_name_from_text(otext, olen, root, origin) < 0) {
+        fprintf(stderr, "%s: error: '%.*s' is not a zone name (use --origin)\n", path,
+                (int)olen, otext);
+        return ZL_ESYNTAX;
+    } else {
+        rc = keys ? check_keys(path, origin, &rep) : check_zone(path, origin, &rep);
+    }
+    check_flush(&msgs, rc != ZL_OK);
+    if (rc != ZL_OK && rc != ZL_ESYNTAX && rc != ZL_EZONE && rc != ZL_EIO)
+        fprintf(stderr, "%s: error: %s\n", path, zl_strerror(rc));
+    return rc;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    const char *origin = NULL;
+    int files = 0, failed = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--origin") == 0 && i + 1 < argc) {
+            origin = argv[++i];
+        } else if (strncmp(argv[i], "--origin=", 9) == 0) {
+            origin = argv[i] + 9;
+        } else if (strcmp(argv[i], "--help") == 0 || argv[i][0] == '-') {
+            fprintf(argv[i][2] == 'h' ? stdout : stderr,
+                    "usage: zonelet check [--origin NAME] FILE...\n"
+                    "  Parses and validates zone files (origin: the file's name)\n"
+                    "  and key files (_keys, <zone>._keys). Exit status 1 on any error.\n");
+            return strcmp(argv[i], "--help") == 0 ? 0 : 2;
+        } else {
+            files++;
+            failed += check_file(argv[i], origin) != ZL_OK;
+        }
+    }
+    if (files == 0) {
+        fprintf(stderr, "usage: zonelet check [--origin NAME] FILE...\n");
+        return 2;
+    }
+    return failed ? 1 : 0;
+}
