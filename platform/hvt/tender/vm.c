@@ -2,6 +2,7 @@
  * CPL3 and the boot info. The layout is documented in hvt_abi.h; the
  * monitor-private part of it is here. */
 #include <errno.h>
+#include <cpuid.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <string.h>
@@ -121,8 +122,16 @@ static void setup_cpuid(struct hvt *h)
     c->nent = N;
     if (ioctl(h->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0)
         hvt_die("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+    unsigned a, b, cx, d;
+    bool host_fsgsbase = __get_cpuid_count(7, 0, &a, &b, &cx, &d) && (b & 1u);
     for (unsigned i = 0; i < c->nent; i++) {
-        const struct kvm_cpuid_entry2 *e = &c->entries[i];
+        struct kvm_cpuid_entry2 *e = &c->entries[i];
+        /* kvm-pvm leaves FSGSBASE out of its supported list, yet ring-3
+         * wrfsbase runs natively there (and FS survives exits); offering
+         * it makes KVM accept CR4.FSGSBASE. setup_registers() drops it
+         * again if KVM refuses. */
+        if (e->function == 7 && e->index == 0 && host_fsgsbase)
+            e->ebx |= 1u;
         if (e->function == 1 && (e->ecx & (1u << 30)))
             h->cpu_features |= HVT_CPU_RDRAND;
         if (e->function == 7 && e->index == 0 && (e->ebx & 1u))
@@ -260,7 +269,13 @@ static void setup_registers(struct hvt *h)
     if (h->cpu_features & HVT_CPU_FSGSBASE)
         s.cr4 |= CR4_FSGSBASE;
     s.efer = EFER_LME | EFER_LMA | EFER_NXE;
-    if (ioctl(h->vcpu_fd, KVM_SET_SREGS, &s) < 0)
+    int rc = ioctl(h->vcpu_fd, KVM_SET_SREGS, &s);
+    if (rc < 0 && (s.cr4 & CR4_FSGSBASE)) {
+        h->cpu_features &= ~HVT_CPU_FSGSBASE; /* TLS base then by hypercall */
+        s.cr4 &= ~CR4_FSGSBASE;
+        rc = ioctl(h->vcpu_fd, KVM_SET_SREGS, &s);
+    }
+    if (rc < 0)
         hvt_die("KVM_SET_SREGS: %s", strerror(errno));
     struct kvm_regs r = { .rip = h->img.entry, .rsp = h->mem_size,
                           .rdi = HVT_BOOT_INFO_GPA, .rflags = 0x2 };

@@ -97,6 +97,18 @@ static void test_cpu(void)
     uint64_t self;
     __asm__ __volatile__("movq %%fs:0, %0" : "=r"(self));
     check(self == (uint64_t)(uintptr_t)&tls_block[2], "fs:0 reads through the new TLS base");
+    struct hvt_hc_nop nop = { 1, 0 };
+    hvt_hypercall(HVT_HC_NOP, &nop); /* a VM exit must not lose FS */
+    plat_wait(plat_clock_monotonic_ns() + 2000000);
+    __asm__ __volatile__("movq %%fs:0, %0" : "=r"(self));
+    check(self == (uint64_t)(uintptr_t)&tls_block[2], "TLS base survives VM exits and waits");
+    enum { N = 1000 };
+    uint64_t t0 = plat_clock_monotonic_ns();
+    for (unsigned i = 0; i < N; i++)
+        plat_set_tls_base((uintptr_t)&tls_block[2]);
+    put("measure: plat_set_tls_base ");
+    put_u64((plat_clock_monotonic_ns() - t0) / N);
+    put(" ns\n");
     /* The fallback for CPUs without FSGSBASE: the monitor sets FS. */
     static uint64_t tls_block2[2];
     tls_block2[0] = (uint64_t)(uintptr_t)&tls_block2[0];
