@@ -315,9 +315,10 @@ static bool compr_match(const dns_wire_t *w, size_t p, const uint8_t *s)
             return false;
         if (!l)
             return true;
-        for (unsigned i = 1; i <= l; i++)
-            if (lc(m[p + i]) != lc(s[i]))
-                return false;
+        if (memcmp(m + p + 1, s + 1, l) != 0) /* same case: the usual */
+            for (unsigned i = 1; i <= l; i++)
+                if (lc(m[p + i]) != lc(s[i]))
+                    return false;
         p += l + 1u;
         s += l + 1u;
     }
