@@ -3,6 +3,7 @@
 # status, compiler-style messages and summaries on good and bad files.
 cd "$(dirname "$0")/../.." || exit 1
 Z=${ZONELET:-build/zonelet}
+case "$Z" in /*) ;; *) Z=$PWD/$Z ;; esac
 T=$(mktemp -d /tmp/zonelet-check.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 n=0 bad=0
@@ -77,12 +78,12 @@ if command -v git >/dev/null 2>&1; then
         cp zones-example/example.test zones-example/_keys "$W/" &&
         ln -s "$PWD/scripts/pre-receive" "$R/hooks/pre-receive" &&
         git -C "$W" add . && git -C "$W" -c user.name=t -c user.email=t@t commit -qm init
-    if ZONELET="$PWD/$Z" git -C "$W" push -q "$R" HEAD:refs/heads/main >"$T/out" 2>"$T/err"; then
+    if ZONELET="$Z" git -C "$W" push -q "$R" HEAD:refs/heads/main >"$T/out" 2>"$T/err"; then
         ok "pre-receive accepts good zones"
     else nok "pre-receive accepts good zones"; fi
     sed -i 's/^ns1             IN  A    192.0.2.1$/ns1 IN A 192.0.2/' "$W/example.test"
     git -C "$W" -c user.name=t -c user.email=t@t commit -qam broken
-    if ZONELET="$PWD/$Z" git -C "$W" push -q "$R" HEAD:refs/heads/main >"$T/out" 2>"$T/err"; then
+    if ZONELET="$Z" git -C "$W" push -q "$R" HEAD:refs/heads/main >"$T/out" 2>"$T/err"; then
         nok "pre-receive rejects a broken zone"
     else ok "pre-receive rejects a broken zone"; fi
     has err "example.test:24: error: bad IPv4 address '192.0.2'" "hook prints the error"
