@@ -662,5 +662,11 @@ int dns_rdata_to_text(uint16_t type, const uint8_t *rdata, uint16_t len,
             field_to_text(rdata, &f[i], &o);
         }
     }
+    /* \DDD escapes can make a presentation form up to four times its
+     * RDATA; the generic form always fits DNS_RDATA_TEXT_MAX */
+    if (o.full && cap >= DNS_RDATA_TEXT_MAX) {
+        o = (dns_rdout_t){ buf, cap, 0, false };
+        generic_to_text(rdata, len, &o);
+    }
     return o.full ? ZL_ESPACE : (int)o.n;
 }

@@ -115,7 +115,10 @@ int dns_rdata_from_text(uint16_t type, const dns_tok_t *tok, size_t ntok,
 /* Writes the presentation form of the RDATA (fields separated by single
  * spaces, no line breaks, names absolute) with a NUL. Unknown types, and
  * known types whose RDATA is malformed, are written in RFC 3597 generic
- * form. Returns the length written (without NUL) or ZL_ESPACE. */
+ * form; so is RDATA whose escaped form would not fit a buffer of
+ * DNS_RDATA_TEXT_MAX (e.g. 64 KB of binary TXT), so with cap >=
+ * DNS_RDATA_TEXT_MAX this never fails. Returns the length written
+ * (without NUL) or ZL_ESPACE. */
 int dns_rdata_to_text(uint16_t type, const uint8_t *rdata, uint16_t len,
                       char *buf, size_t cap);
 
