@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include <ldns/ldns.h>
+
 #include "dns/name.h"
 
 /* Builds a wire name from text, failing the test on error. */
@@ -404,6 +408,92 @@ static void test_compression_limits(void **state)
     assert_int_equal(r.pos, w.pos);
 }
 
+static uint32_t rnd_state = 88172645u;
+static uint32_t rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 17;
+    rnd_state ^= rnd_state << 5;
+    return rnd_state;
+}
+
+/* Random valid wire names, biased towards the characters that need
+ * escaping; returns the length. */
+static size_t random_name(uint8_t *out)
+{
+    static const char special[] = ".\\\"();@$ \t\001\177\200\377aZ09-_*";
+    size_t n = 0;
+    unsigned labels = rnd() % 6;
+    for (unsigned i = 0; i < labels; i++) {
+        unsigned l = 1 + rnd() % (rnd() % 4 ? 8 : 63);
+        if (n + 1 + l + 1 > DNS_NAME_MAX)
+            break;
+        out[n++] = (uint8_t)l;
+        for (unsigned j = 0; j < l; j++)
+            out[n++] = rnd() % 3 ? (uint8_t)special[rnd() % (sizeof(special) - 1)] : (uint8_t)rnd();
+    }
+    out[n++] = 0;
+    return n;
+}
+
+/* ldns as the oracle for the presentation form: what zonelet prints, ldns
+ * reads to the same wire name, and what ldns prints, zonelet reads back. */
+static void test_text_vs_ldns(void **state)
+{
+    (void)state;
+    uint8_t name[DNS_NAME_MAX], back[DNS_NAME_MAX];
+    char txtbuf[DNS_NAME_TEXT_MAX];
+    for (int it = 0; it < 5000; it++) {
+        size_t n = random_name(name);
+        int tl = dns_name_to_text(name, txtbuf, sizeof(txtbuf));
+        assert_true(tl > 0);
+        ldns_rdf *d = NULL;
+        if (ldns_str2rdf_dname(&d, txtbuf) != LDNS_STATUS_OK)
+            fail_msg("ldns rejects %s", txtbuf);
+        if (ldns_rdf_size(d) != n || memcmp(ldns_rdf_data(d), name, n) != 0)
+            fail_msg("ldns reads %s differently", txtbuf);
+        char *ls = ldns_rdf2str(d);
+        int bl = dns_name_from_text(ls, strlen(ls), NULL, back);
+        if (bl != (int)n || memcmp(back, name, n) != 0)
+            fail_msg("zonelet reads ldns' %s differently (%d)", ls, bl);
+        assert_int_equal(dns_name_from_text(txtbuf, (size_t)tl, NULL, back), (int)n);
+        assert_memory_equal(back, name, n);
+        free(ls);
+        ldns_rdf_deep_free(d);
+    }
+}
+
+/* Canonical order against ldns_dname_compare on random names. */
+static void test_order_vs_ldns(void **state)
+{
+    (void)state;
+    uint8_t a[DNS_NAME_MAX], b[DNS_NAME_MAX];
+    for (int it = 0; it < 5000; it++) {
+        size_t na = random_name(a), nb;
+        if (it % 3 == 0) { /* related names: shared suffix, changed case */
+            memcpy(b, a, na);
+            nb = na;
+            if (na > 1)
+                b[1 + rnd() % (na - 1)] ^= 0x20;
+        } else {
+            nb = random_name(b);
+        }
+        /* flipping bit 5 of a length octet makes an invalid name: skip */
+        if (dns_name_check(b, nb) != (int)nb)
+            continue;
+        ldns_rdf *la = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, na, a);
+        ldns_rdf *lb = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, nb, b);
+        int want = ldns_dname_compare(la, lb);
+        int got = dns_name_cmp(a, b);
+        if ((got > 0) - (got < 0) != (want > 0) - (want < 0))
+            fail_msg("order differs from ldns (%d vs %d)", got, want);
+        assert_int_equal(dns_name_equal(a, b), want == 0);
+        assert_int_equal(dns_name_is_sub(a, b), ldns_dname_is_subdomain(la, lb) || want == 0);
+        ldns_rdf_deep_free(la);
+        ldns_rdf_deep_free(lb);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +506,8 @@ int main(void)
         cmocka_unit_test(test_helpers),
         cmocka_unit_test(test_compression),
         cmocka_unit_test(test_compression_limits),
+        cmocka_unit_test(test_text_vs_ldns),
+        cmocka_unit_test(test_order_vs_ldns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
