@@ -43,7 +43,8 @@ int dns_name_parse(dns_wire_t *w, uint8_t out[DNS_NAME_MAX])
         }
         if (b & PTR_MASK)
             return name_parse_fail(w, ZL_ELABEL);
-        if (n + 1 + b > DNS_NAME_MAX || (b && n + 1 + b + 1 > DNS_NAME_MAX))
+        /* Room for this label and, after a non-root one, the root. */
+        if (n + 1u + b + (b != 0) > DNS_NAME_MAX)
             return name_parse_fail(w, ZL_ENAMELEN);
         if (p + 1 + b > end)
             return name_parse_fail(w, ZL_EMALF);
@@ -66,7 +67,7 @@ int dns_name_check(const uint8_t *buf, size_t len)
         uint8_t b = buf[p];
         if (b & PTR_MASK)
             return ZL_ELABEL;
-        if (p + 1 + b > DNS_NAME_MAX || (b && p + 1 + b + 1 > DNS_NAME_MAX))
+        if (p + 1u + b + (b != 0) > DNS_NAME_MAX)
             return ZL_ENAMELEN;
         if (p + 1 + b > len)
             return ZL_EMALF;
