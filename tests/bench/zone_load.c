@@ -4,7 +4,9 @@
  * the cost of lookups (hits and NXDOMAIN-style misses) over its names.
  *
  * usage: zone_load ZONEFILE ORIGIN
- * Output: one "key=value ..." line, for tests/bench/zone-measure.sh. */
+ * Output: one "key=value ..." line, for tests/bench/zone-measure.sh.
+ * Times are CPU time (steadier on a busy machine), except load_s, the
+ * wall time of the load. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
