@@ -116,6 +116,7 @@ int dns_query_parse(dns_query_t *q, const uint8_t *pkt, size_t len)
     q->qtype = q->qclass = 0;
     q->question_end = 0;
     q->has_edns = false;
+    q->edns = (dns_edns_t){0};
     q->tsig_off = 0;
     if (len < DNS_HDR_LEN)
         return ZL_EMALF;
