@@ -122,6 +122,7 @@ int main(int argc, char **argv)
     if (hvt_elf_load(&h.img, o.image, h.mem_size) < 0)
         hvt_die("%s: %s", o.image, h.img.error);
     hvt_vm_setup(&h, o.cmdline);
+    hvt_image_drop_file(&h.img);
     if (o.block)
         open_block(&h, o.block);
     hvt_vm_start_clock(&h);

@@ -13,7 +13,7 @@
 struct hvt_sym {
     uint64_t addr;
     uint64_t size;
-    const char *name; /* points into hvt_image.file */
+    const char *name; /* points into hvt_image.strtab */
 };
 
 /* The image file and what the loader found in it. */
@@ -23,14 +23,16 @@ struct hvt_seg {
     uint32_t flags; /* PF_R/PF_W/PF_X */
 };
 struct hvt_image {
-    uint8_t *file; /* whole file, owned (free with hvt_image_free) */
+    uint8_t *file; /* whole file, owned, until hvt_image_drop_file() */
     size_t file_size;
+    bool file_mapped; /* file is an mmap (hvt_elf_load), else malloc'd */
     uint64_t entry;
     uint64_t start, end; /* lowest vaddr, highest vaddr + memsz (page-aligned) */
     struct hvt_seg segs[HVT_MAX_SEGS];
     unsigned nsegs;
     struct hvt_sym *syms; /* owned, sorted by addr */
     size_t nsyms;
+    char *strtab; /* owned copy of the symbol names */
     char error[256]; /* why the image was refused */
 };
 
@@ -62,8 +64,11 @@ _Noreturn void hvt_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)
  * mem_size. 0, or -1 with the reason in img->error. Free img with
  * hvt_image_free() either way. */
 int hvt_elf_parse(struct hvt_image *img, uint8_t *file, size_t size, uint64_t mem_size);
-/* Read path and hvt_elf_parse() it. */
+/* Map path and hvt_elf_parse() it. */
 int hvt_elf_load(struct hvt_image *img, const char *path, uint64_t mem_size);
+/* Release the file once its segments are in guest memory; symbols and
+ * segment descriptions stay. Done before the seccomp filter (munmap). */
+void hvt_image_drop_file(struct hvt_image *img);
 /* Copy the segments into guest memory (zeroed beforehand). */
 void hvt_elf_copy(const struct hvt_image *img, uint8_t *mem);
 /* Name of the function containing addr and the offset in it, or NULL. */
