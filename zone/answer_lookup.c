@@ -17,10 +17,12 @@ bool ans_add(ans_t *a, uint8_t section, const uint8_t *owner, const zone_rrset_t
     return true;
 }
 
-static bool has_rrset(const ans_t *a, const zone_rrset_t *rs)
+/* True when rs is already an entry (with this owner, for RRsets a
+ * wildcard lends to several names; owner NULL: any). */
+static bool has_rrset(const ans_t *a, const zone_rrset_t *rs, const uint8_t *owner)
 {
     for (unsigned i = 0; i < a->n; i++)
-        if (a->e[i].rs == rs)
+        if (a->e[i].rs == rs && (!owner || dns_name_equal(a->e[i].owner, owner)))
             return true;
     return false;
 }
@@ -40,19 +42,27 @@ static void add_negative_soa(ans_t *a)
 }
 
 /* A and AAAA of target into the additional section, when target is a
- * node of this zone. */
+ * node of this zone (glue included) or a name a wildcard covers (as Knot
+ * DNS does; RFC 1034 §4.3.2 step 6 looks the names up like a query). */
 static void add_addresses(ans_t *a, const uint8_t *target, bool required)
 {
     if (!dns_name_is_sub(target, zone_origin(a->zone)))
         return;
     const zone_node_t *node = zone_find(a->zone, target);
-    if (!node)
-        return;
+    const uint8_t *owner = target;
+    if (node) {
+        owner = zone_node_owner(node);
+    } else {
+        zone_lookup_t lk;
+        if (zone_lookup(a->zone, target, &lk) != ZL_OK || !lk.wildcard || lk.cut || lk.dname)
+            return;
+        node = lk.wildcard;
+    }
     static const uint16_t types[2] = { DNS_T_A, DNS_T_AAAA };
     for (int i = 0; i < 2; i++) {
         const zone_rrset_t *rs = zone_node_rrset(node, types[i]);
-        if (rs && !has_rrset(a, rs))
-            ans_add(a, DNS_SEC_AR, zone_node_owner(node), rs, required);
+        if (rs && !has_rrset(a, rs, owner))
+            ans_add(a, DNS_SEC_AR, owner, rs, required);
     }
 }
 
@@ -149,7 +159,7 @@ static const uint8_t *node_step(ans_t *a, const uint8_t *name, const zone_node_t
     }
     const zone_rrset_t *cname = zone_node_rrset(node, DNS_T_CNAME);
     if (cname && qtype != DNS_T_CNAME && qtype != DNS_T_ANY) {
-        if (has_rrset(a, cname) || !ans_add(a, DNS_SEC_AN, name, cname, true))
+        if (has_rrset(a, cname, name) || !ans_add(a, DNS_SEC_AN, name, cname, true))
             return NULL; /* a loop through a wildcard CNAME */
         uint16_t len;
         return zone_rrset_rdata(cname, 0, &len);

@@ -477,6 +477,16 @@ static void test_additional(void **state)
     assert_true(rlen <= 512);
     ask_o("manymx.example.test.", DNS_T_MX, NULL, &tcp4);
     assert_int_equal(msg.nrr[DNS_SEC_AR], 4 * 5 + 4);
+    /* Targets that are glue, covered by a wildcard (owner: the target),
+     * or a CNAME (nothing). */
+    ask("mxcut.example.test.", DNS_T_MX);
+    assert_counts(1, 0, 2);
+    assert_int_equal(count(DNS_SEC_AR, "ns.sub.example.test.", 0), 2);
+    ask("mxwild.example.test.", DNS_T_MX);
+    assert_counts(1, 0, 1);
+    assert_int_equal(rr_ttl(DNS_SEC_AR, "foo.wild.example.test.", DNS_T_A, "192.0.2.99"), 3600);
+    ask("mxcname.example.test.", DNS_T_MX);
+    assert_counts(1, 0, 0);
 }
 
 static void test_any(void **state)
