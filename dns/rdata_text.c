@@ -214,7 +214,8 @@ static void civil_from_days(int64_t z, unsigned *y, unsigned *m, unsigned *d)
     *y = (unsigned)(yoe + era * 400) + (*m <= 2);
 }
 
-/* RFC 4034 §3.2: YYYYMMDDHHmmSS (UTC, taken modulo 2^32) or seconds. */
+/* RFC 4034 §3.2: YYYYMMDDHHmmSS (UTC) or seconds; RFC 4034 §3.1.5 makes
+ * the value serial-number arithmetic, so dates are taken modulo 2^32. */
 static int time_from_text(dns_rdin_t *in, const dns_tok_t *t, uint32_t *v)
 {
     uint64_t n;
@@ -229,11 +230,12 @@ static int time_from_text(dns_rdin_t *in, const dns_tok_t *t, uint32_t *v)
     unsigned day = n / 1000000 % 100, mon = n / 100000000 % 100;
     int64_t year = (int64_t)(n / 10000000000ull);
     static const uint8_t mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] ||
+    /* any year, taken modulo 2^32: Knot prints 0xffffffff as 1969... */
+    if (mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] ||
         hour > 23 || min > 59 || sec > 59)
         return dns_rdin_fail(in, ZL_ERANGE, "bad signature time");
     int64_t s = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
-    *v = (uint32_t)s;
+    *v = (uint32_t)((uint64_t)s & 0xffffffffu);
     return ZL_OK;
 }
 
