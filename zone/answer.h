@@ -5,6 +5,33 @@
  * Rules: RFC 1034 §4.3.2, RFC 2308 (negative answers), RFC 4592
  * (wildcards), RFC 6672 (DNAME), RFC 8482 (ANY), RFC 6891 (EDNS), RFC 5001
  * (NSID), RFC 7873/9018 (cookies), RFC 9471 (glue).
+ *
+ * Choices where the RFCs leave room (checked against Knot DNS 3.2 by
+ * tests/system/test_differential.sh; differences listed with their reason
+ * in tests/system/differential/allow.txt):
+ *  - ANY over UDP: the node's first RRset in type order (RFC 8482 §4.2);
+ *    over TCP every RRset. A CNAME node gives its CNAME.
+ *  - Class ANY is answered from the IN data; CH only for TXT id.server,
+ *    hostname.bind, version.server, version.bind when configured (no AA);
+ *    other classes REFUSED. Opcodes other than QUERY, and AXFR/IXFR
+ *    questions: NOTIMP (their handlers run before this function).
+ *  - CNAME/DNAME chains are followed inside the zone only, at most 12
+ *    hops, stopping at a name already visited; the rcode is that of the
+ *    last name (RFC 6604). A CNAME into a delegation adds the referral.
+ *  - Additional addresses (A, AAAA) for NS, MX and SRV targets: exact
+ *    nodes (glue included) and names a wildcard covers; optional, dropped
+ *    silently when they do not fit. Referral glue for name servers below
+ *    the cut is required (TC when it does not fit, RFC 9471); sibling glue
+ *    optional.
+ *  - Truncation drops whole RRsets; TC is set only when answer, authority
+ *    or required glue was left out. The OPT always fits.
+ *  - EDNS: the OPT carries our udp_max and echoes DO; NSID when configured
+ *    and asked for. Cookies (when cfg->cookies): every COOKIE option with a
+ *    client cookie gets a fresh RFC 9018 server cookie; invalid server
+ *    cookies are not enforced (no BADCOOKIE); a malformed length is
+ *    FORMERR. Without cfg->cookies the option is ignored.
+ *  - Malformed queries get FORMERR with the question when it parsed.
+ *  - Stack use is about 9 KiB (fixed arrays; no heap).
  */
 #ifndef ZL_ZONE_ANSWER_H
 #define ZL_ZONE_ANSWER_H
