@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 
 #include "platform/include/plat.h"
@@ -78,4 +79,41 @@ long rt_sys_rt_sigaction(const long *a)
     if (old)
         memset(old, 0, 32); /* struct k_sigaction: handler, flags, restorer, mask */
     return 0;
+}
+
+long rt_sys_sched_getaffinity(const long *a)
+{
+    size_t len = (size_t)a[1];
+    unsigned char *mask = (unsigned char *)a[2];
+
+    /* One vCPU: CPU 0 only (sysconf(_SC_NPROCESSORS_ONLN) reads this). */
+    if (len < 8)
+        return -EINVAL;
+    memset(mask, 0, 8);
+    mask[0] = 1;
+    return 8;
+}
+
+/* Limits as a program sees them; nothing enforces them except the
+ * descriptor table size. Setting them is accepted and ignored. */
+long rt_sys_prlimit64(const long *a)
+{
+    struct rlimit *old = (struct rlimit *)a[3];
+
+    if (a[0] != 0 && a[0] != 1)
+        return -ESRCH;
+    if (old) {
+        old->rlim_cur = old->rlim_max = RLIM_INFINITY;
+        if ((int)a[1] == RLIMIT_NOFILE)
+            old->rlim_cur = old->rlim_max = 1024;
+        else if ((int)a[1] == RLIMIT_STACK)
+            old->rlim_cur = 8u << 20;
+    }
+    return 0;
+}
+
+long rt_sys_getrlimit(const long *a)
+{
+    const long b[4] = {0, a[0], 0, a[1]};
+    return rt_sys_prlimit64(b);
 }

@@ -152,5 +152,8 @@ long rt_sys_getid(const long *a);
 long rt_sys_zero(const long *a);
 long rt_sys_rt_sigprocmask(const long *a);
 long rt_sys_rt_sigaction(const long *a);
+long rt_sys_sched_getaffinity(const long *a);
+long rt_sys_prlimit64(const long *a);
+long rt_sys_getrlimit(const long *a);
 
 #endif

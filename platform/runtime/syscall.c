@@ -64,7 +64,10 @@ static const rt_sys_fn rt_sys_table[RT_NSYS] = {
     [SYS_getgid] = rt_sys_zero, [SYS_getegid] = rt_sys_zero,
     [SYS_rt_sigprocmask] = rt_sys_rt_sigprocmask,
     [SYS_rt_sigaction] = rt_sys_rt_sigaction,
-    [SYS_sigaltstack] = rt_sys_zero, [SYS_sched_getaffinity] = NULL,
+    [SYS_sigaltstack] = rt_sys_zero,
+    [SYS_sched_getaffinity] = rt_sys_sched_getaffinity,
+    [SYS_prlimit64] = rt_sys_prlimit64, [SYS_getrlimit] = rt_sys_getrlimit,
+    [SYS_setrlimit] = rt_sys_zero,
     /* Sockets (socket, bind, sendmsg, recvmmsg, poll, epoll_*) belong to
      * the network issue: they go here, backed by lwIP in net.c. */
 };

@@ -57,7 +57,7 @@ t() {
 t "hello: printf floats, argv from boot arguments, exit(3) passed back" 3 \
     SUCCESS "argv[1]=zone=example.test" "argv[2]=exit=3" "!FAILURE" "!system call not implemented" -- \
     "$G/hello.hvt" zone=example.test exit=3
-t "memory: malloc/realloc stress, 10 x 40 MiB in 128 MiB, mmap/mremap/munmap, brk" 0 \
+t "memory: malloc/realloc stress, 6 x 40 MiB in 128 MiB, mmap/mremap/munmap, brk" 0 \
     SUCCESS "!FAILURE" "!system call not implemented" -- --mem=128 "$G/memory.hvt"
 t "threads: create/join, mutex, condvar, timed wait, sleep order, TLS, detach" 0 \
     SUCCESS "!FAILURE" "!system call not implemented" -- "$G/threads.hvt"

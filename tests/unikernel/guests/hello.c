@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 int main(int argc, char **argv)
 {
@@ -22,6 +25,14 @@ int main(int argc, char **argv)
     }
     if (getenv("TZ") == NULL || strcmp(getenv("TZ"), "UTC0")) {
         printf("FAILURE: TZ not in the environment\n");
+        fail = 1;
+    }
+    /* What programs ask about their machine. */
+    struct utsname u;
+    struct rlimit rl;
+    if (sysconf(_SC_NPROCESSORS_ONLN) != 1 || uname(&u) || strcmp(u.sysname, "zonelet") ||
+        getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur != 1024 || getuid() != 0 || getpid() != 1) {
+        printf("FAILURE: machine facts\n");
         fail = 1;
     }
     if (fail)

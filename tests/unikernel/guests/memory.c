@@ -1,5 +1,6 @@
 /* memory: malloc/free/realloc stress, large allocations that only fit if
- * freed memory is reused, anonymous mmap/munmap/mremap, brk. */
+ * freed memory is reused, anonymous mmap/munmap/mremap, page allocator
+ * churn and coalescing, brk. */
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,17 +27,14 @@ static void fill(int i) { memset(slot[i], (unsigned char)(i * 7 + len[i]), len[i
 static int intact(int i)
 {
     unsigned char v = (unsigned char)(i * 7 + len[i]);
-    for (size_t k = 0; k < len[i]; k++)
-        if (slot[i][k] != v)
-            return 0;
-    return 1;
+    return slot[i][0] == v && !memcmp(slot[i], slot[i] + 1, len[i] - 1);
 }
 
 static void stress(void)
 {
-    for (int op = 0; op < 50000; op++) {
+    for (int op = 0; op < 20000; op++) {
         int i = (int)(next() % SLOTS);
-        size_t n = (next() % 4 == 0) ? next() % 200000 + 1 : next() % 512 + 1;
+        size_t n = (next() % 4 == 0) ? next() % 100000 + 1 : next() % 512 + 1;
         if (!slot[i]) {
             CHECK((slot[i] = malloc(n)) != NULL);
             len[i] = n;
@@ -45,9 +43,8 @@ static void stress(void)
             CHECK(intact(i));
             unsigned char *p = realloc(slot[i], n);
             CHECK(p != NULL);
-            unsigned char v = (unsigned char)(i * 7 + len[i]);
-            for (size_t k = 0; k < (n < len[i] ? n : len[i]); k++)
-                CHECK(p[k] == v);
+            size_t keep = n < len[i] ? n : len[i];
+            CHECK(p[0] == (unsigned char)(i * 7 + len[i]) && !memcmp(p, p + 1, keep - 1));
             slot[i] = p;
             len[i] = n;
             fill(i);
@@ -65,13 +62,13 @@ static void stress(void)
     }
 }
 
-/* 40 MiB at a time, 10 times, in a 128 MiB guest: only works if the
+/* 40 MiB at a time, 6 times, in a 128 MiB guest: only works if the
  * allocator reuses what free() gave back. calloc memory must read zero
  * even where an earlier round wrote. */
 static void large(void)
 {
     const size_t big = 40u << 20;
-    for (int round = 0; round < 10; round++) {
+    for (int round = 0; round < 6; round++) {
         unsigned char *p = calloc(1, big);
         CHECK(p != NULL);
         for (size_t k = 0; k < big; k += 4096)
@@ -110,6 +107,44 @@ static void maps(void)
     CHECK(mmap(NULL, (size_t)1 << 40, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED);
 }
 
+/* The runtime's page allocator (linked into this image): random mmap and
+ * munmap churn, released in another order, gives every page back, and
+ * the space coalesces so one mapping as large as all of it fits again. */
+size_t rt_mem_free_bytes(void);
+
+static void churn(void)
+{
+    enum { N = 300 };
+    static unsigned char *p[N];
+    static size_t n[N];
+    size_t before = rt_mem_free_bytes();
+
+    for (int i = 0; i < N; i++) {
+        n[i] = (next() % 64 + 1) * 4096;
+        p[i] = mmap(NULL, n[i], PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        CHECK(p[i] != MAP_FAILED);
+        p[i][0] = p[i][n[i] - 1] = 1;
+        if (i % 3 == 2) { /* free some early, leaving holes */
+            int k = (int)(next() % (uint64_t)(i + 1));
+            if (p[k]) {
+                CHECK(munmap(p[k], n[k]) == 0);
+                p[k] = NULL;
+            }
+        }
+    }
+    CHECK(rt_mem_free_bytes() < before);
+    for (int i = 0; i < N; i++) {
+        int k = (int)((uint64_t)i * 7919 % N); /* a permutation of 0..N-1 */
+        if (p[k])
+            CHECK(munmap(p[k], n[k]) == 0);
+    }
+    CHECK(rt_mem_free_bytes() == before);
+    size_t most = before / 2 & ~(size_t)4095;
+    unsigned char *big = mmap(NULL, most, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(big != MAP_FAILED && big[0] == 0 && big[most - 1] == 0);
+    CHECK(munmap(big, most) == 0 && rt_mem_free_bytes() == before);
+}
+
 static void brk_area(void)
 {
     uintptr_t b0 = (uintptr_t)syscall(SYS_brk, 0);
@@ -124,6 +159,7 @@ int main(void)
     stress();
     large();
     maps();
+    churn();
     brk_area();
     printf("SUCCESS\n");
     return 0;
