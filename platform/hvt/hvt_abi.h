@@ -48,8 +48,11 @@
  *   Monotonic time is nanoseconds since the monitor started the guest:
  *     mono_ns = (rdtsc - tsc_boot) * 1e9 / tsc_hz
  *   Wall time is wall_boot_ns + mono_ns (UNIX epoch, UTC). The guest reads
- *   the TSC itself, so reading the clock costs no VM exit. HVT_HC_CLOCK gives
- *   the monitor's reading, to correct drift over long runs.
+ *   the TSC itself, so reading the clock costs no VM exit. The monitor
+ *   computes mono_ns the same way from the vCPU's TSC (HVT_HC_WAIT
+ *   deadlines, HVT_HC_CLOCK), so both sides agree exactly. HVT_HC_CLOCK
+ *   also gives the host's current wall clock, to follow host clock
+ *   adjustments over long runs.
  *
  * Network (reserved; the monitor does not implement it yet)
  *   Frames move through two single-producer single-consumer rings of fixed
@@ -165,10 +168,10 @@ struct hvt_hc_console {
     int64_t ret;   /* out: HVT_OK or HVT_EUNSPEC */
 };
 
-/* Read the monitor's clocks, on the guest's timebase (see Time). */
+/* Read the clocks (see Time). */
 struct hvt_hc_clock {
-    uint64_t mono_ns; /* out */
-    uint64_t wall_ns; /* out */
+    uint64_t mono_ns; /* out: guest monotonic time now */
+    uint64_t wall_ns; /* out: the host's wall clock now (UNIX ns) */
 };
 
 /* Block until an event is pending or mono_ns >= deadline_ns. A deadline in

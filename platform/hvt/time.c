@@ -6,13 +6,19 @@
 #include "platform/include/plat.h"
 
 static uint64_t tsc_boot, ns_per_tick_32; /* 2^32 * 1e9 / tsc_hz */
-static uint64_t wall_boot, last_mono;
+static uint64_t wall_offset, last_mono, next_wall_sync;
+
+/* The host's wall clock may be stepped or slewed (NTP) after boot: the
+ * offset from the monotonic clock is refreshed once a second at most, one
+ * hypercall then. */
+#define WALL_SYNC_NS 1000000000ull
 
 void hvt_time_init(const struct hvt_boot_info *bi)
 {
     tsc_boot = bi->tsc_boot;
     ns_per_tick_32 = (1000000000ull << 32) / bi->tsc_hz;
-    wall_boot = bi->wall_boot_ns;
+    wall_offset = bi->wall_boot_ns;
+    next_wall_sync = WALL_SYNC_NS;
 }
 
 uint64_t plat_clock_monotonic_ns(void)
@@ -28,7 +34,15 @@ uint64_t plat_clock_monotonic_ns(void)
 
 uint64_t plat_clock_wall_ns(void)
 {
-    return wall_boot + plat_clock_monotonic_ns();
+    uint64_t mono = plat_clock_monotonic_ns();
+    if (mono >= next_wall_sync) {
+        struct hvt_hc_clock c;
+        hvt_hypercall(HVT_HC_CLOCK, &c);
+        wall_offset = c.wall_ns - c.mono_ns;
+        next_wall_sync = mono + WALL_SYNC_NS;
+        return wall_offset + c.mono_ns;
+    }
+    return wall_offset + mono;
 }
 
 uint32_t plat_wait(uint64_t deadline_ns)

@@ -78,6 +78,22 @@ else
     echo "not ok - block: guest writes reach the host file (got $got ... $last)"
 fi
 
+# --- the guest's wall clock is the host's ---
+if [ -n "$kvm_reason" ]; then
+    echo "ok - guest wall clock within the monitor's run on the host clock # SKIP $kvm_reason"
+else
+    t0=$(date +%s%N)
+    "$MON" "$HELLO" quick >"$tmp/quick.out" 2>&1
+    rc=$?
+    t1=$(date +%s%N)
+    w=$(sed -n 's/^measure: first instruction at wall \([0-9]*\) ns$/\1/p' "$tmp/quick.out")
+    if [ "$rc" = 0 ] && [ -n "$w" ] && [ "$w" -ge "$t0" ] && [ "$w" -le "$t1" ]; then
+        echo "ok - guest wall clock within the monitor's run on the host clock"
+    else
+        echo "not ok - guest wall clock within the monitor's run on the host clock ($t0 <= '$w' <= $t1, status $rc)"
+    fi
+fi
+
 # --- the seccomp filter is on while the guest runs (and everything above ran under it) ---
 if [ -n "$kvm_reason" ]; then
     echo "ok - seccomp filter active while the guest runs # SKIP $kvm_reason"

@@ -44,15 +44,15 @@ static int hc_console(struct hvt *h, void *arg)
 static int hc_clock(struct hvt *h, void *arg)
 {
     struct hvt_hc_clock *a = arg;
-    a->mono_ns = hvt_now_mono() - h->boot_mono_ns;
-    a->wall_ns = h->boot_wall_ns + a->mono_ns;
+    a->mono_ns = hvt_guest_mono(h);
+    a->wall_ns = hvt_now_wall();
     return -1;
 }
 
 static int hc_wait(struct hvt *h, void *arg)
 {
     struct hvt_hc_wait *a = arg;
-    uint64_t now = hvt_now_mono() - h->boot_mono_ns;
+    uint64_t now = hvt_guest_mono(h);
     a->events = 0;
     if (a->deadline_ns <= now)
         return -1;

@@ -1,5 +1,6 @@
 /* The seccomp filter installed after set-up, before the first KVM_RUN:
- * from then on the monitor can only run the vCPU, write to its standard
+ * from then on the monitor can only run the vCPU (and read its registers
+ * and TSC), write to its standard
  * output and error, do block I/O on the block file, sleep, read clocks and
  * randomness, and exit. Anything else is reported and ends the monitor. */
 #include <errno.h>
@@ -39,7 +40,7 @@ void hvt_seccomp_install(const struct hvt *h)
     if (!c)
         hvt_die("seccomp_init failed");
     static const unsigned long vcpu_ioctls[] = { KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS,
-                                                 KVM_SET_SREGS };
+                                                 KVM_SET_SREGS, KVM_GET_MSRS };
     for (size_t i = 0; i < sizeof(vcpu_ioctls) / sizeof(vcpu_ioctls[0]); i++) {
         struct scmp_arg_cmp a[] = { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)h->vcpu_fd),
                                     SCMP_A1(SCMP_CMP_EQ, vcpu_ioctls[i]) };

@@ -48,7 +48,7 @@ struct hvt {
     uint64_t cpu_features;   /* HVT_CPU_* */
     int block_fd;            /* -1 without --block */
     bool block_ro;
-    uint64_t boot_mono_ns, boot_wall_ns; /* host clocks at guest mono 0 */
+    uint64_t tsc_boot, ns_per_tick_32; /* guest clock: see hvt_guest_mono() */
     uint64_t hypercalls;     /* count, for the exit summary */
     const char *image_path;
 };
@@ -84,6 +84,9 @@ void hvt_vm_start_clock(struct hvt *h);
 /* Open /dev/kvm and create (then drop) a VM; exits HVT_EXIT_SETUP with a
  * message if that fails. */
 void hvt_probe(void);
+/* The guest's monotonic clock now (ns), computed from the vCPU's TSC
+ * exactly as the guest computes it. */
+uint64_t hvt_guest_mono(const struct hvt *h);
 /* Host clocks in ns. */
 uint64_t hvt_now_mono(void);
 uint64_t hvt_now_wall(void);

@@ -325,6 +325,8 @@ static void write_boot_info(struct hvt *h, const char *cmdline)
     bi->cmdline = HVT_CMDLINE_GPA;
     bi->cmdline_len = len;
     bi->tsc_hz = tsc_hz(h);
+    if (bi->tsc_hz < 1000000)
+        hvt_die("implausible TSC frequency %lu Hz", bi->tsc_hz);
     bi->cpu_features = h->cpu_features;
     h->bi = bi;
 }
@@ -342,8 +344,17 @@ void hvt_vm_setup(struct hvt *h, const char *cmdline)
 
 void hvt_vm_start_clock(struct hvt *h)
 {
-    h->bi->tsc_boot = guest_tsc(h);
-    h->boot_mono_ns = hvt_now_mono();
-    h->boot_wall_ns = hvt_now_wall();
-    h->bi->wall_boot_ns = h->boot_wall_ns;
+    h->tsc_boot = h->bi->tsc_boot = guest_tsc(h);
+    h->ns_per_tick_32 = (1000000000ull << 32) / h->bi->tsc_hz;
+    h->bi->wall_boot_ns = hvt_now_wall();
+}
+
+/* The guest's formula (platform/hvt/time.c) on the vCPU's own TSC: the
+ * monitor and the guest agree exactly, whatever the TSC offset or scaling
+ * and however far KVM's kHz rate is from the truth. */
+uint64_t hvt_guest_mono(const struct hvt *h)
+{
+    uint64_t tsc = guest_tsc(h);
+    uint64_t ticks = tsc > h->tsc_boot ? tsc - h->tsc_boot : 0;
+    return (uint64_t)(((unsigned __int128)ticks * h->ns_per_tick_32) >> 32);
 }
