@@ -68,6 +68,9 @@ t "mbedtls: self tests (md5 sha1 sha256 sha512 aes gcm drbg entropy mpi ecp rsa)
 t "zlib: compress/uncompress and streaming round trips" 0 SUCCESS "!FAILURE" "!system call not implemented" -- "$G/zlib.hvt"
 t "libgit2: repository in the in-memory fs, two commits, read back, ids match git" 0 \
     SUCCESS "HEAD 4dfd4629ee6538fede79581d322849be7d6b0738" "!FAILURE" "!system call not implemented" -- "$G/libgit2.hvt"
+t "perf: syscall, clock, thread switch, condvar, mmap costs measured" 0 \
+    SUCCESS "thread switch" "!FAILURE" "!system call not implemented" -- "$G/perf.hvt"
+grep -h "syscall (getppid)" "$tmp/out" | sed 's/^/# /'
 t "edges: abort() ends the guest with the abort status" 134 "calling abort" "abort()" -- \
     "$G/edges.hvt" abort
 t "edges: a NULL store is a fault report" 139 -- "$G/edges.hvt" null

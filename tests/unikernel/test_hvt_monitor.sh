@@ -78,6 +78,18 @@ else
     echo "not ok - block: guest writes reach the host file (got $got ... $last)"
 fi
 
+# --- a closed console does not end the guest ---
+if [ -n "$kvm_reason" ]; then
+    echo "ok - console reader gone: the guest still runs to its exit # SKIP $kvm_reason"
+else
+    rc=$( { "$MON" "$HELLO" sleep; echo $? >"$tmp/rc"; } | head -c 1 >/dev/null; cat "$tmp/rc")
+    if [ "$rc" = 7 ]; then
+        echo "ok - console reader gone: the guest still runs to its exit"
+    else
+        echo "not ok - console reader gone: the guest still runs to its exit (status $rc)"
+    fi
+fi
+
 # --- the guest's wall clock is the host's ---
 if [ -n "$kvm_reason" ]; then
     echo "ok - guest wall clock within the monitor's run on the host clock # SKIP $kvm_reason"

@@ -1,6 +1,7 @@
 /* zonelet-hvt: the hvt monitor. Loads a static ELF image into a one-vCPU
  * KVM guest that runs at CPL3 and serves its hypercalls (hvt_abi.h). */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,9 @@ int main(int argc, char **argv)
     uint64_t t0 = hvt_now_mono();
     struct opts o = { 0 };
     struct hvt h = { .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .block_fd = -1 };
+    /* A console reader that went away must not kill the guest: writes
+     * then fail with EPIPE and the guest goes on. */
+    signal(SIGPIPE, SIG_IGN);
     parse_args(&o, argc, argv);
     h.mem_size = o.mem_mib << 20;
     h.image_path = o.image;
