@@ -28,17 +28,9 @@ static void allow(scmp_filter_ctx c, int nr, unsigned n, const struct scmp_arg_c
         hvt_die("seccomp_rule_add: %s", strerror(-rc));
 }
 
-void hvt_seccomp_install(const struct hvt *h)
+/* What hvt_run() and its hypercalls use, on their own fds only. */
+static void allow_run_loop(scmp_filter_ctx c, const struct hvt *h)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = on_sigsys;
-    sa.sa_flags = SA_SIGINFO;
-    if (sigaction(SIGSYS, &sa, NULL) < 0)
-        hvt_die("sigaction: %s", strerror(errno));
-    scmp_filter_ctx c = seccomp_init(SCMP_ACT_TRAP);
-    if (!c)
-        hvt_die("seccomp_init failed");
     static const unsigned long vcpu_ioctls[] = { KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS,
                                                  KVM_SET_SREGS, KVM_GET_MSRS };
     for (size_t i = 0; i < sizeof(vcpu_ioctls) / sizeof(vcpu_ioctls[0]); i++) {
@@ -63,16 +55,37 @@ void hvt_seccomp_install(const struct hvt *h)
     allow(c, SCMP_SYS(exit_group), 0, NULL);
     allow(c, SCMP_SYS(exit), 0, NULL);
     allow(c, SCMP_SYS(rt_sigreturn), 0, NULL);
+}
+
+/* The sanitized test build (zonelet-hvt-asan): ASan maps shadow and
+ * quarantine memory and sets up signal stacks while the guest runs. */
+static void allow_sanitizer(scmp_filter_ctx c)
+{
 #ifdef __SANITIZE_ADDRESS__
-    /* The sanitized test build (zonelet-hvt-asan): ASan maps shadow and
-     * quarantine memory and sets up signal stacks while the guest runs. */
     static const int san[] = { SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(madvise),
                                SCMP_SYS(sigaltstack), SCMP_SYS(rt_sigprocmask),
                                SCMP_SYS(write), SCMP_SYS(getpid), SCMP_SYS(gettid),
                                SCMP_SYS(prctl), SCMP_SYS(sched_yield) };
     for (size_t i = 0; i < sizeof(san) / sizeof(san[0]); i++)
         allow(c, san[i], 0, NULL);
+#else
+    (void)c;
 #endif
+}
+
+void hvt_seccomp_install(const struct hvt *h)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_sigsys;
+    sa.sa_flags = SA_SIGINFO;
+    if (sigaction(SIGSYS, &sa, NULL) < 0)
+        hvt_die("sigaction: %s", strerror(errno));
+    scmp_filter_ctx c = seccomp_init(SCMP_ACT_TRAP);
+    if (!c)
+        hvt_die("seccomp_init failed");
+    allow_run_loop(c, h);
+    allow_sanitizer(c);
     int rc = seccomp_load(c);
     if (rc < 0)
         hvt_die("seccomp_load: %s", strerror(-rc));
