@@ -40,6 +40,7 @@ static struct rt_thread rt_threads[RT_MAX_THREADS];
 static struct rt_thread *rt_cur;
 static int rt_next_tid = 2; /* tid 1 is the first thread (== pid) */
 static int rt_live;         /* threads not yet exited */
+static int rt_hw = 1;       /* slots [0, rt_hw) have been used: scans stop there */
 
 /* rt_switch(save, next_rsp): save the current context on its stack and
  * store rsp in *save; resume the context saved at next_rsp. */
@@ -79,7 +80,7 @@ void rt_thread_init(void)
 
 static void wake_expired(uint64_t now)
 {
-    for (int i = 0; i < RT_MAX_THREADS; i++) {
+    for (int i = 0; i < rt_hw; i++) {
         struct rt_thread *t = &rt_threads[i];
         if (t->state == RT_BLOCKED && t->deadline <= now) {
             t->state = RT_RUNNABLE;
@@ -95,8 +96,8 @@ static struct rt_thread *pick_next(void)
     for (;;) {
         int base = (int)(rt_cur - rt_threads);
         uint64_t soonest = UINT64_MAX;
-        for (int k = 1; k <= RT_MAX_THREADS; k++) {
-            struct rt_thread *t = &rt_threads[(base + k) % RT_MAX_THREADS];
+        for (int k = 1; k <= rt_hw; k++) {
+            struct rt_thread *t = &rt_threads[(base + k) % rt_hw];
             if (t->state == RT_RUNNABLE)
                 return t;
             if (t->state == RT_BLOCKED && t->deadline < soonest)
@@ -143,8 +144,8 @@ int rt_sched_wake(uintptr_t key, int n)
     int woken = 0;
     /* Start after the current thread so wake order follows run order. */
     int base = (int)(rt_cur - rt_threads);
-    for (int k = 1; k <= RT_MAX_THREADS && woken < n; k++) {
-        struct rt_thread *t = &rt_threads[(base + k) % RT_MAX_THREADS];
+    for (int k = 1; k <= rt_hw && woken < n; k++) {
+        struct rt_thread *t = &rt_threads[(base + k) % rt_hw];
         if (t->state == RT_BLOCKED && t->wait_key == key && key) {
             t->state = RT_RUNNABLE;
             t->wait_result = 0;
@@ -158,7 +159,7 @@ int rt_sched_wake(uintptr_t key, int n)
 static int requeue(uintptr_t key, uintptr_t key2, int n)
 {
     int moved = 0;
-    for (int i = 0; i < RT_MAX_THREADS && moved < n; i++) {
+    for (int i = 0; i < rt_hw && moved < n; i++) {
         struct rt_thread *t = &rt_threads[i];
         if (t->state == RT_BLOCKED && t->wait_key == key) {
             t->wait_key = key2;
@@ -183,6 +184,8 @@ int __zl_clone(int (*fn)(void *), void *stack, int flags, void *arg,
             t = &rt_threads[i];
     if (!t)
         return -EAGAIN;
+    if (t - rt_threads >= rt_hw)
+        rt_hw = (int)(t - rt_threads) + 1;
     *t = (struct rt_thread){.state = RT_RUNNABLE, .tid = rt_next_tid++,
                             .deadline = UINT64_MAX, .tls = rt_cur->tls};
     if (flags & CLONE_SETTLS)
@@ -359,7 +362,7 @@ long rt_sys_clock_nanosleep(const long *a)
 
 static struct rt_thread *find_tid(int tid)
 {
-    for (int i = 0; i < RT_MAX_THREADS; i++)
+    for (int i = 0; i < rt_hw; i++)
         if (rt_threads[i].state != RT_FREE && rt_threads[i].tid == tid)
             return &rt_threads[i];
     return NULL;
