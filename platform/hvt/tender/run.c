@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -12,6 +13,15 @@
 #include <unistd.h>
 
 #include "platform/hvt/tender/tender.h"
+
+/* The ABI's layout, checked where the compiler can (hvt_abi.h is C99). */
+_Static_assert(HVT_HC_ADDR(HVT_HC_FAULT) == 0xC0000068, "HVT_HC_FAULT_ADDR in stubs.S");
+_Static_assert(offsetof(struct hvt_fault_frame, vector) == 15 * 8, "stubs.S push order");
+_Static_assert(sizeof(struct hvt_fault_frame) == 22 * 8, "frame pushed by stubs and CPU");
+_Static_assert(sizeof(struct hvt_boot_info) <= HVT_PAGE_SIZE, "boot info fits its page");
+_Static_assert(sizeof(struct hvt_net_slot) == HVT_NET_SLOT_SIZE, "net slot size");
+_Static_assert(sizeof(struct hvt_net_ring) % 64 == 0, "net slots 64-byte aligned");
+_Static_assert(HVT_HC_ADDR(HVT_HC_MAX) == HVT_HC_BASE + HVT_PAGE_SIZE, "one hypercall page");
 
 /* A handler returns -1 to go on running the guest, or the monitor's exit
  * status. */
