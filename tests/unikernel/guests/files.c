@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -147,6 +148,33 @@ static void names(void)
           (st.st_mode & 0777) == 0600);
 }
 
+/* The *at() forms relative to a directory descriptor, vector I/O, times. */
+static void at_calls(void)
+{
+    struct stat st;
+    char a[4], b[6];
+    struct iovec w[2] = {{"abcd", 4}, {"efghij", 6}}, r[2] = {{a, 4}, {b, 6}};
+    int dfd = open("/data/d2", O_RDONLY | O_DIRECTORY);
+
+    CHECK(dfd >= 0);
+    int fd = openat(dfd, "v.bin", O_CREAT | O_RDWR, 0644);
+    CHECK(fd >= 0 && writev(fd, w, 2) == 10 && fsync(fd) == 0);
+    CHECK(lseek(fd, 0, SEEK_SET) == 0 && readv(fd, r, 2) == 10);
+    CHECK(!memcmp(a, "abcd", 4) && !memcmp(b, "efghij", 6));
+    CHECK(fstatat(dfd, "v.bin", &st, 0) == 0 && st.st_size == 10);
+    CHECK(faccessat(dfd, "inner", F_OK, 0) == 0);
+    CHECK(mkdirat(dfd, "made", 0700) == 0);
+    CHECK(renameat(dfd, "made", dfd, "moved") == 0);
+    CHECK(unlinkat(dfd, "moved", AT_REMOVEDIR) == 0);
+    struct timespec ts[2] = {{1000, 0}, {2000, 500}};
+    CHECK(utimensat(dfd, "v.bin", ts, 0) == 0 && fstat(fd, &st) == 0);
+    CHECK(st.st_atim.tv_sec == 1000 && st.st_mtim.tv_sec == 2000 && st.st_mtim.tv_nsec == 500);
+    CHECK(open("/data/d2", O_WRONLY) == -1 && errno == EISDIR);
+    CHECK(unlinkat(dfd, "v.bin", 0) == 0 && fstat(fd, &st) == 0 && st.st_nlink == 0);
+    close(fd);
+    close(dfd);
+}
+
 static void devices(void)
 {
     unsigned char r[32] = {0};
@@ -172,6 +200,7 @@ int main(void)
     basic_io();
     stdio_and_big();
     names();
+    at_calls();
     devices();
     printf("SUCCESS\n");
     return 0;
