@@ -15,52 +15,88 @@
 #include "unikernel/cmd.h"
 
 /* Messages of one file, printed once we know whether they are errors
- * (the file failed) or warnings (it loaded anyway, e.g. TTL mismatch). */
+ * (the file failed) or warnings (it loaded anyway, e.g. TTL mismatch),
+ * and in line order (the builder finds problems in name order). */
+typedef struct check_msg {
+    char *file, *text;  /* owned */
+    unsigned line;
+    size_t fileno, seq; /* order of the file's first message; arrival */
+} check_msg_t;
+
+/* A zone checked under the wrong name can have a million problems: the
+ * first CHECK_MSG_MAX are kept (and sorted), the rest only counted. */
+#define CHECK_MSG_MAX 1000
+
 typedef struct check_msgs {
-    char **loc, **msg;   /* "file:line" and the message, owned */
-    size_t n, cap;
+    check_msg_t *m;
+    size_t n, cap, dropped;
 } check_msgs_t;
 
 static void check_collect(void *ctx, const char *file, unsigned line, const char *msg)
 {
     check_msgs_t *m = ctx;
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? 2 * m->cap : 16;
-        char **l = realloc(m->loc, cap * sizeof(*l));
-        if (l)
-            m->loc = l;
-        char **t = l ? realloc(m->msg, cap * sizeof(*t)) : NULL;
-        if (!t) {
-            fprintf(stderr, "%s:%u: %s (out of memory)\n", file ? file : "-", line, msg);
-            return;
-        }
-        m->msg = t;
-        m->cap = cap;
-    }
-    char *loc = NULL;
-    int k = line ? asprintf(&loc, "%s:%u", file ? file : "-", line)
-                 : asprintf(&loc, "%s", file ? file : "-");
-    char *text = strdup(msg);
-    if (k < 0 || !text) {
-        fprintf(stderr, "%s:%u: %s (out of memory)\n", file ? file : "-", line, msg);
-        free(text);
-        if (k >= 0)
-            free(loc);
+    file = file ? file : "-";
+    if (m->n == CHECK_MSG_MAX) {
+        m->dropped++;
         return;
     }
-    m->loc[m->n] = loc;
-    m->msg[m->n++] = text;
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 16;
+        check_msg_t *l = realloc(m->m, cap * sizeof(*l));
+        if (!l) {
+            fprintf(stderr, "%s:%u: error: %s (out of memory)\n", file, line, msg);
+            return;
+        }
+        m->m = l;
+        m->cap = cap;
+    }
+    check_msg_t *c = &m->m[m->n];
+    c->fileno = m->n;
+    for (size_t i = m->n; i-- > 0;)
+        if (strcmp(m->m[i].file, file) == 0) {
+            c->fileno = m->m[i].fileno;
+            break;
+        }
+    c->file = strdup(file);
+    c->text = strdup(msg);
+    c->line = line;
+    c->seq = m->n;
+    if (!c->file || !c->text) {
+        fprintf(stderr, "%s:%u: error: %s (out of memory)\n", file, line, msg);
+        free(c->file);
+        free(c->text);
+        return;
+    }
+    m->n++;
+}
+
+static int check_msg_cmp(const void *x, const void *y)
+{
+    const check_msg_t *a = x, *b = y;
+    if (a->fileno != b->fileno)
+        return a->fileno < b->fileno ? -1 : 1;
+    if (a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
 static void check_flush(check_msgs_t *m, bool failed)
 {
+    if (m->n)
+        qsort(m->m, m->n, sizeof(*m->m), check_msg_cmp);
     for (size_t i = 0; i < m->n; i++) {
-        fprintf(stderr, "%s: %s: %s\n", m->loc[i], failed ? "error" : "warning", m->msg[i]);
-        free(m->loc[i]);
-        free(m->msg[i]);
+        check_msg_t *c = &m->m[i];
+        if (c->line)
+            fprintf(stderr, "%s:%u: %s: %s\n", c->file, c->line, failed ? "error" : "warning",
+                    c->text);
+        else
+            fprintf(stderr, "%s: %s: %s\n", c->file, failed ? "error" : "warning", c->text);
+        free(c->file);
+        free(c->text);
     }
-    free(m->loc);
-    free(m->msg);
+    if (m->dropped)
+        fprintf(stderr, "... and %zu more\n", m->dropped);
+    free(m->m);
     *m = (check_msgs_t){ 0 };
 }
 
