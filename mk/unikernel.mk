@@ -139,6 +139,8 @@ UK_GUEST_LD  := -static -nostdlib -no-pie -Wl,-z,max-page-size=4096 -Wl,--build-
 	-Wl,-u,_start -T $(HVT_LD)
 
 unikernel-guests: $(UK_GUESTS)
+# Keep the objects (make would delete them as intermediates).
+.SECONDARY: $(UK_GUESTS:.hvt=.o)
 
 $(UK)/guests/%.o: tests/unikernel/guests/%.c $(UK)/musl/.done $(UK_LIBS)
 	@mkdir -p $(@D)
@@ -167,6 +169,7 @@ TEST_DEPS += $(UK_GUESTS)
 # unpacks the fixture files from a tar on the block device.
 UK_ZL_SRC  := $(sort $(wildcard dns/*.c zone/*.c))
 UK_ZL_OBJ  := $(UK_ZL_SRC:%.c=$(UK)/zl/%.o)
+UK_ZL_LIB  := $(UK)/libzl.a
 UK_UT_SRC  := $(sort $(shell grep -L ldns $(wildcard tests/dns/test_*.c tests/zone/test_*.c) /dev/null 2>/dev/null))
 UK_UT_SRC  := $(filter-out /dev/null,$(UK_UT_SRC))
 UK_UNITS   := $(foreach t,$(UK_UT_SRC),$(UK)/unit/$(notdir $(t:.c=)).hvt)
@@ -181,19 +184,23 @@ $(UK)/zl/%.o: %.c $(UK)/musl/.done
 	@mkdir -p $(@D)
 	$(UK_GCC) $(UK_WFLAGS) $(UK_CFLAGS) -fno-strict-aliasing -I$(UK)/include -MMD -MP -c -o $@ $<
 
+$(UK_ZL_LIB): $(UK_ZL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(UK_CMOCKA): $(UK)/musl/.done $(B)/src/cmocka/.fetched
 	@mkdir -p $(@D)
 	$(UK_GCC) $(UK_CFLAGS) $(UK_CMOCKA_DEFS) -I$(UK_SRC)/cmocka/include -c -o $@ $(UK_SRC)/cmocka/src/cmocka.c
 	mkdir -p $(UK)/include && cp $(UK_SRC)/cmocka/include/cmocka.h $(UK)/include/
 
 define uk_unit_rule
-$(UK)/unit/$(notdir $(1:.c=)).hvt: $(1) $(UK)/zl/tests/unikernel/unit/blocktar.o $(UK_CMOCKA) $(UK_ZL_OBJ) $(UK_RT_LIB) $(UK_LIBS) $(HVT_LIB) $(HVT_LD)
+$(UK)/unit/$(notdir $(1:.c=)).hvt: $(1) $(UK)/zl/tests/unikernel/unit/blocktar.o $(UK_CMOCKA) $(UK_ZL_LIB) $(UK_RT_LIB) $(UK_LIBS) $(HVT_LIB) $(HVT_LD)
 	@mkdir -p $$(@D)
 	$$(UK_GCC) $$(UK_WFLAGS) $$(UK_CFLAGS) -fno-strict-aliasing -Itests -I$$(UK)/include \
 		-MMD -MP -c -o $$(@:.hvt=.o) $(1)
 	$$(UK_GCC) $$(UK_GUEST_LD) -o $$@ $$(@:.hvt=.o) $(UK)/zl/tests/unikernel/unit/blocktar.o \
-		$(UK_CMOCKA) $(UK_ZL_OBJ) -Wl,--whole-archive $(UK_RT_LIB) -Wl,--no-whole-archive \
-		-Wl,--start-group $(UK_LIBS) $(HVT_LIB) $(UK_MUSL)/lib/libc.a -lgcc -Wl,--end-group
+		$(UK_CMOCKA) -Wl,--whole-archive $(UK_RT_LIB) -Wl,--no-whole-archive \
+		-Wl,--start-group $(UK_ZL_LIB) $(UK_LIBS) $(HVT_LIB) $(UK_MUSL)/lib/libc.a -lgcc -Wl,--end-group
 endef
 $(foreach t,$(UK_UT_SRC),$(eval $(call uk_unit_rule,$(t))))
 $(UK)/zl/tests/unikernel/unit/blocktar.o: $(UK_CMOCKA)
