@@ -157,10 +157,13 @@ static void send_batch(srv_udp_t *u, int n)
 static void *udp_main(void *arg)
 {
     srv_udp_t *u = arg;
+    const struct timespec gather = {0, (long)u->cfg->udp_coalesce_us * 1000};
+    int flags = MSG_WAITFORONE;
     while (!atomic_load_explicit(u->stop, memory_order_relaxed)) {
         /* MSG_WAITFORONE: block for the first datagram, then take what is
          * queued without waiting: one system call per batch under load. */
-        int n = recvmmsg(u->fd, u->rx, SRV_UDP_BATCH, MSG_WAITFORONE, NULL);
+        int n = recvmmsg(u->fd, u->rx, SRV_UDP_BATCH, flags, NULL);
+        flags = MSG_WAITFORONE;
         if (n <= 0)
             continue;
         const zone_set_t *set = srv_zones_enter(u->zones, u->slot);
@@ -169,6 +172,13 @@ static void *udp_main(void *arg)
         rx_arm(u, n);
         if (out > 0)
             send_batch(u, out);
+        /* Coalescing: while traffic flows, sleeping a little and then
+         * taking whatever queued (without blocking) replaces one wake-up
+         * per datagram by one per interval. */
+        if (gather.tv_nsec && n < SRV_UDP_BATCH) {
+            nanosleep(&gather, NULL);
+            flags |= MSG_DONTWAIT;
+        }
     }
     return NULL;
 }

@@ -173,22 +173,26 @@ def cmd_table(path):
             ("rss_mib", "RSS MiB", "%.1f"),
             ("load_s", "load s", "%.2f"))
     zones = sorted({k[0] for k in res}, key=lambda z: (len(z), z))
-    servers = ("zonelet", "knot", "nsd")
+    servers = ("zonelet", "zonelet-co", "knot", "nsd")
     print("| zone | server | " + " | ".join(c[1] for c in cols) + " |")
     print("|---|---|" + "---|" * len(cols))
     for z in zones:
         for s in servers:
             cells = []
             for key, _, fmt in cols:
-                v, k = med((z, s, key)), med((z, "knot", key))
+                if not any(k[0] == z and k[1] == s for k in res):
+                break
+            v, k = med((z, s, key)), med((z, "knot", key))
                 if v is None:
                     cells.append("—")
                 elif s != "knot" and k:
                     cells.append((fmt % v) + " (%.2fx)" % (v / k))
                 else:
                     cells.append(fmt % v)
-            print("| %s | %s | %s |" % (z, s, " | ".join(cells)))
-    print("\nMedians of %d round(s); (x) = ratio to Knot DNS." %
+            if cells:
+                print("| %s | %s | %s |" % (z, s, " | ".join(cells)))
+    print("\nzonelet-co: zonelet with --udp-coalesce-us (one-worker runs only).")
+    print("Medians of %d round(s); (x) = ratio to Knot DNS." %
           max((len(v) for k, v in res.items() if k[2] == "us_sat"), default=0))
 
 

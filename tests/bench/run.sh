@@ -14,7 +14,9 @@
 #     (start to first authoritative SOA answer)
 # Environment: BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_RATE (20000),
 # BENCH_SMALL (1200 records, ~1,000 names), BENCH_BIG (1000000),
-# BENCH_OUT (build/bench).
+# BENCH_OUT (build/bench), BENCH_COALESCE (100: zonelet is also run,
+# as "zonelet-co", with --udp-coalesce-us 100 in the one-worker runs;
+# 0 skips that row).
 set -eu
 cd "$(dirname "$0")/../.."
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -23,6 +25,7 @@ RATE=${BENCH_RATE:-20000}
 SMALL=${BENCH_SMALL:-1200}
 BIG=${BENCH_BIG:-1000000}
 OUT=${BENCH_OUT:-build/bench}
+COALESCE=${BENCH_COALESCE:-100}
 PY=$(command -v /usr/bin/python3 || command -v python3)
 LIB="$PY tests/bench/benchlib.py"
 HZ=$(getconf CLK_TCK)
@@ -114,9 +117,10 @@ start() {
     pin=""
     [ "$mode" = 1 ] && pin="taskset -c 0"
     case $srv in
-    zonelet)
+    zonelet|zonelet-co)
         mkdir -p "$dir/zones"; ln -s "$file" "$dir/zones/$zone"
         w=""; [ "$mode" = 1 ] && w="--workers 1"
+        [ "$srv" = zonelet-co ] && w="$w --udp-coalesce-us $COALESCE"
         $pin build/zonelet --zones "$dir/zones" --listen "127.0.0.1:$SPORT" $w >"$dir/log" 2>&1 &
         ;;
     knot)
@@ -134,7 +138,7 @@ start() {
     if [ "$load" = timeout ]; then
         echo "bench: $srv did not serve $zone:" >&2; cat "$dir/log" >&2; exit 1
     fi
-    [ "$mode" = 1 ] && echo "$zlabel $srv load_s $load" >>"$RES"
+    [ "$mode" = 1 ] && [ "$srv" != zonelet-co ] && echo "$zlabel $srv load_s $load" >>"$RES"
     echo "  $srv ($([ "$mode" = 1 ] && echo '1 worker' || echo default)): serving after $load s, pid $SPID, port $SPORT"
 }
 
@@ -165,24 +169,25 @@ perf() {
     printf '    %-8s %-10s %9s qps %7s us/query (%s lost)\n' "$srv" "$mu" "$qps" "$us" "$lost"
 }
 
-# bench_mode ZONE FILE QUERIES MODE: starts the three servers, runs the
+# bench_mode ZONE FILE QUERIES MODE: starts the servers, runs the
 # interleaved rounds, records RSS, stops them.
 bench_mode() {
     zone=$1 file=$2 qf=$3 mode=$4
-    start zonelet "$zone" "$file" "$mode"; zl_pid=$SPID zl_port=$SPORT
-    start knot "$zone" "$file" "$mode"; kn_pid=$SPID kn_port=$SPORT
-    start nsd "$zone" "$file" "$mode"; ns_pid=$SPID ns_port=$SPORT
+    servers="zonelet knot nsd"
+    [ "$mode" = 1 ] && [ "$COALESCE" -gt 0 ] && servers="$servers zonelet-co"
+    for s in $servers; do
+        start "$s" "$zone" "$file" "$mode"
+        eval "pid_$(echo $s | tr - _)=$SPID port_$(echo $s | tr - _)=$SPORT"
+    done
     r=1
     while [ "$r" -le "$ROUNDS" ]; do
         echo "  round $r/$ROUNDS"
         # Rotate the order each round so no server always runs first.
-        case $((r % 3)) in
-        1) order="zonelet knot nsd" ;; 2) order="knot nsd zonelet" ;; *) order="nsd zonelet knot" ;;
-        esac
+        order=$servers k=1
+        while [ $k -lt "$r" ]; do order="${order#* } ${order%% *}"; k=$((k + 1)); done
         for s in $order; do
-            case $s in
-            zonelet) p=$zl_pid; port=$zl_port ;; knot) p=$kn_pid; port=$kn_port ;; nsd) p=$ns_pid; port=$ns_port ;;
-            esac
+            v=$(echo $s | tr - _)
+            eval "p=\$pid_$v port=\$port_$v"
             if [ "$mode" = 1 ]; then
                 perf "$s" "$p" "$port" "$qf" qps_1w us_sat
                 perf "$s" "$p" "$port" "$qf" "" us_fixed -Q "$RATE"
@@ -192,13 +197,14 @@ bench_mode() {
         done
         r=$((r + 1))
     done
-    if [ "$mode" = 1 ]; then
-        for s in zonelet:$zl_pid knot:$kn_pid nsd:$ns_pid; do
-            kib=$($LIB rss "${s#*:}")
-            echo "$zlabel ${s%%:*} rss_mib $($PY -c "print('%.1f' % ($kib / 1024))")" >>"$RES"
-        done
-    fi
-    for p in $zl_pid $kn_pid $ns_pid; do stop "$p"; done
+    for s in $servers; do
+        eval "p=\$pid_$(echo $s | tr - _)"
+        if [ "$mode" = 1 ]; then
+            kib=$($LIB rss "$p")
+            echo "$zlabel $s rss_mib $($PY -c "print('%.1f' % ($kib / 1024))")" >>"$RES"
+        fi
+        stop "$p"
+    done
 }
 
 for which in small big; do
