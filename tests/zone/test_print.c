@@ -176,12 +176,49 @@ static void test_zone_print(void **state)
     zone_free(z2);
 }
 
+/* Golden pairs: tests/zone/golden/<zone>.in printed by zone_print must
+ * equal <zone>.out byte for byte. */
+static void test_golden(void **state)
+{
+    (void)state;
+    glob_t g;
+    assert_int_equal(glob("tests/zone/golden/*.in", 0, NULL, &g), 0);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *in = g.gl_pathv[i], *base = strrchr(in, '/') + 1;
+        char origin[256], out[512], *got = NULL, want[1 << 14];
+        size_t glen = 0;
+        snprintf(origin, sizeof(origin), "%.*s.", (int)(strlen(base) - 3), base);
+        snprintf(out, sizeof(out), "%.*s.out", (int)(strlen(in) - 3), in);
+        uint8_t o[DNS_NAME_MAX];
+        terrs_t e = { 0 };
+        zone_report_t rep = { te_collect, &e };
+        zone_t *z = NULL;
+        assert_int_equal(zone_load_file(in, tname(origin, o), &z, &rep), ZL_OK);
+        FILE *f = open_memstream(&got, &glen);
+        assert_int_equal(zone_print(z, f), ZL_OK);
+        fclose(f);
+        f = fopen(out, "r");
+        assert_non_null(f);
+        size_t wlen = fread(want, 1, sizeof(want), f);
+        fclose(f);
+        if (glen != wlen || memcmp(got, want, wlen) != 0)
+            fprintf(stderr, "# %s printed:\n%s", in, got);
+        assert_int_equal(glen, wlen);
+        assert_memory_equal(got, want, wlen);
+        fprintf(stderr, "# %s: printed as %s\n", in, out);
+        free(got);
+        zone_free(z);
+    }
+    globfree(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corpus_roundtrip),
         cmocka_unit_test(test_rec_to_text),
         cmocka_unit_test(test_zone_print),
+        cmocka_unit_test(test_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
