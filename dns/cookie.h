@@ -35,7 +35,8 @@ void dns_cookie_server(const uint8_t secret[16], const uint8_t cc[8],
 
 /* Classifies the option data opt[0..len). A server cookie is GOOD when it
  * is version 1, its hash matches, and its timestamp is at most one hour
- * old and at most five minutes in the future (RFC 9018 §4.3). */
+ * old and at most five minutes in the future (RFC 9018 §4.3). The
+ * version, reserved and timestamp octets are hashed as received. */
 enum dns_cookie_state dns_cookie_check(const uint8_t secret[16], const uint8_t *opt,
                                        size_t len, const uint8_t *ip, size_t iplen,
                                        uint32_t now);
