@@ -537,6 +537,87 @@ static void test_refcount(void **state)
     assert_null(zone_ref(NULL));
 }
 
+/* ---- spelling and arrival order -------------------------------------- */
+
+static int walk_text(const zone_t *z, walk_ctx_t *w)
+{
+    memset(w, 0, sizeof(*w));
+    return zone_walk(z, walk_fn, w);
+}
+
+static void test_spellings_merged(void **state)
+{
+    (void)state;
+    /* one name in several spellings and scattered runs is one node; the
+     * owner keeps the earliest spelling */
+    zone_t *z = expect_ok(HEAD "Mixed A 192.0.2.1\nother A 192.0.2.2\nMIXED AAAA 2001:db8::1\n"
+                          "mixed A 192.0.2.3\nx.Deep.example.com. A 192.0.2.4\n"
+                          "y.deep.example.com. A 192.0.2.5\n");
+    assert_int_equal(zone_record_count(z), 3 + 6);
+    assert_int_equal(zone_node_count(z), 2 + 2 + 3); /* apex ns1 mixed other deep x y */
+    uint8_t q[DNS_NAME_MAX];
+    name("mixed.example.com.", q);
+    const zone_node_t *n = zone_find(z, q);
+    assert_non_null(n);
+    assert_int_equal(zone_node_owner(n)[1], 'M');
+    assert_int_equal(zone_node_owner(n)[2], 'i');
+    assert_int_equal(zone_node_rrset(n, DNS_T_A)->count, 2);
+    assert_int_equal(zone_node_rrset(n, DNS_T_AAAA)->count, 1);
+    name("DEEP.example.com.", q);
+    n = zone_find(z, q);
+    assert_non_null(n);
+    size_t cnt;
+    zone_node_rrsets(n, &cnt);
+    assert_int_equal(cnt, 0); /* an empty non-terminal */
+    zone_free(z);
+}
+
+static void test_order_independent(void **state)
+{
+    (void)state;
+    /* the same records in reverse order give the same zone */
+    static const char *lines[] = {
+        "@ SOA ns1 host 7 3600 600 86400 300", "@ NS ns1", "@ NS ns2", "ns1 A 192.0.2.1",
+        "a.b.c TXT \"t\"", "*.w MX 10 ns1", "sub NS ns.sub", "ns.sub A 192.0.2.9",
+        "B.c A 192.0.2.7", "www A 192.0.2.8", "www AAAA 2001:db8::8", "www A 192.0.2.6",
+        "d DNAME example.net.", "_sip._tcp SRV 1 2 3 ns1", "x.y.z.w A 192.0.2.10",
+    };
+    enum { N = sizeof(lines) / sizeof(*lines) };
+    char fwd[2048] = "$TTL 300\n", rev[2048] = "$TTL 300\n";
+    for (int i = 0; i < N; i++) {
+        strcat(fwd, lines[i]);
+        strcat(fwd, "\n");
+        strcat(rev, lines[N - 1 - i]);
+        strcat(rev, "\n");
+    }
+    zone_t *a = expect_ok(fwd), *b = expect_ok(rev);
+    walk_ctx_t wa, wb;
+    walk_text(a, &wa);
+    walk_text(b, &wb);
+    assert_string_equal(wa.out, wb.out);
+    assert_int_equal(zone_node_count(a), zone_node_count(b));
+    assert_int_equal(zone_record_count(a), N);
+    zone_free(a);
+    zone_free(b);
+}
+
+static void test_apex_wildcard_and_dname(void **state)
+{
+    (void)state;
+    zone_t *z = expect_ok(HEAD "* TXT \"any\"\n");
+    check(z, "nothing.example.com.", NULL, "example.com.", "*.example.com.", NULL, NULL);
+    check(z, "a.b.example.com.", NULL, "example.com.", "*.example.com.", NULL, NULL);
+    check(z, "ns1.example.com.", "ns1.example.com.", "ns1.example.com.", NULL, NULL, NULL);
+    zone_free(z);
+    /* RFC 6672: a DNAME at the apex redirects every name below it */
+    z = expect_ok(HEAD "@ DNAME example.net.\n");
+    check(z, "x.example.com.", NULL, "example.com.", NULL, NULL, "example.com.");
+    check(z, "ns1.example.com.", "ns1.example.com.", "ns1.example.com.", NULL, NULL,
+          "example.com.");
+    check(z, "example.com.", "example.com.", "example.com.", NULL, NULL, NULL);
+    zone_free(z);
+}
+
 /* ---- a sizable zone -------------------------------------------------- */
 
 static void big_name(unsigned i, uint8_t out[DNS_NAME_MAX])
@@ -629,6 +710,9 @@ int main(void)
         cmocka_unit_test(test_lookup_dname),
         cmocka_unit_test(test_rrsets_and_rdata),
         cmocka_unit_test(test_refcount),
+        cmocka_unit_test(test_spellings_merged),
+        cmocka_unit_test(test_order_independent),
+        cmocka_unit_test(test_apex_wildcard_and_dname),
         cmocka_unit_test(test_big_zone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
