@@ -179,10 +179,10 @@ def cmd_table(path):
     for z in zones:
         for s in servers:
             cells = []
+            if not any(k[0] == z and k[1] == s for k in res):
+                continue
             for key, _, fmt in cols:
-                if not any(k[0] == z and k[1] == s for k in res):
-                break
-            v, k = med((z, s, key)), med((z, "knot", key))
+                v, k = med((z, s, key)), med((z, "knot", key))
                 if v is None:
                     cells.append("—")
                 elif s != "knot" and k:

@@ -64,7 +64,7 @@ check_nomatch "no per-query logging by default" 'query from' "$(cat "$ZL_LOG")"
 zl_stop
 check "SIGTERM: exit status 0" "0" "$ZL_STATUS"
 
-zl_start --workers 1 --udp-max 4096 --log-queries --nsid zl-test-1 --id-server ns-a.test || { not_ok "server restarts"; tap_done; }
+zl_start --workers 1 --udp-max 4096 --udp-coalesce-us 200 --log-queries --nsid zl-test-1 --id-server ns-a.test || { not_ok "server restarts"; tap_done; }
 q www.example.test A >/dev/null
 check_match "--log-queries logs one line per query" 'query from 127\.0\.0\.1:[0-9]+ over udp: www\.example\.test\. IN A' \
     "$(cat "$ZL_LOG")"
@@ -73,6 +73,8 @@ check "--udp-max 4096: EDNS 4096 over UDP gets the whole RRset" "30" \
     "$(q big.example.test TXT +bufsize=4096 +ignore +short | wc -l | tr -d ' ')"
 check "--udp-max 4096: EDNS 1232 over UDP still truncated" "qr aa tc" \
     "$(flags big.example.test TXT +ignore +bufsize=1232)"
+check "--udp-coalesce-us 200: 20 queries in a row answered" "20" \
+    "$(i=0; while [ $i -lt 20 ]; do q www.example.test A +short; i=$((i + 1)); done | grep -c 192.0.2.10)"
 check "--id-server answers CH TXT id.server" '"ns-a.test"' "$(q id.server TXT CH +short)"
 kill -INT "$ZL_PID"
 i=0; while [ $i -lt 100 ] && zl_alive "$ZL_PID"; do sleep 0.1; i=$((i + 1)); done
