@@ -9,3 +9,5 @@ $(B)/bench/zone_load: tests/bench/zone_load.c $(B)/libzl.a
 zone-bench: $(B)/bench/zone_load
 	@sh scripts/deps.sh bench
 	sh tests/bench/zone-measure.sh $(ZONE_RECORDS)
+# tests/zone/test_zone_load.sh runs it on a generated zone.
+TEST_DEPS += $(B)/bench/zone_load

@@ -103,6 +103,7 @@ static double time_lookups(const zone_t *z, names_t *nm, int miss, size_t *found
             zone_lookup(z, name, &l);
             *found += l.node != NULL;
         }
+    *found /= rounds;
     return (cpu() - t0) * 1e9 / (double)(rounds * nm->n);
 }
 
@@ -152,7 +153,11 @@ int main(int argc, char **argv)
            zone_record_count(z), zone_node_count(z), load, load_cpu, parse_cpu,
            load_cpu - parse_cpu, rss / 1024.0,
            hwm / 1024.0, rss0 / 1024.0, zone_memory(z) / 1048576.0, hit_ns, miss_ns);
-    free(nm.buf);
     zone_free(z);
-    return hits == 0 ? 1 : 0;
+    free(nm.buf);
+    if (hits != nm.n) {
+        fprintf(stderr, "zone_load: only %zu of %zu owners found again\n", hits, nm.n);
+        return 1;
+    }
+    return 0;
 }
