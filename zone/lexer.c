@@ -10,6 +10,9 @@ void zone_lex_init(zone_lexer_t *lx, const char *text, size_t len)
     lx->p = text;
     lx->end = text + len;
     lx->line = 1;
+    /* A UTF-8 byte order mark, as some editors write, is not an owner. */
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+        lx->p += 3;
 }
 
 void zone_lex_free(zone_lexer_t *lx)

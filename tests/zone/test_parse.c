@@ -334,9 +334,9 @@ static void test_api_edges(void **state)
     opts.max_errors = 0;
     assert_int_equal(zone_parse_text("", 0, "x", &opts, stop_at_two, &n, NULL), ZL_OK);
     assert_int_equal(zone_parse_text("x A 1", 5, "x", &opts, stop_at_two, &n, NULL), ZL_ESYNTAX);
-    /* No final newline, CRLF line ends, a lone comment. */
+    /* No final newline, CRLF line ends, a lone comment, a UTF-8 BOM. */
     n = 0;
-    const char *crlf = "a A 192.0.2.1\r\n\r\n; c\r\nb A 192.0.2.2";
+    const char *crlf = "\xef\xbb\xbf" "a A 192.0.2.1\r\n\r\n; c\r\nb A 192.0.2.2";
     assert_int_equal(zone_parse_text(crlf, strlen(crlf), "x", &opts, stop_at_two, &n, NULL), 12345);
     opts.origin = NULL;
     assert_int_equal(zone_parse_text(text, strlen(text), "x", &opts, stop_at_two, &n, NULL), ZL_EINVAL);
