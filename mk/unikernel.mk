@@ -205,3 +205,13 @@ endef
 $(foreach t,$(UK_UT_SRC),$(eval $(call uk_unit_rule,$(t))))
 $(UK)/zl/tests/unikernel/unit/blocktar.o: $(UK_CMOCKA)
 TEST_DEPS += $(UK_UNITS)
+
+# ---- the runtime's file system and page allocator as hosted code ----
+# build/test/test_rt: tests/unikernel/rt/test_rt.c calls the handlers
+# directly under ASan/UBSan over a fake plat.h (tests/run.sh runs it).
+UK_RT_HOSTED := platform/runtime/fs.c platform/runtime/fsio.c platform/runtime/mem.c
+$(B)/test/test_rt: tests/unikernel/rt/test_rt.c $(UK_RT_HOSTED) platform/runtime/rt.h \
+		platform/runtime/fs.h platform/include/plat.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN) -o $@ tests/unikernel/rt/test_rt.c $(UK_RT_HOSTED) -lcmocka
+TEST_DEPS += $(B)/test/test_rt
