@@ -87,6 +87,13 @@ if command -v git >/dev/null 2>&1; then
         nok "pre-receive rejects a broken zone"
     else ok "pre-receive rejects a broken zone"; fi
     has err "example.test:24: error: bad IPv4 address '192.0.2'" "hook prints the error"
+    # Fixed, plus files the server does not load: sub-folders, dotfiles.
+    cp zones-example/example.test "$W/example.test"
+    mkdir -p "$W/docs" && echo "not a zone" >"$W/docs/notes" && echo x >"$W/.gitattributes"
+    git -C "$W" add . && git -C "$W" -c user.name=t -c user.email=t@t commit -qm fixed
+    if ZONELET="$Z" git -C "$W" push -q "$R" HEAD:refs/heads/main >"$T/out" 2>"$T/err"; then
+        ok "pre-receive accepts the fix and skips sub-folders and dotfiles"
+    else nok "pre-receive accepts the fix and skips sub-folders and dotfiles"; fi
 else
     n=$((n + 1)); echo "ok $n - pre-receive # SKIP git not installed"
 fi
