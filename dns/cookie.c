@@ -58,5 +58,7 @@ enum dns_cookie_state dns_cookie_check(const uint8_t secret[16], const uint8_t *
     uint8_t want[8];
     cookie_hash(secret, opt, sc, ip, iplen, want);
     /* Not constant-time: a forged cookie only earns a fresh one. */
-    return memcmp(want, sc + 8, sizeof want) == 0 ? DNS_COOKIE_GOOD : DNS_COOKIE_BAD;
+    if (memcmp(want, sc + 8, sizeof want) != 0)
+        return DNS_COOKIE_BAD;
+    return age > 1800 ? DNS_COOKIE_WORN : DNS_COOKIE_GOOD;
 }

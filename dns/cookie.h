@@ -23,7 +23,8 @@ enum dns_cookie_state {
     DNS_COOKIE_MALFORMED = -1, /* length not 8 or 16..40: FORMERR (RFC 7873 §5.2.2) */
     DNS_COOKIE_CLIENT_ONLY = 0,
     DNS_COOKIE_BAD = 1,        /* server cookie present but not ours, or stale */
-    DNS_COOKIE_GOOD = 2
+    DNS_COOKIE_GOOD = 2,       /* ours, at most half an hour old: reuse it */
+    DNS_COOKIE_WORN = 3        /* ours, older than half an hour: renew it */
 };
 
 /* Writes the 16-octet server cookie for client cookie cc (8 octets), the
@@ -33,9 +34,10 @@ void dns_cookie_server(const uint8_t secret[16], const uint8_t cc[8],
                        const uint8_t *ip, size_t iplen, uint32_t now,
                        uint8_t out[DNS_COOKIE_SERVER_LEN]);
 
-/* Classifies the option data opt[0..len). A server cookie is GOOD when it
+/* Classifies the option data opt[0..len). A server cookie is ours when it
  * is version 1, its hash matches, and its timestamp is at most one hour
- * old and at most five minutes in the future (RFC 9018 §4.3). The
+ * old and at most five minutes in the future (RFC 9018 §4.3): GOOD up to
+ * half an hour old, WORN after (§4.3: then a new one is sent). The
  * version, reserved and timestamp octets are hashed as received. */
 enum dns_cookie_state dns_cookie_check(const uint8_t secret[16], const uint8_t *opt,
                                        size_t len, const uint8_t *ip, size_t iplen,

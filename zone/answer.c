@@ -57,9 +57,10 @@ static void opt_put(reply_t *r, uint16_t code, const uint8_t *a, size_t alen,
     r->opts_len = (uint16_t)(r->opts_len + 4 + alen + blen);
 }
 
-/* The COOKIE option (RFC 7873 §5.2): a client cookie gets a fresh RFC
- * 9018 server cookie whatever the server cookie it came with (we do not
- * enforce cookies, so no BADCOOKIE); a malformed length is FORMERR. */
+/* The COOKIE option (RFC 7873 §5.2): a server cookie of ours under half
+ * an hour old is sent back as it is (RFC 9018 §4.3), any other client
+ * cookie gets a fresh RFC 9018 server cookie (we do not enforce cookies,
+ * so no BADCOOKIE); a malformed length is FORMERR. */
 static int edns_cookie(reply_t *r, const zone_answer_cfg_t *cfg,
                        const zone_client_t *client, uint64_t now)
 {
@@ -76,11 +77,15 @@ static int edns_cookie(reply_t *r, const zone_answer_cfg_t *cfg,
     else if (client && client->family == 6)
         iplen = 16;
     const uint8_t *ip = client ? client->addr : NULL;
-    if (dns_cookie_check(cfg->cookie_secret, cc, len, ip, iplen, (uint32_t)now) ==
-        DNS_COOKIE_MALFORMED)
+    enum dns_cookie_state st = dns_cookie_check(cfg->cookie_secret, cc, len, ip, iplen,
+                                                (uint32_t)now);
+    if (st == DNS_COOKIE_MALFORMED)
         return ZL_EFORMAT;
     uint8_t sc[DNS_COOKIE_SERVER_LEN];
-    dns_cookie_server(cfg->cookie_secret, cc, ip, iplen, (uint32_t)now, sc);
+    if (st == DNS_COOKIE_GOOD)
+        memcpy(sc, cc + DNS_COOKIE_CLIENT_LEN, sizeof(sc));
+    else
+        dns_cookie_server(cfg->cookie_secret, cc, ip, iplen, (uint32_t)now, sc);
     opt_put(r, DNS_EO_COOKIE, cc, DNS_COOKIE_CLIENT_LEN, sc, sizeof(sc));
     return ZL_OK;
 }

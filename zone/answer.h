@@ -26,10 +26,11 @@
  *  - Truncation drops whole RRsets; TC is set only when answer, authority
  *    or required glue was left out. The OPT always fits.
  *  - EDNS: the OPT carries our udp_max and echoes DO; NSID when configured
- *    and asked for. Cookies (when cfg->cookies): every COOKIE option with a
- *    client cookie gets a fresh RFC 9018 server cookie; invalid server
- *    cookies are not enforced (no BADCOOKIE); a malformed length is
- *    FORMERR. Without cfg->cookies the option is ignored.
+ *    and asked for. Cookies (when cfg->cookies): a valid server cookie
+ *    under half an hour old is sent back unchanged, any other gets a fresh
+ *    RFC 9018 server cookie (RFC 9018 §4.3); invalid server cookies are
+ *    not enforced (no BADCOOKIE); a malformed length is FORMERR. Without
+ *    cfg->cookies the option is ignored.
  *  - Malformed queries get FORMERR with the question when it parsed.
  *  - Stack use is about 9 KiB (fixed arrays; no heap).
  */

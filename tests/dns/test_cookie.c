@@ -123,11 +123,13 @@ static void test_window(void **state)
     uint8_t opt[24];
     static const struct { uint32_t ts, now; int want; } c[] = {
         { 1559731985, 1559731985, DNS_COOKIE_GOOD },
-        { 1559731985 - 3600, 1559731985, DNS_COOKIE_GOOD },
+        { 1559731985 - 1800, 1559731985, DNS_COOKIE_GOOD },
+        { 1559731985 - 1801, 1559731985, DNS_COOKIE_WORN },
+        { 1559731985 - 3600, 1559731985, DNS_COOKIE_WORN },
         { 1559731985 - 3601, 1559731985, DNS_COOKIE_BAD },
         { 1559731985 + 300, 1559731985, DNS_COOKIE_GOOD },
         { 1559731985 + 301, 1559731985, DNS_COOKIE_BAD },
-        { 4294964696u, 1000, DNS_COOKIE_GOOD },          /* an hour old across the wrap */
+        { 4294964696u, 1000, DNS_COOKIE_WORN },          /* an hour old across the wrap */
         { 1000, 4294964696u, DNS_COOKIE_BAD },           /* far in the future */
     };
     memcpy(opt, cc, 8);

@@ -815,6 +815,18 @@ static void test_cookies(void **state)
     assert_true(find_opt(DNS_EO_COOKIE, &d, &len));
     assert_memory_equal(d, want, 24);
     assert_int_equal(dns_cookie_check(secret, want, 24, udp4.addr, 4, NOW), DNS_COOKIE_GOOD);
+    /* Ours and under half an hour old: sent back unchanged; older:
+     * renewed with the current time (RFC 9018 §4.3). */
+    dns_cookie_server(secret, cc, udp4.addr, 4, NOW - 100, opt + 12);
+    ask_o("www.example.test.", DNS_T_A, &o, &udp4);
+    assert_true(find_opt(DNS_EO_COOKIE, &d, &len));
+    assert_memory_equal(d, opt + 4, 24);
+    dns_cookie_server(secret, cc, udp4.addr, 4, NOW - 2000, opt + 12);
+    ask_o("www.example.test.", DNS_T_A, &o, &udp4);
+    assert_int_equal(rcode(), DNS_R_NOERROR);
+    assert_true(find_opt(DNS_EO_COOKIE, &d, &len));
+    assert_memory_equal(d, want, 24);
+    memcpy(opt + 4, want, 24);
     /* A server cookie that is not ours: a fresh one, no BADCOOKIE. */
     opt[4 + 20] ^= 0xff;
     ask_o("www.example.test.", DNS_T_A, &o, &udp4);
