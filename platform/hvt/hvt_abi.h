@@ -54,14 +54,18 @@
  *   also gives the host's current wall clock, to follow host clock
  *   adjustments over long runs.
  *
- * Network (reserved; the monitor does not implement it yet)
+ * Network (--net=TAP)
  *   Frames move through two single-producer single-consumer rings of fixed
  *   slots in guest memory that the guest registers with HVT_HC_NET_SETUP:
  *   tx (guest produces, monitor consumes) and rx (monitor produces, guest
- *   consumes). A frame costs no VM exit: the producer notifies the consumer
- *   only when the consumer asked for it (HVT_NET_RING_WANT_KICK). The guest
- *   kicks with HVT_HC_NET_NOTIFY; the monitor wakes a guest blocked in
- *   HVT_HC_WAIT, which reports HVT_EV_NET_RX.
+ *   consumes). A frame costs no VM exit of its own. The producer notifies
+ *   the consumer only when the consumer asked for it
+ *   (HVT_NET_RING_WANT_KICK); the guest notifies with HVT_HC_NET_NOTIFY,
+ *   the monitor by ending a HVT_HC_WAIT with HVT_EV_NET_RX. This monitor
+ *   is single-threaded: it drains tx and fills rx during every HVT_HC_WAIT
+ *   and HVT_HC_NET_NOTIFY and leaves WANT_KICK clear on tx, so a guest's
+ *   frames leave at its next wait at the latest. HVT_HC_WAIT is
+ *   level-triggered: it returns at once while rx holds frames.
  */
 #ifndef ZL_HVT_ABI_H
 #define ZL_HVT_ABI_H
@@ -155,8 +159,8 @@ enum hvt_hc {
     HVT_HC_EXIT = 7,          /* struct hvt_hc_exit; does not return */
     HVT_HC_ABORT = 8,         /* struct hvt_hc_abort; does not return */
     HVT_HC_SET_FSBASE = 9,    /* struct hvt_hc_fsbase (if no HVT_CPU_FSGSBASE) */
-    HVT_HC_NET_SETUP = 10,    /* struct hvt_hc_net_setup (reserved) */
-    HVT_HC_NET_NOTIFY = 11,   /* struct hvt_hc_net_notify (reserved) */
+    HVT_HC_NET_SETUP = 10,    /* struct hvt_hc_net_setup */
+    HVT_HC_NET_NOTIFY = 11,   /* struct hvt_hc_net_notify */
     HVT_HC_NOP = 12,          /* struct hvt_hc_nop: round trip, for measuring */
     HVT_HC_FAULT = 13         /* struct hvt_fault_frame: CPL0 exception stubs only */
 };
@@ -237,12 +241,14 @@ struct hvt_fault_frame {
     uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
 
-/* ---- Network rings (reserved shape) ----
+/* ---- Network rings ----
  * One ring is a header followed by nslots slots. Indices are free-running
  * uint32 counters; slot i is slots[i & (nslots - 1)]. The producer fills
  * slot[head], then publishes it by storing head + 1 (release); the consumer
  * reads while tail != head (acquire) and then stores tail + 1. Full when
- * head - tail == nslots. */
+ * head - tail == nslots. The monitor keeps its own copy of its index and
+ * checks the other side's (at most nslots apart) and every frame length;
+ * a broken ring ends the guest with HVT_EXIT_FAULT. */
 #define HVT_NET_SLOT_SIZE 2048u /* one frame per slot, header included */
 #define HVT_NET_FRAME_MAX (HVT_NET_SLOT_SIZE - 8u)
 #define HVT_NET_RING_WANT_KICK 1u /* consumer sleeps: producer must notify */
@@ -264,8 +270,9 @@ struct hvt_net_ring {
     /* struct hvt_net_slot slots[nslots] follow, 64-byte aligned */
 };
 
-/* Register the rings (each page-aligned, size
- * sizeof(struct hvt_net_ring) + nslots * HVT_NET_SLOT_SIZE). */
+/* Register the rings, once: each page-aligned, inside guest RAM, apart,
+ * sizeof(struct hvt_net_ring) + nslots * HVT_NET_SLOT_SIZE bytes, zeroed
+ * except nslots (a power of two, 2..4096). */
 struct hvt_hc_net_setup {
     uint64_t rx_ring; /* in: GPA */
     uint64_t tx_ring; /* in: GPA */
@@ -273,8 +280,7 @@ struct hvt_hc_net_setup {
     int64_t ret;      /* out: HVT_OK, HVT_EINVAL (no --net, bad ring) */
 };
 
-/* Tell the monitor the tx ring has new frames (only needed when it set
- * HVT_NET_RING_WANT_KICK), or that rx room was made. */
+/* Have the monitor move frames now: drain tx, fill rx (no waiting). */
 struct hvt_hc_net_notify {
     uint64_t reserved; /* in: 0 */
 };

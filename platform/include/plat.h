@@ -65,7 +65,7 @@ uint64_t plat_clock_wall_ns(void);
 
 /* ---- Events ---- */
 
-#define PLAT_EV_NET_RX (1u << 0) /* a frame may be readable (network issue) */
+#define PLAT_EV_NET_RX (1u << 0) /* received frames are waiting (plat_net_read) */
 
 /* Block until an event is pending or plat_clock_monotonic_ns() >=
  * deadline_ns; a deadline in the past only polls. Returns the pending
@@ -97,6 +97,36 @@ plat_result_t plat_block_info(struct plat_block_info *info);
  * necessarily synced to disk). */
 plat_result_t plat_block_read(uint64_t offset, void *buf, size_t len);
 plat_result_t plat_block_write(uint64_t offset, const void *buf, size_t len);
+
+/* ---- Network device (--net=TAP on hvt) ----
+ * Ethernet frames through shared-memory queues: reading and writing a
+ * frame costs no exit; the platform moves frames to and from the host
+ * while the guest is in plat_wait() (or plat_net_flush()). */
+
+struct plat_net_info {
+    uint8_t mac[6]; /* the guest's MAC address */
+    uint16_t mtu;   /* IP MTU (1500): frames carry at most mtu + 14 bytes + VLAN tag */
+};
+
+/* Describe the network device into *info (borrowed). PLAT_EINVAL when there
+ * is none. */
+plat_result_t plat_net_info(struct plat_net_info *info);
+
+/* Queue one Ethernet frame (header included, no FCS; copied, buf borrowed)
+ * of len bytes, 14 <= len <= mtu + 18. It leaves at the latest during the
+ * next plat_wait() or plat_net_flush(). PLAT_EAGAIN when the queue is full
+ * even after a flush, PLAT_EINVAL for a bad length or no device. */
+plat_result_t plat_net_write(const void *buf, size_t len);
+
+/* Take the next received frame into buf (borrowed, size bytes) and set
+ * *len. PLAT_EAGAIN when none is waiting; PLAT_EINVAL when it is larger
+ * than size (that frame is dropped) or there is no device. plat_wait()
+ * returns PLAT_EV_NET_RX as long as frames are waiting. */
+plat_result_t plat_net_read(void *buf, size_t size, size_t *len);
+
+/* Hand queued frames to the host now, and fetch waiting ones (one exit on
+ * hvt). Only needed by a guest that computes a long time without waiting. */
+void plat_net_flush(void);
 
 /* ---- Thread-local storage ---- */
 

@@ -16,7 +16,7 @@ static const char usage[] =
     "       zonelet-hvt --probe\n"
     "  --mem=MiB     guest memory, a multiple of 2 (default 64, at most 3072)\n"
     "  --block=PATH  file served as the guest's block device (512-byte blocks)\n"
-    "  --net=TAP     reserved for the network device (not implemented yet)\n"
+    "  --net=TAP     attach the guest's network device to TAP interface TAP\n"
     "  --stats       print set-up time, run time and hypercall count at exit\n"
     "  --probe       only check that /dev/kvm can create a VM (exit 0, else 125)\n"
     "ARGS are the boot arguments, passed to the guest joined by spaces.\n"
@@ -24,7 +24,7 @@ static const char usage[] =
 
 struct opts {
     uint64_t mem_mib;
-    const char *block, *image;
+    const char *block, *net, *image;
     bool stats;
     char *cmdline; /* owned */
 };
@@ -72,8 +72,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
             o->mem_mib = parse_mem(a + 6);
         else if (strncmp(a, "--block=", 8) == 0 && a[8])
             o->block = a + 8;
-        else if (strncmp(a, "--net=", 6) == 0)
-            hvt_die("--net: the network device is not implemented yet");
+        else if (strncmp(a, "--net=", 6) == 0 && a[6])
+            o->net = a + 6;
         else if (strcmp(a, "--probe") == 0) {
             hvt_probe();
             exit(0);
@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 {
     uint64_t t0 = hvt_now_mono();
     struct opts o = { 0 };
-    struct hvt h = { .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .block_fd = -1 };
+    struct hvt h = { .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .block_fd = -1, .net_fd = -1 };
     /* A console reader that went away must not kill the guest: writes
      * then fail with EPIPE and the guest goes on. */
     signal(SIGPIPE, SIG_IGN);
@@ -129,13 +129,17 @@ int main(int argc, char **argv)
     hvt_image_drop_file(&h.img);
     if (o.block)
         open_block(&h, o.block);
+    if (o.net)
+        hvt_net_open(&h, o.net);
     hvt_vm_start_clock(&h);
     hvt_seccomp_install(&h);
     uint64_t t1 = hvt_now_mono();
     int status = hvt_run(&h);
     if (o.stats)
-        hvt_log("stats: set-up %lu us, run %lu us, %lu hypercalls, exit status %d",
-                (t1 - t0) / 1000, (hvt_now_mono() - t1) / 1000, h.hypercalls, status);
+        hvt_log("stats: set-up %lu us, run %lu us, %lu hypercalls, %lu frames in, "
+                "%lu frames out, exit status %d", (t1 - t0) / 1000,
+                (hvt_now_mono() - t1) / 1000, h.hypercalls, h.net_frames_rx,
+                h.net_frames_tx, status);
     /* No clean-up: the process ends here, and munmap/close are not in the
      * seccomp allow-list. */
     _exit(status);

@@ -59,20 +59,36 @@ static int hc_clock(struct hvt *h, void *arg)
     return -1;
 }
 
+static int net_broken(struct hvt *h)
+{
+    hvt_report(h, "guest corrupted its network ring (index or frame length)", NULL);
+    return HVT_EXIT_FAULT;
+}
+
+/* Level-triggered: frames already in the rx ring are an event at once. */
 static int hc_wait(struct hvt *h, void *arg)
 {
     struct hvt_hc_wait *a = arg;
-    uint64_t now = hvt_guest_mono(h);
     a->events = 0;
-    if (a->deadline_ns <= now)
+    int64_t pending = hvt_net_pump(h);
+    if (pending < 0)
+        return net_broken(h);
+    uint64_t now = hvt_guest_mono(h);
+    if (pending > 0 || a->deadline_ns <= now) {
+        a->events = pending > 0 ? HVT_EV_NET_RX : 0;
         return -1;
+    }
     uint64_t d = a->deadline_ns - now;
-    /* No event source exists yet (network is reserved), so this sleeps
-     * until the deadline; an infinite deadline would hang forever. */
     struct timespec ts = { (time_t)(d / 1000000000u), (long)(d % 1000000000u) };
-    if (d / 1000000000u > (uint64_t)1 << 40)
+    if (d / 1000000000u > (uint64_t)1 << 40) /* "forever" stays representable */
         ts.tv_sec = (time_t)1 << 40;
-    ppoll(NULL, 0, &ts, NULL);
+    struct pollfd p = { h->net_fd, POLLIN, 0 };
+    nfds_t n = h->net_rx ? 1 : 0; /* without rings, frames wait in the TAP queue */
+    if (ppoll(n ? &p : NULL, n, &ts, NULL) > 0) {
+        if ((pending = hvt_net_pump(h)) < 0)
+            return net_broken(h);
+        a->events = pending > 0 ? HVT_EV_NET_RX : 0;
+    }
     return -1;
 }
 
@@ -175,9 +191,15 @@ static int hc_fsbase(struct hvt *h, void *arg)
 
 static int hc_net_setup(struct hvt *h, void *arg)
 {
-    (void)h;
-    ((struct hvt_hc_net_setup *)arg)->ret = HVT_EINVAL; /* no --net support yet */
+    struct hvt_hc_net_setup *a = arg;
+    a->ret = hvt_net_setup(h, a);
     return -1;
+}
+
+static int hc_net_notify(struct hvt *h, void *arg)
+{
+    (void)arg;
+    return hvt_net_pump(h) < 0 ? net_broken(h) : -1;
 }
 
 static int hc_nop(struct hvt *h, void *arg)
@@ -202,6 +224,7 @@ static const struct {
     [HVT_HC_ABORT] = { hc_abort, sizeof(struct hvt_hc_abort) },
     [HVT_HC_SET_FSBASE] = { hc_fsbase, sizeof(struct hvt_hc_fsbase) },
     [HVT_HC_NET_SETUP] = { hc_net_setup, sizeof(struct hvt_hc_net_setup) },
+    [HVT_HC_NET_NOTIFY] = { hc_net_notify, sizeof(struct hvt_hc_net_notify) },
     [HVT_HC_NOP] = { hc_nop, sizeof(struct hvt_hc_nop) },
 };
 

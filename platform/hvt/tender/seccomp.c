@@ -1,8 +1,9 @@
 /* The seccomp filter installed after set-up, before the first KVM_RUN:
  * from then on the monitor can only run the vCPU (and read its registers
- * and TSC), write to its standard
- * output and error, do block I/O on the block file, sleep, read clocks and
- * randomness, and exit. Anything else is reported and ends the monitor. */
+ * and TSC), write to its standard output and error, do block I/O on the
+ * block file, read and write frames on the TAP fd, poll it or sleep, read
+ * clocks and randomness, and exit. Anything else is reported and ends the
+ * monitor. */
 #include <errno.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
@@ -48,8 +49,13 @@ static void allow_run_loop(scmp_filter_ctx c, const struct hvt *h)
         if (!h->block_ro)
             allow(c, SCMP_SYS(pwrite64), 1, a);
     }
-    struct scmp_arg_cmp no_fds[] = { SCMP_A1(SCMP_CMP_EQ, 0) };
-    allow(c, SCMP_SYS(ppoll), 1, no_fds); /* until the network brings fds */
+    if (h->net_fd >= 0) {
+        struct scmp_arg_cmp a[] = { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)h->net_fd) };
+        allow(c, SCMP_SYS(read), 1, a);
+        allow(c, SCMP_SYS(write), 1, a);
+    }
+    struct scmp_arg_cmp one_fd[] = { SCMP_A1(SCMP_CMP_LE, 1) }; /* the TAP fd or none */
+    allow(c, SCMP_SYS(ppoll), 1, one_fd);
     allow(c, SCMP_SYS(getrandom), 0, NULL);
     allow(c, SCMP_SYS(clock_gettime), 0, NULL); /* when the vDSO falls back */
     allow(c, SCMP_SYS(exit_group), 0, NULL);

@@ -50,6 +50,11 @@ struct hvt {
     bool block_ro;
     uint64_t tsc_boot, ns_per_tick_32; /* guest clock: see hvt_guest_mono() */
     uint64_t hypercalls;     /* count, for the exit summary */
+    int net_fd;              /* TAP, -1 without --net */
+    struct hvt_net_ring *net_rx, *net_tx; /* inside mem, after HVT_HC_NET_SETUP */
+    uint32_t net_nslots;
+    uint32_t net_rx_head, net_tx_tail; /* the monitor's own ring indices */
+    uint64_t net_frames_rx, net_frames_tx;
     const char *image_path;
 };
 
@@ -115,6 +120,16 @@ int hvt_run(struct hvt *h);
  * NULL) and a frame-pointer backtrace on stderr. */
 struct hvt_fault_frame;
 void hvt_report(struct hvt *h, const char *what, const struct hvt_fault_frame *frame);
+
+/* net.c: attach to TAP interface ifname, fill the boot info's net fields
+ * (random local MAC, MTU 1500). Exits on failure. */
+void hvt_net_open(struct hvt *h, const char *ifname);
+/* Check and adopt the guest's rings; HVT_OK or HVT_EINVAL. */
+int64_t hvt_net_setup(struct hvt *h, const struct hvt_hc_net_setup *a);
+/* Send the guest's queued frames, fill the rx ring from the TAP queue;
+ * returns the number of frames waiting for the guest (0 without rings),
+ * -1 if the guest corrupted a ring. */
+int64_t hvt_net_pump(struct hvt *h);
 
 /* seccomp.c: allow only what hvt_run needs from now on. */
 void hvt_seccomp_install(const struct hvt *h);

@@ -57,6 +57,33 @@ static void read_hypercall_page(void)
     (void)*p;
 }
 
+/* Ring set-up is checked, and a guest that breaks its ring is stopped
+ * (needs --net). */
+static uint8_t rings[2][3 * 4096] __attribute__((aligned(4096))); /* 4 slots + header */
+
+static int64_t net_setup(uint64_t rx, uint64_t tx, uint64_t n)
+{
+    struct hvt_hc_net_setup a = { rx, tx, n, -1 };
+    hvt_hypercall(HVT_HC_NET_SETUP, &a);
+    return a.ret;
+}
+
+static void bad_net_ring(void)
+{
+    struct hvt_net_ring *rx = (struct hvt_net_ring *)rings[0], *tx = (struct hvt_net_ring *)rings[1];
+    uint64_t r = (uint64_t)(uintptr_t)rx, t = (uint64_t)(uintptr_t)tx;
+    rx->nslots = tx->nslots = 4;
+    put(net_setup(r, t, 3) == HVT_EINVAL ? "ok setup: 3 slots refused\n" : "FAIL 3 slots\n");
+    put(net_setup(r + 64, t, 4) == HVT_EINVAL ? "ok setup: unaligned refused\n" : "FAIL unaligned\n");
+    put(net_setup(r, r, 4) == HVT_EINVAL ? "ok setup: overlap refused\n" : "FAIL overlap\n");
+    put(net_setup(r, plat_mem_end() - 4096, 4) == HVT_EINVAL ? "ok setup: outside RAM refused\n"
+                                                               : "FAIL outside\n");
+    put(net_setup(r, t, 4) == HVT_OK ? "ok setup: accepted\n" : "FAIL setup\n");
+    put(net_setup(r, t, 4) == HVT_EINVAL ? "ok setup: only once\n" : "FAIL twice\n");
+    tx->head = 1000; /* 1000 frames in a 4-slot ring */
+    plat_wait(0);
+}
+
 void plat_runtime_start(void)
 {
     const char *c = plat_cmdline();
@@ -81,6 +108,8 @@ void plat_runtime_start(void)
         unknown_hypercall();
     else if (bare_streq(c, "hcread"))
         read_hypercall_page();
+    else if (bare_streq(c, "netring"))
+        bad_net_ring();
     else if (bare_streq(c, "abort"))
         plat_abort("guest gave up on purpose");
     put("no fault happened\n");

@@ -1,0 +1,112 @@
+/* Bare hvt guest on the network device: answers ARP for its address and
+ * echoes UDP datagrams sent to it, until a datagram "quit" arrives; then
+ * prints its counters and exits 0. Boot argument: the guest's IPv4
+ * address, e.g. 10.0.0.2. */
+#include "tests/unikernel/bare/bare.h"
+
+static uint8_t my_ip[4], my_mac[6];
+static uint64_t frames_in, frames_out, echoed, waits;
+
+static int parse_ip(const char *c)
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned v = 0, digits = 0;
+        while (*c >= '0' && *c <= '9' && digits < 4)
+            v = v * 10 + (unsigned)(*c++ - '0'), digits++;
+        if (!digits || v > 255)
+            return -1;
+        my_ip[i] = (uint8_t)v;
+        while (*c == ' ' || *c == '.')
+            c++;
+    }
+    return 0;
+}
+
+static int eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    while (n--)
+        if (*a++ != *b++)
+            return 0;
+    return 1;
+}
+
+static void send(const uint8_t *f, size_t len)
+{
+    if (plat_net_write(f, len) == PLAT_OK)
+        frames_out++;
+}
+
+/* RFC 826: answer a request for our address. */
+static void arp(uint8_t *f, size_t len)
+{
+    if (len < 42 || f[20] != 0 || f[21] != 1 || !eq(f + 38, my_ip, 4))
+        return;
+    memcpy(f, f + 6, 6);
+    memcpy(f + 6, my_mac, 6);
+    f[21] = 2;                /* reply */
+    memcpy(f + 32, f + 22, 10); /* target = the asker */
+    memcpy(f + 22, my_mac, 6);
+    memcpy(f + 28, my_ip, 4);
+    send(f, 42);
+}
+
+/* IPv4/UDP: swap addresses and ports; the checksums stay valid, since
+ * swapping leaves the one's-complement sums unchanged. Returns 1 on "quit". */
+static int udp(uint8_t *f, size_t len)
+{
+    size_t ihl = (size_t)(f[14] & 15) * 4;
+    if (len < 14 + ihl + 8 || (f[14] >> 4) != 4 || f[23] != 17 || !eq(f + 30, my_ip, 4))
+        return 0;
+    uint8_t t[6];
+    memcpy(t, f, 6), memcpy(f, f + 6, 6), memcpy(f + 6, t, 6);
+    memcpy(t, f + 26, 4), memcpy(f + 26, f + 30, 4), memcpy(f + 30, t, 4);
+    uint8_t *u = f + 14 + ihl;
+    memcpy(t, u, 2), memcpy(u, u + 2, 2), memcpy(u + 2, t, 2);
+    size_t plen = len - 14 - ihl - 8;
+    if (plen >= 4 && eq(u + 8, (const uint8_t *)"quit", 4))
+        return 1;
+    send(f, len);
+    echoed++;
+    return 0;
+}
+
+void plat_runtime_start(void)
+{
+    static uint8_t f[2048];
+    struct plat_net_info ni;
+    if (parse_ip(plat_cmdline()) < 0 || plat_net_info(&ni) != PLAT_OK) {
+        put("netecho: need an address argument and --net\n");
+        plat_exit(2);
+    }
+    memcpy(my_mac, ni.mac, 6);
+    put("netecho: ready, mtu ");
+    put_u64(ni.mtu);
+    put("\n");
+    for (;;) {
+        size_t len;
+        plat_result_t r;
+        while ((r = plat_net_read(f, sizeof(f), &len)) != PLAT_EAGAIN) {
+            if (r != PLAT_OK)
+                continue;
+            frames_in++;
+            if (len >= 14 && f[12] == 0x08 && f[13] == 0x06)
+                arp(f, len);
+            else if (len >= 14 && f[12] == 0x08 && f[13] == 0x00 && udp(f, len))
+                goto quit;
+        }
+        waits++;
+        plat_wait(plat_clock_monotonic_ns() + 10000000000ull);
+    }
+quit:
+    plat_net_flush();
+    put("netecho: frames in ");
+    put_u64(frames_in);
+    put(", out ");
+    put_u64(frames_out);
+    put(", echoed ");
+    put_u64(echoed);
+    put(", waits ");
+    put_u64(waits);
+    put("\nSUCCESS\n");
+    plat_exit(0);
+}
