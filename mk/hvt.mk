@@ -60,3 +60,8 @@ hvt-measure: hvt
 	sh tests/unikernel/hvt_measure.sh
 
 -include $(shell find $(B)/hvt -name '*.d' 2>/dev/null)
+
+.PHONY: hvt-clean
+hvt-clean:
+	rm -rf $(B)/hvt $(HVT_MON)
+clean: hvt-clean
