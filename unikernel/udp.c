@@ -11,8 +11,15 @@
 #include "unikernel/log.h"
 #include "zone/answer.h"
 
+/* Room for one IP_PKTINFO or IPV6_PKTINFO control message. */
+typedef union udp_ctl {
+    struct cmsghdr align;
+    uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+} udp_ctl_t;
+
 struct srv_udp {
     int fd;
+    bool pktinfo;       /* wildcard bind: answer from the address asked */
     unsigned slot;
     srv_zones_t *zones;
     const srv_config_t *cfg;
@@ -23,6 +30,7 @@ struct srv_udp {
     struct mmsghdr rx[SRV_UDP_BATCH], tx[SRV_UDP_BATCH];
     struct iovec rx_iov[SRV_UDP_BATCH], tx_iov[SRV_UDP_BATCH];
     struct sockaddr_storage peer[SRV_UDP_BATCH];
+    udp_ctl_t rx_ctl[SRV_UDP_BATCH], tx_ctl[SRV_UDP_BATCH];
     uint8_t *rx_buf;    /* SRV_UDP_BATCH * SRV_UDP_RXMAX */
     uint8_t *tx_buf;    /* SRV_UDP_BATCH * reply_cap */
 };
@@ -47,6 +55,60 @@ int srv_udp_open(const struct sockaddr *sa, socklen_t len)
     return fd;
 }
 
+/* On a wildcard address (0.0.0.0, ::) a host with several addresses
+ * must answer from the address the query was sent to, or the client
+ * drops the reply: ask the kernel for the destination of each datagram
+ * (IP_PKTINFO / IPV6_RECVPKTINFO) and send the reply from it. */
+static bool want_pktinfo(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int one = 1;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return false;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+        return a->sin_addr.s_addr == htonl(INADDR_ANY) &&
+               setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) == 0;
+    }
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+    return ss.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr) &&
+           setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) == 0;
+}
+
+static void set_cmsg(struct msghdr *m, udp_ctl_t *ctl, int level, int type,
+                     const void *data, size_t len)
+{
+    m->msg_control = ctl->buf;
+    m->msg_controllen = CMSG_SPACE(len);
+    struct cmsghdr *c = CMSG_FIRSTHDR(m);
+    c->cmsg_level = level;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(len);
+    memcpy(CMSG_DATA(c), data, len);
+}
+
+/* Copies the query's destination address into the reply's source. */
+static void reply_from(struct msghdr *rx, struct msghdr *tx, udp_ctl_t *ctl)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(rx); c; c = CMSG_NXTHDR(rx, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            pi.ipi_spec_dst = pi.ipi_addr;
+            pi.ipi_ifindex = 0;
+            set_cmsg(tx, ctl, IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
+            return;
+        }
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            set_cmsg(tx, ctl, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof pi);
+            return;
+        }
+    }
+}
+
 /* Resets the first n receive headers (the kernel wrote their lengths). */
 static void rx_arm(srv_udp_t *u, int n)
 {
@@ -56,8 +118,8 @@ static void rx_arm(srv_udp_t *u, int n)
         h->msg_namelen = sizeof u->peer[i];
         h->msg_iov = &u->rx_iov[i];
         h->msg_iovlen = 1;
-        h->msg_control = NULL;
-        h->msg_controllen = 0;
+        h->msg_control = u->pktinfo ? u->rx_ctl[i].buf : NULL;
+        h->msg_controllen = u->pktinfo ? sizeof u->rx_ctl[i].buf : 0;
         h->msg_flags = 0;
     }
 }
@@ -78,6 +140,7 @@ srv_udp_t *srv_udp_new(int fd, unsigned slot, srv_zones_t *zones, const srv_conf
         return NULL;
     }
     u->fd = fd;
+    u->pktinfo = want_pktinfo(fd);
     u->slot = slot;
     u->zones = zones;
     u->cfg = cfg;
@@ -133,6 +196,8 @@ static int answer_batch(srv_udp_t *u, const zone_set_t *set, int n)
         t->msg_namelen = h->msg_namelen;
         t->msg_iov = &u->tx_iov[out];
         t->msg_iovlen = 1;
+        if (u->pktinfo)
+            reply_from(h, t, &u->tx_ctl[out]);
         out++;
     }
     return out;

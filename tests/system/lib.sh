@@ -104,11 +104,16 @@ zl_have_ipv6() {
 }
 
 # zl_start [OPTIONS...]: serves $ZL_ZONES on 127.0.0.1:$ZL_PORT (and
-# [::1]:$ZL_PORT when IPv6 is there); waits for "ready" (at most 20 s).
+# [::1]:$ZL_PORT when IPv6 is there; only 0.0.0.0:$ZL_PORT when
+# ZL_LISTEN_ANY is set); waits for "ready" (at most 20 s).
 zl_start() {
     ZL_PORT=$(zl_free_port)
-    set -- --zones "$ZL_ZONES" --listen "127.0.0.1:$ZL_PORT" "$@"
-    if zl_have_ipv6; then set -- "$@" --listen "[::1]:$ZL_PORT"; fi
+    if [ -n "${ZL_LISTEN_ANY:-}" ]; then
+        set -- --zones "$ZL_ZONES" --listen "0.0.0.0:$ZL_PORT" "$@"
+    else
+        set -- --zones "$ZL_ZONES" --listen "127.0.0.1:$ZL_PORT" "$@"
+        if zl_have_ipv6; then set -- "$@" --listen "[::1]:$ZL_PORT"; fi
+    fi
     : >"$ZL_LOG"
     "$ZL_BIN" "$@" >>"$ZL_LOG" 2>&1 &
     ZL_PID=$!

@@ -60,11 +60,13 @@ else
     skip "IPv6 over TCP" "no ::1 on this host"
 fi
 
+check_match "DNS cookies on by default: server cookie returned (RFC 7873)" 'COOKIE: [0-9a-f]{48,}' \
+    "$(q www.example.test A +cookie)"
 check_nomatch "no per-query logging by default" 'query from' "$(cat "$ZL_LOG")"
 zl_stop
 check "SIGTERM: exit status 0" "0" "$ZL_STATUS"
 
-zl_start --workers 1 --udp-max 4096 --udp-coalesce-us 200 --log-queries --nsid zl-test-1 --id-server ns-a.test || { not_ok "server restarts"; tap_done; }
+zl_start --workers 1 --udp-max 4096 --udp-coalesce-us 200 --no-cookies --log-queries --nsid zl-test-1 --id-server ns-a.test || { not_ok "server restarts"; tap_done; }
 q www.example.test A >/dev/null
 check_match "--log-queries logs one line per query" 'query from 127\.0\.0\.1:[0-9]+ over udp: www\.example\.test\. IN A' \
     "$(cat "$ZL_LOG")"
@@ -73,6 +75,7 @@ check "--udp-max 4096: EDNS 4096 over UDP gets the whole RRset" "30" \
     "$(q big.example.test TXT +bufsize=4096 +ignore +short | wc -l | tr -d ' ')"
 check "--udp-max 4096: EDNS 1232 over UDP still truncated" "qr aa tc" \
     "$(flags big.example.test TXT +ignore +bufsize=1232)"
+check_nomatch "--no-cookies: no server cookie" 'COOKIE: [0-9a-f]{48,}' "$(q www.example.test A +cookie)"
 check "--udp-coalesce-us 200: 20 queries in a row answered" "20" \
     "$(i=0; while [ $i -lt 20 ]; do q www.example.test A +short; i=$((i + 1)); done | grep -c 192.0.2.10)"
 check "--id-server answers CH TXT id.server" '"ns-a.test"' "$(q id.server TXT CH +short)"
@@ -80,6 +83,15 @@ kill -INT "$ZL_PID"
 i=0; while [ $i -lt 100 ] && zl_alive "$ZL_PID"; do sleep 0.1; i=$((i + 1)); done
 wait "$ZL_PID"; st=$?; ZL_PID=
 check "SIGINT: exit status 0" "0" "$st"
+
+# A wildcard address: each reply must come from the address the query
+# was sent to (127.0.0.2 here), or the client drops it.
+ZL_LISTEN_ANY=1 zl_start --workers 1 || { not_ok "server on 0.0.0.0 starts"; tap_done; }
+check "0.0.0.0: reply to a query sent to 127.0.0.2 comes from 127.0.0.2" "192.0.2.10" \
+    "$(dig @127.0.0.2 -p "$ZL_PORT" +short +time=2 +tries=1 www.example.test A 2>&1)"
+check "0.0.0.0: over TCP too" "192.0.2.10" \
+    "$(dig @127.0.0.2 -p "$ZL_PORT" +tcp +short +time=2 +tries=1 www.example.test A 2>&1)"
+zl_stop
 
 help=$("$ZL_BIN" --help); st=$?
 check "--help exits 0" "0" "$st"
