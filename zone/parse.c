@@ -211,12 +211,16 @@ static bool name_tok(pstate_t *ps, pfile_t *pf, unsigned line, const char *what,
 }
 
 /* Reads a whole regular file into a new buffer (*out owned by the
- * caller). On failure errno says why. */
-static int read_all(const char *path, char **out, size_t *len)
+ * caller). On failure *why says why. */
+static int read_all(const char *path, char **out, size_t *len, const char **why)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    *why = "not a regular file";
+    /* O_NONBLOCK: a FIFO named by $INCLUDE must not hang the parser. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        *why = strerror(errno);
         return ZL_EIO;
+    }
     struct stat st;
     char *buf = NULL;
     size_t n = 0;
@@ -224,7 +228,7 @@ static int read_all(const char *path, char **out, size_t *len)
     if (fstat(fd, &st) != 0)
         e = errno;
     else if (!S_ISREG(st.st_mode))
-        e = EISDIR;
+        e = -1;
     else if (!(buf = malloc((size_t)st.st_size + 1)))
         e = ENOMEM;
     while (!e && n < (size_t)st.st_size) {
@@ -239,7 +243,8 @@ static int read_all(const char *path, char **out, size_t *len)
     close(fd);
     if (e) {
         free(buf);
-        errno = e;
+        if (e > 0)
+            *why = strerror(e);
         return ZL_EIO;
     }
     *out = buf;
@@ -275,14 +280,15 @@ static void dir_include(pstate_t *ps, pfile_t *pf, const dns_tok_t *t, size_t n)
     const char *slash = pf->text ? NULL : strrchr(pf->name, '/');
     int dirlen = (t[1].len && t[1].s[0] == '/') || !slash ? 0 : (int)(slash - pf->name + 1);
     char *path = NULL, *text = NULL;
+    const char *why;
     size_t len = 0;
     if (asprintf(&path, "%.*s%.*s", dirlen, pf->name, (int)t[1].len, t[1].s) < 0) {
         free(c);
         ps->stop = ZL_ENOMEM;
         return;
     }
-    if (read_all(path, &text, &len) != ZL_OK) {
-        perr(ps, pf, line, "cannot read $INCLUDE file '%s': %s", path, strerror(errno));
+    if (read_all(path, &text, &len, &why) != ZL_OK) {
+        perr(ps, pf, line, "cannot read $INCLUDE file '%s': %s", path, why);
     } else {
         c->name = path;
         c->text = false;
@@ -463,9 +469,10 @@ int zone_parse_file(const char *path, const zone_parse_opts_t *opts,
                     zone_rec_fn fn, void *ctx, const zone_report_t *rep)
 {
     char *text = NULL;
+    const char *why;
     size_t len = 0;
-    if (read_all(path, &text, &len) != ZL_OK) {
-        zone_reportf(rep, path, 0, "cannot read: %s", strerror(errno));
+    if (read_all(path, &text, &len, &why) != ZL_OK) {
+        zone_reportf(rep, path, 0, "cannot read: %s", why);
         return ZL_EIO;
     }
     int rc = parse_run(text, len, path, false, opts, fn, ctx, rep);
