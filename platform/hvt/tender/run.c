@@ -23,8 +23,11 @@ _Static_assert(sizeof(struct hvt_net_slot) == HVT_NET_SLOT_SIZE, "net slot size"
 _Static_assert(sizeof(struct hvt_net_ring) % 64 == 0, "net slots 64-byte aligned");
 _Static_assert(HVT_HC_ADDR(HVT_HC_MAX) == HVT_HC_BASE + HVT_PAGE_SIZE, "one hypercall page");
 
-/* A handler returns -1 to go on running the guest, or the monitor's exit
- * status. */
+/* A handler returns HC_CONTINUE to resume the guest, HC_BAD_BUFFER when
+ * an address in its struct lies outside guest memory (the guest is then
+ * stopped with a report), or the monitor's exit status. */
+#define HC_CONTINUE (-1)
+#define HC_BAD_BUFFER (-2)
 typedef int (*hc_fn)(struct hvt *h, void *arg);
 
 static int write_all(int fd, const uint8_t *p, uint64_t len)
@@ -34,7 +37,7 @@ static int write_all(int fd, const uint8_t *p, uint64_t len)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return -1;
+            return HC_CONTINUE;
         p += n;
         len -= (uint64_t)n;
     }
@@ -46,9 +49,9 @@ static int hc_console(struct hvt *h, void *arg)
     struct hvt_hc_console *a = arg;
     const uint8_t *p = hvt_gpa(h, a->data, a->len, false);
     if (!p)
-        return -2;
+        return HC_BAD_BUFFER;
     a->ret = write_all(STDOUT_FILENO, p, a->len) == 0 ? HVT_OK : HVT_EUNSPEC;
-    return -1;
+    return HC_CONTINUE;
 }
 
 static int hc_clock(struct hvt *h, void *arg)
@@ -56,7 +59,7 @@ static int hc_clock(struct hvt *h, void *arg)
     struct hvt_hc_clock *a = arg;
     a->mono_ns = hvt_guest_mono(h);
     a->wall_ns = hvt_now_wall();
-    return -1;
+    return HC_CONTINUE;
 }
 
 static int net_broken(struct hvt *h)
@@ -76,7 +79,7 @@ static int hc_wait(struct hvt *h, void *arg)
     uint64_t now = hvt_guest_mono(h);
     if (pending > 0 || a->deadline_ns <= now) {
         a->events = pending > 0 ? HVT_EV_NET_RX : 0;
-        return -1;
+        return HC_CONTINUE;
     }
     uint64_t d = a->deadline_ns - now;
     struct timespec ts = { (time_t)(d / 1000000000u), (long)(d % 1000000000u) };
@@ -89,7 +92,7 @@ static int hc_wait(struct hvt *h, void *arg)
             return net_broken(h);
         a->events = pending > 0 ? HVT_EV_NET_RX : 0;
     }
-    return -1;
+    return HC_CONTINUE;
 }
 
 static int hc_random(struct hvt *h, void *arg)
@@ -97,10 +100,10 @@ static int hc_random(struct hvt *h, void *arg)
     struct hvt_hc_random *a = arg;
     uint8_t *p = hvt_gpa(h, a->data, a->len, true);
     if (!p)
-        return -2;
+        return HC_BAD_BUFFER;
     if (a->len > HVT_RANDOM_MAX) {
         a->ret = HVT_EINVAL;
-        return -1;
+        return HC_CONTINUE;
     }
     a->ret = HVT_OK;
     for (uint64_t got = 0; got < a->len;) {
@@ -113,7 +116,7 @@ static int hc_random(struct hvt *h, void *arg)
         }
         got += (uint64_t)n;
     }
-    return -1;
+    return HC_CONTINUE;
 }
 
 static int64_t block_check(const struct hvt *h, const struct hvt_hc_block *a)
@@ -131,12 +134,12 @@ static int hc_block(struct hvt *h, void *arg, bool write)
     struct hvt_hc_block *a = arg;
     uint8_t *p = hvt_gpa(h, a->data, a->len, !write);
     if (!p)
-        return -2;
+        return HC_BAD_BUFFER;
     if ((a->ret = block_check(h, a)) != HVT_OK)
-        return -1;
+        return HC_CONTINUE;
     if (write && h->block_ro) {
         a->ret = HVT_EUNSPEC;
-        return -1;
+        return HC_CONTINUE;
     }
     for (uint64_t done = 0; done < a->len;) {
         off_t off = (off_t)(a->offset + done);
@@ -150,7 +153,7 @@ static int hc_block(struct hvt *h, void *arg, bool write)
         }
         done += (uint64_t)n;
     }
-    return -1;
+    return HC_CONTINUE;
 }
 
 static int hc_block_read(struct hvt *h, void *arg) { return hc_block(h, arg, false); }
@@ -186,20 +189,20 @@ static int hc_fsbase(struct hvt *h, void *arg)
     s.fs.base = ((struct hvt_hc_fsbase *)arg)->base;
     if (ioctl(h->vcpu_fd, KVM_SET_SREGS, &s) < 0)
         hvt_die("KVM_SET_SREGS: %s", strerror(errno));
-    return -1;
+    return HC_CONTINUE;
 }
 
 static int hc_net_setup(struct hvt *h, void *arg)
 {
     struct hvt_hc_net_setup *a = arg;
     a->ret = hvt_net_setup(h, a);
-    return -1;
+    return HC_CONTINUE;
 }
 
 static int hc_net_notify(struct hvt *h, void *arg)
 {
     (void)arg;
-    return hvt_net_pump(h) < 0 ? net_broken(h) : -1;
+    return hvt_net_pump(h) < 0 ? net_broken(h) : HC_CONTINUE;
 }
 
 static int hc_nop(struct hvt *h, void *arg)
@@ -207,7 +210,7 @@ static int hc_nop(struct hvt *h, void *arg)
     (void)h;
     struct hvt_hc_nop *a = arg;
     a->out_seq = a->seq;
-    return -1;
+    return HC_CONTINUE;
 }
 
 static const struct {
@@ -265,7 +268,7 @@ static int mmio(struct hvt *h)
     }
     h->hypercalls++;
     int rc = hc_table[nr].fn(h, arg);
-    if (rc == -2) {
+    if (rc == HC_BAD_BUFFER) {
         hvt_report(h, "guest hypercall buffer outside guest memory", NULL);
         hvt_log("hypercall %lu, argument at %#lx", nr, val);
         return HVT_EXIT_FAULT;
@@ -282,7 +285,7 @@ int hvt_run(struct hvt *h)
             hvt_log("KVM_RUN: %s", strerror(errno));
             return HVT_EXIT_FAULT;
         }
-        int rc = -1;
+        int rc = HC_CONTINUE;
         switch (h->run->exit_reason) {
         case KVM_EXIT_MMIO:
             rc = mmio(h);
