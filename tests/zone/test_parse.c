@@ -294,6 +294,18 @@ static void test_include_limits(void **state)
     assert_int_equal(tl_parse_file("tests/zone/no-such-file", "example.test.", &l, &e), ZL_EIO);
     assert_int_equal(e.n, 1);
     assert_int_equal(e.line[0], 0);
+    /* zone_parse_text: relative to the current folder; not a file. */
+    e.n = 0;
+    assert_int_equal(tl_parse_text("\n$INCLUDE tests/zone\n", "t.", &l, &e), ZL_ESYNTAX);
+    assert_int_equal(e.n, 1);
+    assert_int_equal(e.line[0], 2);
+    assert_string_equal(e.msg[0], "cannot read $INCLUDE file 'tests/zone': not a regular file");
+    e.n = 0;
+    assert_int_equal(tl_parse_text("$INCLUDE tests/zone/corpus/inc/nested.inc\n", "t.", &l, &e),
+                     ZL_OK);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.r[0].file, "tests/zone/corpus/inc/nested.inc");
+    tl_free(&l);
 }
 
 static int stop_at_two(void *ctx, const zone_rec_t *rec)
