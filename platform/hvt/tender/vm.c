@@ -115,13 +115,18 @@ static void create_vm(struct hvt *h)
  * features the guest can use. */
 static void setup_cpuid(struct hvt *h)
 {
-    enum { N = 100 };
-    struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + N * sizeof(struct kvm_cpuid_entry2));
-    if (!c)
-        hvt_die("out of memory");
-    c->nent = N;
-    if (ioctl(h->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0)
-        hvt_die("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+    struct kvm_cpuid2 *c = NULL;
+    for (unsigned n = 64;; n *= 2) { /* E2BIG: KVM has more leaves, retry */
+        free(c);
+        c = calloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
+        if (!c)
+            hvt_die("out of memory");
+        c->nent = n;
+        if (ioctl(h->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+            break;
+        if (errno != E2BIG || n >= 4096)
+            hvt_die("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+    }
     unsigned a, b, cx, d;
     bool host_fsgsbase = __get_cpuid_count(7, 0, &a, &b, &cx, &d) && (b & 1u);
     for (unsigned i = 0; i < c->nent; i++) {
