@@ -78,38 +78,39 @@ void rt_thread_init(void)
     rt_live = 1;
 }
 
-static void wake_expired(uint64_t now)
-{
-    for (int i = 0; i < rt_hw; i++) {
-        struct rt_thread *t = &rt_threads[i];
-        if (t->state == RT_BLOCKED && t->deadline <= now) {
-            t->state = RT_RUNNABLE;
-            t->wait_result = -ETIMEDOUT;
-        }
-    }
-}
-
-/* Next runnable thread after rt_cur (rt_cur itself last); waits for the
- * earliest deadline when there is none. */
+/* The thread to run after rt_cur. A blocked thread whose deadline passed
+ * comes first, earliest deadline first, so sleepers wake in order and a
+ * thread that keeps yielding cannot starve them; then the next runnable
+ * thread round-robin (rt_cur itself last). With none, wait in plat_wait()
+ * for the earliest deadline. */
 static struct rt_thread *pick_next(void)
 {
     for (;;) {
         int base = (int)(rt_cur - rt_threads);
-        uint64_t soonest = UINT64_MAX;
+        uint64_t now = plat_clock_monotonic_ns(), soonest = UINT64_MAX;
+        struct rt_thread *run = NULL, *due = NULL;
         for (int k = 1; k <= rt_hw; k++) {
             struct rt_thread *t = &rt_threads[(base + k) % rt_hw];
-            if (t->state == RT_RUNNABLE)
-                return t;
-            if (t->state == RT_BLOCKED && t->deadline < soonest)
+            if (t->state == RT_RUNNABLE && !run)
+                run = t;
+            if (t->state == RT_BLOCKED && t->deadline < soonest) {
                 soonest = t->deadline;
+                due = t;
+            }
         }
+        if (due && soonest <= now) {
+            due->state = RT_RUNNABLE;
+            due->wait_result = -ETIMEDOUT;
+            return due;
+        }
+        if (run)
+            return run;
         if (soonest == UINT64_MAX)
             plat_abort("zonelet-rt: deadlock: every thread is blocked without a deadline");
         /* The network issue adds event sources here (poll/epoll waiters
          * woken by PLAT_EV_NET_RX). */
         while (plat_clock_monotonic_ns() < soonest)
             plat_wait(soonest);
-        wake_expired(plat_clock_monotonic_ns());
     }
 }
 
@@ -330,10 +331,13 @@ long rt_sys_futex(const long *a)
 static long sleep_until(uint64_t deadline)
 {
     /* Sleepers block like futex waiters with no key, so nothing wakes
-     * them early and threads keep running meanwhile. */
-    while (plat_clock_monotonic_ns() < deadline)
+     * them early and other threads run meanwhile. */
+    /* A sleep always lets the other threads run, even when its deadline
+     * passed already (the host may have descheduled the vCPU meanwhile). */
+    do {
         if (rt_sched_block(0, deadline) == -EINTR)
             return -EINTR; /* pthread_cancel */
+    } while (plat_clock_monotonic_ns() < deadline);
     return 0;
 }
 

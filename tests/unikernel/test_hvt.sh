@@ -66,7 +66,7 @@ t "files: in-memory fs create/read/write/rename/link/unlink/readdir/symlink/cwd"
 t "mbedtls: self tests (md5 sha1 sha256 sha512 aes gcm drbg entropy mpi ecp rsa), HMAC, ECDSA" 0 \
     SUCCESS "mbedtls_rsa_self_test: passed" "!FAILURE" "!system call not implemented" -- "$G/mbedtls.hvt"
 t "zlib: compress/uncompress and streaming round trips" 0 SUCCESS "!FAILURE" "!system call not implemented" -- "$G/zlib.hvt"
-t "libgit2: repository in the in-memory fs, two commits, read back, ids match git" 0 \
+t "libgit2: repo in the in-memory fs, two commits, ids match git, packed on 2 threads, read from the pack" 0 \
     SUCCESS "HEAD 4dfd4629ee6538fede79581d322849be7d6b0738" "!FAILURE" "!system call not implemented" -- "$G/libgit2.hvt"
 t "perf: syscall, clock, thread switch, condvar, mmap costs measured" 0 \
     SUCCESS "thread switch" "!FAILURE" "!system call not implemented" -- "$G/perf.hvt"

@@ -1,9 +1,12 @@
 /* libgit2: a repository in the in-memory file system, used the normal
  * on-disk way: init, a file in the work tree staged through the index,
  * a commit on HEAD, a second commit built from a blob and a tree builder,
- * then everything read back from the object database by path. */
+ * then everything read back from the object database by path; then once
+ * more after packing (two threads) and deleting every loose object. */
+#include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <git2.h>
 
@@ -87,6 +90,45 @@ static void read_back(git_repository *repo, const git_oid *c2, const git_oid *c1
     git_reference_free(head);
 }
 
+/* Pack everything reachable from HEAD (delta search on two threads),
+ * then delete the loose objects: the repository must now be read from
+ * the pack and its index (file mmap and pread in the in-memory fs). */
+static void pack_and_prune(git_repository *repo)
+{
+    git_packbuilder *pb;
+    git_revwalk *walk;
+    char dir[64], path[64 + 256];
+
+    OK(git_packbuilder_new(&pb, repo));
+    CHECK(git_packbuilder_set_threads(pb, 2) == 2);
+    OK(git_revwalk_new(&walk, repo));
+    OK(git_revwalk_push_head(walk));
+    OK(git_packbuilder_insert_walk(pb, walk));
+    OK(git_packbuilder_write(pb, NULL, 0, NULL, NULL));
+    CHECK(git_packbuilder_object_count(pb) == 6); /* 2 commits, 2 trees, 2 blobs */
+    git_revwalk_free(walk);
+    git_packbuilder_free(pb);
+
+    int removed = 0;
+    for (int i = 0; i < 256; i++) {
+        snprintf(dir, sizeof dir, "/repo/.git/objects/%02x", i);
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        if (!d)
+            continue;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            CHECK(unlink(path) == 0);
+            removed++;
+        }
+        closedir(d);
+        CHECK(rmdir(dir) == 0);
+    }
+    CHECK(removed == 6);
+}
+
 int main(void)
 {
     git_repository *repo;
@@ -104,6 +146,10 @@ int main(void)
     git_repository_free(repo);
 
     /* Open it again: everything came from the file system. */
+    OK(git_repository_open(&repo, "/repo"));
+    read_back(repo, &c2, &c1);
+    pack_and_prune(repo);
+    git_repository_free(repo);
     OK(git_repository_open(&repo, "/repo"));
     read_back(repo, &c2, &c1);
     git_oid_tostr(sha, sizeof sha, &c2);

@@ -147,6 +147,31 @@ static void sleep_order(void)
     CHECK(now_ms() - t0 >= 14);
 }
 
+/* A thread that only ever yields must not starve a sleeper: the sleeper's
+ * deadline comes first at the next switch. The spinner gives up after 5 s
+ * so a regression fails instead of hanging. */
+static volatile int spin_stop;
+static void *spinner(void *arg)
+{
+    uint64_t t0 = now_ms();
+    (void)arg;
+    while (!spin_stop && now_ms() - t0 < 5000)
+        sched_yield();
+    return NULL;
+}
+
+static void no_starvation(void)
+{
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, spinner, NULL) == 0);
+    uint64_t t0 = now_ms();
+    usleep(20000);
+    uint64_t dt = now_ms() - t0;
+    spin_stop = 1;
+    pthread_join(t, NULL);
+    CHECK(dt >= 19 && dt < 1000);
+}
+
 static volatile int detached_ran;
 static void *detached(void *arg)
 {
@@ -164,7 +189,9 @@ static void detach(void)
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
         CHECK(pthread_create(&t, &at, detached, NULL) == 0);
         pthread_attr_destroy(&at);
-        usleep(100);
+        usleep(100); /* a sleep lets the new thread run */
+        for (int k = 0; k < 100 && !detached_ran; k++)
+            sched_yield();
         CHECK(detached_ran);
         detached_ran = 0;
     }
@@ -224,6 +251,7 @@ int main(void)
     condvar();
     timedwait();
     sleep_order();
+    no_starvation();
     detach();
     cancel();
     printf("SUCCESS\n");
