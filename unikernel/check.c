@@ -104,7 +104,28 @@ typedef struct key_ctx {
     const uint8_t *zone;   /* NULL for _keys: keys for any zone */
     const zone_report_t *rep;
     size_t keys, bad;
+    uint8_t (*names)[DNS_NAME_MAX]; /* names seen (key files are small), owned */
+    unsigned *lines;
 } key_ctx_t;
+
+/* A key name used twice would make TSIG ambiguous. Returns the line of
+ * the earlier key, 0 if none (or out of memory: then not checked). */
+static unsigned key_seen(key_ctx_t *kc, const uint8_t *name, unsigned line)
+{
+    for (size_t i = 0; i < kc->keys; i++)
+        if (dns_name_equal(kc->names[i], name))
+            return kc->lines[i];
+    void *n = realloc(kc->names, (kc->keys + 1) * sizeof(*kc->names));
+    if (n)
+        kc->names = n;
+    void *l = n ? realloc(kc->lines, (kc->keys + 1) * sizeof(*kc->lines)) : NULL;
+    if (l) {
+        kc->lines = l;
+        dns_name_copy(kc->names[kc->keys], name);
+        kc->lines[kc->keys] = line;
+    }
+    return 0;
+}
 
 /* Where `_update`, `_transfer` or `_notify` starts in name, after at
  * least one label; NULL if none. */
@@ -134,8 +155,12 @@ static int key_rec(void *ctx, const zone_rec_t *rec)
         why = "key name must be <x>._update.<zone>, <x>._transfer.<zone> or <x>._notify.<zone>";
     else if (kc->zone && !dns_name_is_sub(role + *role + 1, kc->zone))
         why = "key for a zone other than this file's";
-    if (why) {
-        zone_reportf(kc->rep, rec->file, rec->line, "%s", why);
+    unsigned dup = why ? 0 : key_seen(kc, rec->owner, rec->line);
+    if (why || dup) {
+        if (dup)
+            zone_reportf(kc->rep, rec->file, rec->line, "key name already used at line %u", dup);
+        else
+            zone_reportf(kc->rep, rec->file, rec->line, "%s", why);
         kc->bad++;
     } else {
         kc->keys++;
@@ -149,6 +174,8 @@ static int check_keys(const char *path, const uint8_t *zone, const zone_report_t
     key_ctx_t kc = { .zone = zone, .rep = rep };
     zone_parse_opts_t o = { .origin = zone ? zone : root };
     int rc = zone_parse_file(path, &o, key_rec, &kc, rep);
+    free(kc.names);
+    free(kc.lines);
     if (rc == ZL_OK && kc.bad)
         rc = ZL_EZONE;
     if (rc == ZL_OK)
