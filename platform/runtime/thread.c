@@ -2,8 +2,10 @@
  * see them through clone, futex, set_tid_address and exit.
  *
  * A thread runs until it blocks (futex wait, sleep, yield, exit); then the
- * scheduler picks the next runnable thread round-robin. When none is
- * runnable it waits in plat_wait() for the earliest deadline. A switch
+ * scheduler picks a thread whose deadline passed (earliest first), else the
+ * next runnable one round-robin; with none, it waits in plat_wait() for the
+ * earliest deadline. There is no preemption: a thread that never makes a
+ * system call that blocks or yields keeps the vCPU. A switch
  * saves the callee-saved registers, the SSE/x87 control words and rsp on
  * the old stack, and sets the TLS base of the new thread. */
 #include <errno.h>
@@ -33,7 +35,7 @@ struct rt_thread {
     int *clear_tid;      /* CLONE_CHILD_CLEARTID / set_tid_address */
     uintptr_t wait_key;  /* futex address blocked on, 0 for a sleep */
     uint64_t deadline;   /* UINT64_MAX: none */
-    int wait_result;     /* 0 woken, -ETIMEDOUT */
+    int wait_result;     /* 0 woken, -ETIMEDOUT, -EINTR (cancel) */
 };
 
 static struct rt_thread rt_threads[RT_MAX_THREADS];
