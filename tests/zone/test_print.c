@@ -157,6 +157,12 @@ static void test_zone_print(void **state)
     assert_int_equal(a.r[0].type, DNS_T_SOA);
     for (size_t i = 2; i < a.n; i++)
         assert_true(dns_name_cmp(a.r[i - 1].owner, a.r[i].owner) <= 0);
+    /* ldns reads the printed zone to the same records. */
+    tlist_t c = { 0 };
+    int line = 0;
+    assert_int_equal(tl_ldns_file(path, ".", &c, &line), LDNS_STATUS_OK);
+    assert_true(tl_same("zone_print via ldns", &a, &c));
+    tl_free(&c);
     zone_t *z2 = NULL;
     assert_int_equal(zone_load_file(path, o, &z2, &rep), ZL_OK);
     assert_int_equal(zone_record_count(z2), zone_record_count(z));
