@@ -43,20 +43,27 @@ typedef struct zone_builder zone_builder_t;
 /* A builder for the zone at origin (copied). Returns NULL on ENOMEM. */
 zone_builder_t *zone_builder_new(const uint8_t *origin);
 
-/* Adds a copy of one record. Identical records (same owner, type and
- * canonical RDATA) are kept once. Records of one RRset with different
- * TTLs take the first TTL (RFC 2181 §5.2) and the difference is reported
- * (by zone_builder_finish, which sees whole RRsets). Returns ZL_OK or ZL_ENOMEM. Out-of-zone and other content errors are
- * found by zone_builder_finish. */
+/* Adds a copy of one record (rec and what it points to are borrowed for
+ * the call only, except rec->file, borrowed until zone_builder_finish).
+ * Identical records (same owner, type and canonical RDATA) are kept once.
+ * Records of one RRset with different TTLs take the TTL of the first one
+ * added (RFC 2181 §5.2) and each difference is reported (by
+ * zone_builder_finish, which sees whole RRsets; not an error). Returns
+ * ZL_OK or ZL_ENOMEM; content errors are found by zone_builder_finish. */
 int zone_builder_add(zone_builder_t *b, const zone_rec_t *rec, const zone_report_t *rep);
 
 /* Validates and indexes the zone, and frees the builder in every case.
  * Checks: exactly one SOA, at the apex; NS at the apex; every owner at or
- * below the origin; CNAME not beside other data (RFC 2181 §10.1); data
- * other than glue (A/AAAA) not below a delegation; class IN.
- * Each problem is reported with its file and line. On success *out is the
- * new zone (owned by the caller) and ZL_OK is returned; otherwise
- * ZL_EZONE or ZL_ENOMEM and *out is NULL. */
+ * below the origin; class IN; no meta-types; CNAME not beside other data
+ * except RRSIG/NSEC (RFC 2181 §10.1, RFC 4035 §2.5), one CNAME and one
+ * DNAME per name (RFC 6672 §2.4); at a delegation point only NS, DS,
+ * RRSIG, NSEC and glue A/AAAA, below it only glue A/AAAA (RFC 1034
+ * §4.2.1). Names below a DNAME are legal (occluded, RFC 6672 §2.4).
+ * Each problem is reported with the file and line of a record involved.
+ * Spellings of one name in different case make one node, spelt as the
+ * first record added. On success *out is the new zone (owned by the
+ * caller) and ZL_OK is returned; otherwise ZL_EZONE or ZL_ENOMEM and
+ * *out is NULL. */
 int zone_builder_finish(zone_builder_t *b, zone_t **out, const zone_report_t *rep);
 
 /* Zones are reference counted (atomically) so that successive zone sets
