@@ -857,6 +857,41 @@ static void test_cookies(void **state)
     assert_int_equal(dns_cookie_check(secret, d, len, v6.addr, 16, NOW + 3601), DNS_COOKIE_BAD);
 }
 
+/* Every fixture name x common types x transports: the reply parses, fits
+ * its limit, echoes ID and question, and has TC only when over UDP. */
+static void test_sweep(void **state)
+{
+    (void)state;
+    static const char *names[] = {
+        "example.test.", "www.example.test.", "nx.example.test.", "alias.example.test.",
+        "chain1.example.test.", "loop1.example.test.", "foo.wild.example.test.",
+        "b.ent.example.test.", "foo.wc.example.test.", "a.dn.example.test.",
+        "x.dnlong.example.test.", "host.sub.example.test.", "www.big.example.test.",
+        "txt.example.test.", "huge.example.test.", "manymx.example.test.", "multi.example.test.",
+        "child.example.test.", "www.child.example.test.", "other.test.", "nowhere.invalid.",
+    };
+    static const uint16_t types[] = { DNS_T_A, DNS_T_AAAA, DNS_T_MX, DNS_T_TXT, DNS_T_NS,
+                                      DNS_T_SOA, DNS_T_CNAME, DNS_T_DS, DNS_T_ANY, DNS_T_SRV };
+    static const uint16_t payloads[] = { 0, 512, 1232, 4096 };
+    cfg.nsid = (const uint8_t *)"sweep";
+    cfg.nsid_len = 5;
+    cfg.cookies = true;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+            for (size_t p = 0; p < 5; p++) {
+                const zone_client_t *cl = p == 4 ? &tcp4 : &udp4;
+                qopt_t o = { .payload = p == 4 ? 1232 : payloads[p] };
+                ask_o(names[i], types[t], &o, cl);
+                size_t limit = p == 4 ? 65535 : o.payload > 1232 ? 1232 : o.payload < 512 ? 512 : o.payload;
+                assert_true(rlen <= limit);
+                assert_int_equal(msg.qdcount, 1);
+                assert_int_equal(msg.qtype, types[t]);
+                if (cl->tcp)
+                    assert_false(flag(DNS_F_TC));
+                assert_int_equal(msg.has_edns, o.payload != 0);
+            }
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, reset_cfg)
@@ -868,7 +903,7 @@ int main(void)
         T(test_glue_truncation), T(test_additional), T(test_any), T(test_refused),
         T(test_classes), T(test_chaos), T(test_opcodes), T(test_formerr), T(test_drop),
         T(test_case_preserved), T(test_truncation), T(test_edns), T(test_badvers),
-        T(test_nsid), T(test_cookies),
+        T(test_nsid), T(test_cookies), T(test_sweep),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
