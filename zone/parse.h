@@ -4,6 +4,18 @@
  * relative names, omitted owner/TTL/class, parentheses across lines,
  * comments, quoted strings with escapes, every type of dns/rr.h in
  * presentation form and in RFC 3597 generic form.
+ *
+ * Defaults: an omitted owner is the previous record's; an omitted TTL is
+ * the $TTL value, else (RFC 1035 §5.1) the last explicit TTL, else
+ * opts->default_ttl; an omitted class is the last explicit one (IN at
+ * first). TTL and class may come in either order; TTLs take units
+ * (`1h30m`, `2w`) and must be at most 2^31-1 (RFC 2181 §8).
+ * $INCLUDE paths are relative to the including file's folder; the
+ * included file starts with the includer's origin (or the one given),
+ * owner, TTL and class, and what it changes does not come back.
+ * $GENERATE start-stop[/step] lhs [ttl] [class] type rhs... expands `$`
+ * and `${offset[,width[,base]]}` (bases d o x X n N) in every field after
+ * the range; `\$` is a literal `$`. A UTF-8 byte order mark is skipped.
  */
 #ifndef ZL_ZONE_PARSE_H
 #define ZL_ZONE_PARSE_H
@@ -14,14 +26,15 @@
 #include "zone/zone.h"
 
 /* Called once per record, in file order. rec and everything it points to
- * is only valid during the call. A non-zero return stops parsing and is
- * returned by the parse function. */
+ * is only valid during the call (rec->file too, for records of $INCLUDEd
+ * files: zone_load_file copies the names the builder keeps). A non-zero
+ * return stops parsing and is returned by the parse function. */
 typedef int (*zone_rec_fn)(void *ctx, const zone_rec_t *rec);
 
 typedef struct zone_parse_opts {
     const uint8_t *origin;  /* initial $ORIGIN (required) */
-    uint32_t default_ttl;   /* TTL before any $TTL or SOA (default 3600) */
-    unsigned max_include;   /* $INCLUDE depth limit (0 means 8) */
+    uint32_t default_ttl;   /* TTL before any $TTL or explicit TTL (0 means 3600) */
+    unsigned max_include;   /* $INCLUDE nesting limit (0 means 8) */
     size_t max_errors;      /* stop after this many errors (0 means 100) */
 } zone_parse_opts_t;
 

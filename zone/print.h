@@ -13,7 +13,7 @@
  * length or ZL_ESPACE. */
 int zone_rec_to_text(const zone_rec_t *rec, char *buf, size_t cap);
 
-/* Writes every record of z to f. Returns ZL_OK or ZL_EIO. */
+/* Writes every record of z to f. Returns ZL_OK, ZL_EIO or ZL_ENOMEM. */
 int zone_print(const zone_t *z, FILE *f);
 
 #endif
