@@ -16,8 +16,8 @@
 
 #define HVT_IMAGE_FILE_MAX (256u << 20)
 
-/* Record why the image is refused; returns -1 for "return fail(...)". */
-static int __attribute__((format(printf, 2, 3))) fail(struct hvt_image *img, const char *fmt, ...)
+/* Record why the image is refused; returns -1 for "return refuse(...)". */
+static int __attribute__((format(printf, 2, 3))) refuse(struct hvt_image *img, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -39,65 +39,65 @@ static int map_file(struct hvt_image *img, const char *path, uint8_t **file, siz
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0)
-        return fail(img, "cannot open: %s", strerror(errno));
+        return refuse(img, "cannot open: %s", strerror(errno));
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > HVT_IMAGE_FILE_MAX) {
         close(fd);
-        return fail(img, "not a regular file of at most %u MiB", HVT_IMAGE_FILE_MAX >> 20);
+        return refuse(img, "not a regular file of at most %u MiB", HVT_IMAGE_FILE_MAX >> 20);
     }
     if (st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
         close(fd);
-        return fail(img, "truncated: %lld bytes is smaller than an ELF64 header",
+        return refuse(img, "truncated: %lld bytes is smaller than an ELF64 header",
                     (long long)st.st_size);
     }
     *size = (size_t)st.st_size;
     *file = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (*file == MAP_FAILED)
-        return fail(img, "cannot map: %s", strerror(errno));
+        return refuse(img, "cannot map: %s", strerror(errno));
     return 0;
 }
 
 static int check_header(struct hvt_image *img, const Elf64_Ehdr *eh)
 {
     if (img->file_size < sizeof(Elf64_Ehdr))
-        return fail(img, "truncated: %zu bytes is smaller than an ELF64 header", img->file_size);
+        return refuse(img, "truncated: %zu bytes is smaller than an ELF64 header", img->file_size);
     if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
-        return fail(img, "not an ELF file (bad magic)");
+        return refuse(img, "not an ELF file (bad magic)");
     if (eh->e_ident[EI_CLASS] != ELFCLASS64)
-        return fail(img, "not ELF64 (class %u)", eh->e_ident[EI_CLASS]);
+        return refuse(img, "not ELF64 (class %u)", eh->e_ident[EI_CLASS]);
     if (eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_ident[EI_VERSION] != EV_CURRENT)
-        return fail(img, "not a little-endian ELF version 1 file");
+        return refuse(img, "not a little-endian ELF version 1 file");
     if (eh->e_machine != EM_X86_64)
-        return fail(img, "wrong machine %u (want x86-64, %u)", eh->e_machine, EM_X86_64);
+        return refuse(img, "wrong machine %u (want x86-64, %u)", eh->e_machine, EM_X86_64);
     if (eh->e_type != ET_EXEC)
-        return fail(img, "not a static executable (e_type %u; PIE and shared objects "
+        return refuse(img, "not a static executable (e_type %u; PIE and shared objects "
                          "are refused)", eh->e_type);
     if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 || eh->e_phnum > 64)
-        return fail(img, "bad program header table (entsize %u, count %u)", eh->e_phentsize,
+        return refuse(img, "bad program header table (entsize %u, count %u)", eh->e_phentsize,
                     eh->e_phnum);
     if (eh->e_phoff % 8 ||
         !in_range(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), img->file_size))
-        return fail(img, "truncated: program headers outside the file");
+        return refuse(img, "truncated: program headers outside the file");
     return 0;
 }
 
 static int add_segment(struct hvt_image *img, const Elf64_Phdr *ph, uint64_t limit)
 {
     if (img->nsegs == HVT_MAX_SEGS)
-        return fail(img, "more than %d loadable segments", HVT_MAX_SEGS);
+        return refuse(img, "more than %d loadable segments", HVT_MAX_SEGS);
     if (ph->p_filesz > ph->p_memsz)
-        return fail(img, "segment at %#lx: file size %#lx exceeds memory size %#lx",
+        return refuse(img, "segment at %#lx: file size %#lx exceeds memory size %#lx",
                     ph->p_vaddr, ph->p_filesz, ph->p_memsz);
     if (!in_range(ph->p_offset, ph->p_filesz, img->file_size))
-        return fail(img, "truncated: segment at %#lx needs file bytes [%#lx, +%#lx) of %#zx",
+        return refuse(img, "truncated: segment at %#lx needs file bytes [%#lx, +%#lx) of %#zx",
                     ph->p_vaddr, ph->p_offset, ph->p_filesz, img->file_size);
     if (ph->p_vaddr < HVT_IMAGE_MIN || !in_range(ph->p_vaddr, ph->p_memsz, limit))
-        return fail(img, "segment [%#lx, +%#lx) outside guest memory [%#llx, %#lx)",
+        return refuse(img, "segment [%#lx, +%#lx) outside guest memory [%#llx, %#lx)",
                     ph->p_vaddr, ph->p_memsz, HVT_IMAGE_MIN, limit);
     for (unsigned i = 0; i < img->nsegs; i++) {
         const struct hvt_seg *s = &img->segs[i];
         if (ph->p_vaddr < s->vaddr + s->memsz && s->vaddr < ph->p_vaddr + ph->p_memsz)
-            return fail(img, "segments [%#lx, +%#lx) and [%#lx, +%#lx) overlap", s->vaddr,
+            return refuse(img, "segments [%#lx, +%#lx) and [%#lx, +%#lx) overlap", s->vaddr,
                         s->memsz, ph->p_vaddr, ph->p_memsz);
     }
     img->segs[img->nsegs++] = (struct hvt_seg){ ph->p_vaddr, ph->p_memsz, ph->p_filesz,
@@ -116,7 +116,7 @@ static int check_entry(struct hvt_image *img)
         if ((s->flags & PF_X) && img->entry >= s->vaddr && img->entry < s->vaddr + s->filesz)
             return 0;
     }
-    return fail(img, "entry point %#lx is not inside an executable segment", img->entry);
+    return refuse(img, "entry point %#lx is not inside an executable segment", img->entry);
 }
 
 /* Function symbols from .symtab, for backtraces. Malformed or missing
@@ -173,19 +173,19 @@ int hvt_elf_parse(struct hvt_image *img, uint8_t *file, size_t size, uint64_t me
     img->start = UINT64_MAX;
     for (unsigned i = 0; i < eh->e_phnum; i++) {
         if (ph[i].p_type == PT_INTERP || ph[i].p_type == PT_DYNAMIC)
-            return fail(img, "dynamically linked (PT_INTERP/PT_DYNAMIC); build it static");
+            return refuse(img, "dynamically linked (PT_INTERP/PT_DYNAMIC); build it static");
         if (ph[i].p_type == PT_LOAD && ph[i].p_memsz > 0 && add_segment(img, &ph[i], limit) < 0)
             return -1;
     }
     if (img->nsegs == 0)
-        return fail(img, "no loadable segment");
+        return refuse(img, "no loadable segment");
     img->entry = eh->e_entry;
     if (check_entry(img) < 0)
         return -1;
     img->start &= ~(HVT_PAGE_SIZE - 1);
     img->end = (img->end + HVT_PAGE_SIZE - 1) & ~(HVT_PAGE_SIZE - 1);
     if (img->end > limit)
-        return fail(img, "image ends at %#lx, beyond guest memory %#lx", img->end, limit);
+        return refuse(img, "image ends at %#lx, beyond guest memory %#lx", img->end, limit);
     load_symbols(img, eh);
     return 0;
 }
