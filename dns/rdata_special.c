@@ -382,19 +382,21 @@ static void a6_to_text(const uint8_t *p, dns_rdout_t *o)
 static int nsap_from_text(dns_rdin_t *in)
 {
     const dns_tok_t *t = dns_rdin_next(in, "missing NSAP address");
-    char hex[512];
+    char pair[2];
     size_t n = 0;
     if (!t)
         return ZL_ESYNTAX;
     if (t->len < 3 || t->s[0] != '0' || (t->s[1] != 'x' && t->s[1] != 'X'))
         return dns_rdin_fail(in, ZL_ESYNTAX, "NSAP must start with 0x");
-    for (size_t i = 2; i < t->len; i++)
-        if (t->s[i] != '.') {
-            if (n == sizeof hex)
-                return dns_rdin_fail(in, ZL_ESPACE, "NSAP too long");
-            hex[n++] = t->s[i];
-        }
-    return dns_rdin_hex(in, hex, n, "bad NSAP address");
+    for (size_t i = 2; i < t->len; i++) {
+        if (t->s[i] == '.')
+            continue;
+        pair[n++] = t->s[i];
+        if (n == 2 && dns_rdin_hex(in, pair, 2, "bad NSAP address") < 0)
+            return in->n >= in->cap ? ZL_ESPACE : ZL_ESYNTAX;
+        n %= 2;
+    }
+    return n ? dns_rdin_fail(in, ZL_ESYNTAX, "bad NSAP address") : ZL_OK;
 }
 
 /* RFC 2535 §5.2: one bit per type 1..127, no extension. */

@@ -149,8 +149,12 @@ static int num_suffix(const char *s, size_t len, const char *pfx, uint16_t *v)
 
 int dns_type_from_text(const char *s, size_t len, uint16_t *type)
 {
+    /* called once per zone-file record: test the first letter before
+     * the whole mnemonic */
+    char c0 = len ? (char)(s[0] & ~0x20) : 0;
     for (size_t i = 0; i < NTAB; i++)
-        if (strlen(rrtab[i].name) == len && strncasecmp(s, rrtab[i].name, len) == 0) {
+        if (rrtab[i].name[0] == c0 && strlen(rrtab[i].name) == len &&
+            strncasecmp(s, rrtab[i].name, len) == 0) {
             *type = rrtab[i].type;
             return ZL_OK;
         }
@@ -192,14 +196,15 @@ int dns_class_to_text(uint16_t rclass, char *buf, size_t cap)
     return put_text(buf, cap, "CLASS", name, rclass);
 }
 
-/* RFC 4034 §4.1.2: windows in increasing order, 1..32 octets each. */
+/* RFC 4034 §4.1.2: windows in increasing order, 1..32 octets each,
+ * trailing zero octets omitted. */
 static int bitmap_len(const uint8_t *p, size_t n)
 {
     size_t o = 0;
     int prev = -1;
     while (o < n) {
         if (n - o < 2 || p[o] <= prev || p[o + 1] == 0 || p[o + 1] > 32 ||
-            n - o - 2 < p[o + 1])
+            n - o - 2 < p[o + 1] || p[o + 1 + p[o + 1]] == 0)
             return -1;
         prev = p[o];
         o += 2 + (size_t)p[o + 1];
@@ -207,7 +212,8 @@ static int bitmap_len(const uint8_t *p, size_t n)
     return (int)n;
 }
 
-/* RFC 3123 §4: family 1 (IPv4) or 2 (IPv6), prefix and AFD lengths. */
+/* RFC 3123 §4: family 1 (IPv4) or 2 (IPv6), prefix and AFD lengths;
+ * trailing zero octets of the address MUST be omitted (§4.1). */
 static int apl_len(const uint8_t *p, size_t n)
 {
     size_t o = 0;
@@ -217,7 +223,8 @@ static int apl_len(const uint8_t *p, size_t n)
         uint16_t fam = dns_get_u16(p + o);
         unsigned plen = p[o + 2], alen = p[o + 3] & 0x7f;
         unsigned max = fam == 1 ? 4 : fam == 2 ? 16 : 0;
-        if (!max || plen > max * 8 || alen > max || n - o - 4 < alen)
+        if (!max || plen > max * 8 || alen > max || n - o - 4 < alen ||
+            (alen && p[o + 3 + alen] == 0))
             return -1;
         o += 4 + alen;
     }
@@ -240,9 +247,31 @@ static bool svc_value_ok(uint16_t key, const uint8_t *v, size_t n)
     case 2: return n == 0;                          /* no-default-alpn */
     case 3: return n == 2;                          /* port */
     case 4: return n > 0 && n % 4 == 0;             /* ipv4hint */
+    case 5: return n > 0;                           /* ech */
     case 6: return n > 0 && n % 16 == 0;            /* ipv6hint */
     default: return true;
     }
+}
+
+/* RFC 9460 §8: the keys in mandatory are increasing, exclude mandatory
+ * itself, and are all present. Called on otherwise checked params. */
+static bool svc_mandatory_ok(const uint8_t *p, size_t n)
+{
+    if (n < 4 || dns_get_u16(p) != 0)
+        return true;
+    int prev = 0;
+    for (size_t m = 4; m < 4u + dns_get_u16(p + 2); m += 2) {
+        uint16_t want = dns_get_u16(p + m);
+        size_t o = 0;
+        if ((int)want <= prev)
+            return false;
+        prev = want;
+        while (o < n && dns_get_u16(p + o) != want)
+            o += 4 + (size_t)dns_get_u16(p + o + 2);
+        if (o >= n)
+            return false;
+    }
+    return true;
 }
 
 static int svcparams_len(const uint8_t *p, size_t n)
@@ -258,7 +287,7 @@ static int svcparams_len(const uint8_t *p, size_t n)
         prev = key;
         o += 4 + (size_t)vl;
     }
-    return (int)n;
+    return svc_mandatory_ok(p, n) ? (int)n : -1;
 }
 
 /* Names one after another up to the end (HIP rendezvous servers). */
@@ -279,7 +308,7 @@ static int hip_len(const uint8_t *p, size_t n)
     if (n < 4)
         return -1;
     size_t hit = p[0], pk = dns_get_u16(p + 2);
-    if (hit == 0 || n - 4 < hit + pk)
+    if (hit == 0 || pk == 0 || n - 4 < hit + pk)
         return -1;
     return names_len(p + 4 + hit + pk, n - 4 - hit - pk) < 0 ? -1 : (int)n;
 }
@@ -305,6 +334,31 @@ static int name_len(const uint8_t *p, size_t n)
     return l < 0 ? -1 : l;
 }
 
+/* RFC 1876 §2: version 0, precisions with digits 0-9, latitude within
+ * 90 and longitude within 180 degrees of the equator / prime meridian. */
+static bool loc_ok(const uint8_t *p)
+{
+    for (int k = 1; k <= 3; k++)
+        if ((p[k] >> 4) > 9 || (p[k] & 15) > 9 || (p[k] < 16 && p[k] != 0))
+            return false; /* 0 x 10^e is written 0 */
+    int64_t lat = (int64_t)dns_get_u32(p + 4) - (1ll << 31);
+    int64_t lon = (int64_t)dns_get_u32(p + 8) - (1ll << 31);
+    return p[0] == 0 && lat >= -324000000 && lat <= 324000000 &&
+           lon >= -648000000 && lon <= 648000000;
+}
+
+/* RFC 8659 §4.1: a CAA tag is 1-255 ASCII letters and digits. */
+static bool tag_ok(const uint8_t *p, size_t len, size_t room)
+{
+    if (len == 0 || len > room)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+              (p[i] >= '0' && p[i] <= '9')))
+            return false;
+    return true;
+}
+
 static int strings_len(const uint8_t *p, size_t n)
 {
     size_t o = 0;
@@ -326,15 +380,18 @@ int dns_field_len(uint8_t k, const uint8_t *rd, size_t off, size_t len)
     const uint8_t *p = rd + off;
     size_t n = len - off;
     if (k < sizeof fixed && fixed[k])
-        return n >= fixed[k] && (k != DNS_F_LOC || p[0] == 0) ? fixed[k] : -1;
+        return n >= fixed[k] && (k != DNS_F_LOC || loc_ok(p)) ? fixed[k] : -1;
     switch (k) {
     case DNS_F_NAME: return name_len(p, n);
     case DNS_F_STR_OPT:
         if (n == 0)
             return 0;
         /* fall through */
-    case DNS_F_STR: case DNS_F_TAG: case DNS_F_HEX_U8: case DNS_F_B32_U8:
-        if (n < 1 || n - 1 < p[0] || (k == DNS_F_TAG && p[0] == 0))
+    case DNS_F_TAG:
+        return n >= 1 && tag_ok(p + 1, p[0], n - 1) ? 1 + p[0] : -1;
+    case DNS_F_STR: case DNS_F_HEX_U8: case DNS_F_B32_U8:
+        /* an empty NSEC3 next hashed owner has no presentation form */
+        if (n < 1 || n - 1 < p[0] || (k == DNS_F_B32_U8 && p[0] == 0))
             return -1;
         return 1 + p[0];
     case DNS_F_STRS: return strings_len(p, n);
@@ -343,9 +400,11 @@ int dns_field_len(uint8_t k, const uint8_t *rd, size_t off, size_t len)
     case DNS_F_SVCPARAMS: return svcparams_len(p, n);
     case DNS_F_HIP: return hip_len(p, n);
     case DNS_F_A6: return a6_len(p, n);
-    case DNS_F_WKS: return n >= 1 ? (int)n : -1;
+    case DNS_F_WKS: /* a trailing zero octet would not survive printing */
+        return n >= 1 && (n == 1 || p[n - 1] != 0) ? (int)n : -1;
     case DNS_F_NSAP: return n >= 1 ? (int)n : -1;
-    case DNS_F_NXTMAP: return n <= 16 ? (int)n : -1;
+    case DNS_F_NXTMAP: /* RFC 2535 §5.2: bit 0 set means another format */
+        return n <= 16 && (n == 0 || (!(p[0] & 0x80) && p[n - 1] != 0)) ? (int)n : -1;
     case DNS_F_IPSECGW:
         switch (off >= 2 ? rd[1] : 255) {
         case 0: return 0;
@@ -354,8 +413,9 @@ int dns_field_len(uint8_t k, const uint8_t *rd, size_t off, size_t len)
         case 3: return name_len(p, n);
         default: return -1;
         }
-    case DNS_F_STR_END: case DNS_F_HEX_END: case DNS_F_B64_END:
-    case DNS_F_B64_OPT: case DNS_F_ANY:
+    case DNS_F_HEX_END: case DNS_F_B64_END:
+        return n >= 1 ? (int)n : -1; /* the presentation form needs a token */
+    case DNS_F_STR_END: case DNS_F_B64_OPT: case DNS_F_ANY:
         return (int)n;
     default: return -1;
     }

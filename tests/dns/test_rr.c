@@ -573,11 +573,29 @@ static void malformed_rdata(void **state)
         { DNS_T_RRSIG, "0001080200000e10" },
         { DNS_T_WKS, "c0000201" },
         { DNS_T_NSEC3PARAM, "01000001" "05aa" },
+        /* found by tests/fuzz/fuzz_rdata.c: forms that cannot be printed */
+        { DNS_T_NSEC, "00" "000240" "00" },           /* trailing zero octet */
+        { DNS_T_APL, "0001080210" "00" },
+        { DNS_T_LOC, "00121613" "f0000000" "80000000" "00989680" }, /* lat 545 deg */
+        { DNS_T_LOC, "00061613" "80000000" "80000000" "00989680" }, /* 0 x 10^6 */
+        { DNS_T_LOC, "00a21613" "80000000" "80000000" "00989680" }, /* mantissa 10 */
+        { DNS_T_SVCB, "0001" "00" "000000020003" },     /* mandatory=port, no port */
+        { DNS_T_SVCB, "0001" "00" "0000000400030003" "00030002 01bb" }, /* repeated */
+        { DNS_T_SVCB, "0001" "00" "00050000" },         /* empty ech */
+        { DNS_T_CAA, "00" "05" "69 6f 20 20 20" },      /* tag with spaces */
+        { DNS_T_NSEC3, "01000001" "00" "00" },          /* empty next hashed owner */
+        { DNS_T_HIP, "01020000" "aa" },                 /* empty public key */
+        { DNS_T_DS, "0001" "08" "02" },                 /* empty digest */
+        { DNS_T_RRSIG, "0001080200000e10000000010000000000010000" },  /* no signature */
+        { DNS_T_NXT, "00" "80" },                       /* bit 0: other format */
+        { DNS_T_NXT, "00" "4000" },                     /* trailing zero */
+        { DNS_T_WKS, "c0000201" "06" "4000" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint8_t rd[256];
         char h[300];
         size_t k = 0;
+        assert_true(strlen(bad[i].hex) < sizeof h);
         for (const char *p = bad[i].hex; *p; p++)
             if (*p != ' ')
                 h[k++] = *p;
