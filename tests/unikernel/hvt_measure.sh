@@ -29,6 +29,18 @@ echo "boot (bare hello, median of $RUNS runs):"
 echo "  monitor exec -> guest first instruction: $(median <"$tmp/first") us"
 echo "  of which monitor set-up (main -> KVM_RUN): $(median <"$tmp/setup") us"
 echo "  monitor exec -> monitor exit:            $(median <"$tmp/total") us"
+UKHELLO=build/uk/guests/hello.hvt
+if [ -f "$UKHELLO" ]; then
+    : >"$tmp/uk"
+    i=0
+    while [ $i -lt "$RUNS" ]; do
+        t0=$(date +%s%N)
+        "$MON" "$UKHELLO" >/dev/null 2>&1
+        echo $((($(date +%s%N) - t0) / 1000)) >>"$tmp/uk"
+        i=$((i + 1))
+    done
+    echo "  monitor exec -> exit, musl runtime hello:  $(median <"$tmp/uk") us"
+fi
 "$MON" "$HELLO" measure 2>&1 | sed -n 's/^measure: /  /p' | grep -v 'first instruction' |
     sed '1i hypercall and clock (in the guest):'
 echo "sizes (bytes):"
