@@ -586,7 +586,7 @@ static void malformed_rdata(void **state)
         { DNS_T_NSEC3, "01000001" "00" "00" },          /* empty next hashed owner */
         { DNS_T_HIP, "01020000" "aa" },                 /* empty public key */
         { DNS_T_DS, "0001" "08" "02" },                 /* empty digest */
-        { DNS_T_RRSIG, "0001080200000e10000000010000000000010000" },  /* no signature */
+        { DNS_T_RRSIG, "0001080200000e100000000100000000000100" },  /* no signature */
         { DNS_T_NXT, "00" "80" },                       /* bit 0: other format */
         { DNS_T_NXT, "00" "4000" },                     /* trailing zero */
         { DNS_T_WKS, "c0000201" "06" "4000" },
