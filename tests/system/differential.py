@@ -197,6 +197,16 @@ def build(line):
             flags_off |= dns.flags.RD
         elif key == "cd":
             flags_on |= dns.flags.CD
+        elif key == "zflag":
+            flags_on |= 0x0040
+        elif key == "adflag":
+            flags_on |= dns.flags.AD
+        elif key == "ednsflags":
+            kw["ednsflags"] = int(val, 16)
+            kw["use_edns"] = kw["use_edns"] if kw["use_edns"] is not False else 0
+        elif key == "ednsopt":
+            code, _, data = val.partition(":")
+            edns_opts.append(dns.edns.GenericOption(int(code), bytes.fromhex(data)))
         else:
             raise ValueError(f"unknown option {o}")
     if edns_opts:
