@@ -28,7 +28,9 @@ typedef struct pstate {
     size_t max_errors, nerr;
     int stop;                  /* fn's return, ZL_ENOMEM or too many errors */
     uint8_t rdata[65535];
-    char gen[GEN_BUF];         /* $GENERATE expansions of one record */
+    char *gen;                 /* $GENERATE expansions of one record, owned;
+                                * made at the first $GENERATE only, so that
+                                * parsing one line stays a small allocation */
 } pstate_t;
 
 typedef struct pfile {
@@ -338,7 +340,10 @@ static void dir_generate(pstate_t *ps, pfile_t *pf, const dns_tok_t *t, size_t n
     }
     size_t m = n - 2; /* lhs, then the tokens after it */
     dns_tok_t *g = malloc(m * sizeof(*g));
-    if (!g) {
+    if (!ps->gen)
+        ps->gen = malloc(GEN_BUF);
+    if (!g || !ps->gen) {
+        free(g);
         ps->stop = ZL_ENOMEM;
         return;
     }
@@ -348,7 +353,7 @@ static void dir_generate(pstate_t *ps, pfile_t *pf, const dns_tok_t *t, size_t n
         size_t used = 0;
         for (size_t i = 0; i < m; i++) {
             const char *why = NULL;
-            int k = zone_gen_expand(&t[i + 2], v, ps->gen + used, sizeof(ps->gen) - used, &why);
+            int k = zone_gen_expand(&t[i + 2], v, ps->gen + used, GEN_BUF - used, &why);
             if (k < 0) {
                 perr(ps, pf, line, "%s", why);
                 goto out;
@@ -443,6 +448,7 @@ static int parse_run(const char *text, size_t len, const char *name, bool is_tex
         ps->max_errors = opts->max_errors ? opts->max_errors : 100;
         ps->nerr = 0;
         ps->stop = 0;
+        ps->gen = NULL;
         pf->name = name;
         pf->text = is_text;
         pf->default_ttl = opts->default_ttl ? opts->default_ttl : 3600;
@@ -452,6 +458,7 @@ static int parse_run(const char *text, size_t len, const char *name, bool is_tex
         parse_body(ps, pf);
         zone_lex_free(&pf->lx);
         rc = ps->stop ? ps->stop : ps->nerr ? ZL_ESYNTAX : ZL_OK;
+        free(ps->gen);
     }
     free(ps);
     free(pf);
