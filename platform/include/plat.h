@@ -7,11 +7,11 @@
  * functions is re-entrant with itself; the runtime's cooperative threads
  * never preempt each other, so no locking is needed.
  *
- * Entry contract: the target's start code sets up a stack, clears nothing
- * the ELF loader already zeroed (bss is zero), and calls
- * plat_runtime_start(), which the runtime provides and which never returns
- * (it ends with plat_exit() or plat_abort()). Before that call every plat_*
- * function below works, except that the TLS base is 0.
+ * Entry contract: the target's start code switches to a boot stack (512
+ * KiB on hvt, an unmapped guard page below it) with bss already zero, and
+ * calls plat_runtime_start(), which the runtime provides and which never
+ * returns (it ends with plat_exit() or plat_abort()). Every plat_* function
+ * below works from then on; the TLS base starts at 0.
  */
 #ifndef ZL_PLAT_H
 #define ZL_PLAT_H
@@ -59,8 +59,9 @@ void plat_console_write(const char *buf, size_t len);
  * exit on hvt: rdtsc). */
 uint64_t plat_clock_monotonic_ns(void);
 
-/* Nanoseconds since the UNIX epoch (UTC), from the host at boot plus the
- * monotonic clock. */
+/* Nanoseconds since the UNIX epoch (UTC): the monotonic clock plus an
+ * offset from the host's wall clock, refreshed at most once a second (one
+ * exit on hvt), so host clock adjustments are followed; may step. */
 uint64_t plat_clock_wall_ns(void);
 
 /* ---- Events ---- */
