@@ -3,7 +3,9 @@
 #                           built from Debian sources into build/uk/ (cached)
 #   make unikernel-runtime  build/uk/libzlrt.a (platform/runtime/*.c)
 #   make unikernel-guests   tests/unikernel/guests/*.c -> build/uk/guests/*.hvt
+#   make unikernel-units    dns/ zone/ cmocka tests -> build/uk/unit/*.hvt
 #   make test-unikernel     boot every guest on build/zonelet-hvt
+#   make clean-unikernel    remove build/uk (the next build starts over)
 # Sources come from scripts/unikernel-src.sh (apt-get source, build/src/).
 UK        := $(B)/uk
 UK_ABS    := $(abspath $(UK))
@@ -22,7 +24,11 @@ UK_LIBS   := $(UK)/lib/libgit2.a $(UK)/lib/libhttp_parser.a \
 # A sub-make joins our jobserver if there is one, else uses two jobs.
 UK_J       = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j2)
 
-.PHONY: unikernel-src unikernel-libs unikernel-runtime unikernel-guests test-unikernel
+.PHONY: unikernel-src unikernel-libs unikernel-runtime unikernel-guests test-unikernel clean-unikernel
+# Everything the unikernel build made (the fetched sources in build/src stay).
+clean-unikernel:
+	rm -rf $(UK)
+
 unikernel-src:
 	@sh scripts/unikernel-src.sh
 
