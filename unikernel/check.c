@@ -232,15 +232,19 @@ int cmd_check(int argc, char **argv)
             origin = argv[++i];
         } else if (strncmp(argv[i], "--origin=", 9) == 0) {
             origin = argv[i] + 9;
-        } else if (strcmp(argv[i], "--help") == 0 || argv[i][0] == '-') {
-            fprintf(argv[i][2] == 'h' ? stdout : stderr,
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            bool help = strcmp(argv[i], "--help") == 0;
+            fprintf(help ? stdout : stderr,
                     "usage: zonelet check [--origin NAME] FILE...\n"
-                    "  Parses and validates zone files (origin: the file's name)\n"
-                    "  and key files (_keys, <zone>._keys). Exit status 1 on any error.\n");
-            return strcmp(argv[i], "--help") == 0 ? 0 : 2;
+                    "  Parses and validates zone files (origin: the file's name, or\n"
+                    "  NAME for the files after --origin) and key files (_keys,\n"
+                    "  <zone>._keys). Errors as file:line: error: ...; exit status 1\n"
+                    "  on any error, 2 on bad usage.\n");
+            return help ? 0 : 2;
         } else {
             files++;
             failed += check_file(argv[i], origin) != ZL_OK;
+            fflush(stdout); /* summaries and errors in order on a terminal or hook */
         }
     }
     if (files == 0) {

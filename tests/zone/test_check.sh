@@ -70,7 +70,10 @@ run 0 "zone key file, relative names" "$T/example.test._keys"
 has out "example.test._keys: 1 key" "key count"
 
 # Usage and unreadable files.
-run 2 "no file" 
+run 2 "no file"
+run 2 "unknown option" --bogus zones-example/example.test
+run 0 "--help" --help
+has out "usage: zonelet check" "usage on stdout"
 run 1 "missing file" "$T/nonexistent"
 has err "$T/nonexistent: error: cannot read" "unreadable file reported"
 
