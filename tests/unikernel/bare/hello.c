@@ -32,7 +32,8 @@ static void test_clocks(void)
     check(m1 >= t + 19000000 && m1 < t + 2000000000ull, "wait(20 ms) slept about 20 ms");
     check(m1 > m0, "monotonic clock advances");
     t = plat_clock_monotonic_ns();
-    check(plat_wait(0) == 0 && plat_clock_monotonic_ns() - t < 5000000,
+    /* Generous bounds: a loaded host may deschedule the vCPU for a while. */
+    check(plat_wait(0) == 0 && plat_clock_monotonic_ns() - t < 250000000,
           "wait with a past deadline returns at once");
     struct hvt_hc_clock c;
     hvt_hypercall(HVT_HC_CLOCK, &c);
@@ -41,7 +42,7 @@ static void test_clocks(void)
     put("clock skew guest tsc vs monitor: ");
     put_u64(diff / 1000);
     put(" us\n");
-    check(diff < 5000000, "TSC clock agrees with the monitor's clock (5 ms)");
+    check(diff < 100000000, "TSC clock agrees with the monitor's clock");
 }
 
 static void test_random(void)
