@@ -186,67 +186,73 @@ static size_t reply_write(reply_t *r, const ans_t *a, uint8_t *buf)
     return dns_msgb_finish(&b);
 }
 
+/* Header, question and EDNS of the query, and the reply's limit. Returns
+ * the rcode that ends processing early (FORMERR, BADVERS), or NOERROR. */
+static uint16_t reply_start(reply_t *r, const zone_answer_cfg_t *cfg, const uint8_t *query,
+                            size_t qlen, const zone_client_t *client, uint64_t now, size_t cap)
+{
+    r->q.question_end = 0;
+    r->q.has_edns = false;
+    r->opts_len = 0;
+    r->opt = false;
+    r->opt_flags = 0;
+    r->udp_max = cfg->udp_max < 512 ? 512 : cfg->udp_max;
+    int prc = dns_query_parse(&r->q, query, qlen);
+    uint16_t qflags = dns_get_u16(query + 2);
+    r->q.id = dns_get_u16(query);
+    r->flags = DNS_F_QR | (qflags & (0x7800u | DNS_F_RD | DNS_F_CD));
+    r->question = r->q.question_end > 0;
+    r->limit = 512 < cap ? 512 : cap;
+    /* RFC 1035 §4.1.1: FORMERR, with the question when it parsed. */
+    if (prc != ZL_OK)
+        return DNS_R_FORMERR;
+    uint16_t rcode = r->q.has_edns ? edns_process(r, cfg, client, now) : DNS_R_NOERROR;
+    r->limit = reply_limit(r, cfg, client, cap);
+    if (rcode == DNS_R_NOERROR && DNS_F_OPCODE(qflags) != DNS_OP_QUERY)
+        rcode = DNS_R_NOTIMP;
+    return rcode;
+}
+
+/* A well-formed QUERY: class, transfers, zone, then the lookup into a.
+ * Returns the rcode. */
+static uint16_t query_dispatch(reply_t *r, ans_t *a, const zone_set_t *zs,
+                               const zone_answer_cfg_t *cfg, uint8_t txt[256])
+{
+    if (r->q.qclass == DNS_C_CH)
+        return chaos_answer(a, &r->q, cfg, txt);
+    /* Zone transfers have their own handler (and need TCP, RFC 5936
+     * §4.2); what reaches this function gets NOTIMP, as from Knot DNS. */
+    if (r->q.qtype == DNS_T_AXFR || r->q.qtype == DNS_T_IXFR)
+        return DNS_R_NOTIMP;
+    /* Class ANY is answered from the IN data, as Knot DNS does. */
+    const zone_t *z = NULL;
+    if (r->q.qclass == DNS_C_IN || r->q.qclass == DNS_C_ANY)
+        z = pick_zone(zs, &r->q);
+    if (!z)
+        return DNS_R_REFUSED;
+    a->zone = z;
+    ans_resolve(a, r->q.qname, r->q.qtype);
+    if (a->aa)
+        r->flags |= DNS_F_AA;
+    return a->rcode;
+}
+
 size_t zone_answer(const zone_set_t *zs, const zone_answer_cfg_t *cfg,
                    const uint8_t *query, size_t qlen, const zone_client_t *client,
                    uint64_t now, uint8_t *reply, size_t cap)
 {
+    /* Responses are never answered: no loops between servers. */
     if (qlen < DNS_HDR_LEN || cap < 512 || (dns_get_u16(query + 2) & DNS_F_QR))
         return 0;
     reply_t r;
-    r.q.question_end = 0;
-    r.q.has_edns = false;
-    r.opts_len = 0;
-    r.opt = false;
-    r.opt_flags = 0;
-    r.udp_max = cfg->udp_max < 512 ? 512 : cfg->udp_max;
-    int prc = dns_query_parse(&r.q, query, qlen);
-    uint16_t qflags = dns_get_u16(query + 2);
-    r.q.id = dns_get_u16(query);
-    r.flags = DNS_F_QR | (qflags & (0x7800u | DNS_F_RD | DNS_F_CD));
-    r.rcode = DNS_R_NOERROR;
-    r.question = r.q.question_end > 0;
-    r.limit = 512 < cap ? 512 : cap;
-    if (prc != ZL_OK) {
-        /* RFC 1035 §4.1.1: FORMERR, with the question when it parsed. */
-        r.rcode = DNS_R_FORMERR;
-        return reply_write(&r, NULL, reply);
-    }
-    if (r.q.has_edns)
-        r.rcode = edns_process(&r, cfg, client, now);
-    r.limit = reply_limit(&r, cfg, client, cap);
+    r.rcode = reply_start(&r, cfg, query, qlen, client, now, cap);
     if (r.rcode != DNS_R_NOERROR)
         return reply_write(&r, NULL, reply);
-    if (DNS_F_OPCODE(qflags) != DNS_OP_QUERY) {
-        r.rcode = DNS_R_NOTIMP;
-        return reply_write(&r, NULL, reply);
-    }
     ans_t a;
+    uint8_t txt[256];
     a.n = 0;
     a.nsyn = 0;
     a.tcp = client && client->tcp;
-    if (r.q.qclass == DNS_C_CH) {
-        uint8_t txt[256];
-        r.rcode = chaos_answer(&a, &r.q, cfg, txt);
-        return reply_write(&r, &a, reply);
-    }
-    /* Zone transfers have their own handler (and need TCP, RFC 5936
-     * §4.2); what reaches this function gets NOTIMP, as from Knot DNS. */
-    if (r.q.qtype == DNS_T_AXFR || r.q.qtype == DNS_T_IXFR) {
-        r.rcode = DNS_R_NOTIMP;
-        return reply_write(&r, NULL, reply);
-    }
-    /* Class ANY is answered from the IN data, as Knot DNS does. */
-    const zone_t *z = NULL;
-    if (r.q.qclass == DNS_C_IN || r.q.qclass == DNS_C_ANY)
-        z = pick_zone(zs, &r.q);
-    if (!z) {
-        r.rcode = DNS_R_REFUSED;
-        return reply_write(&r, NULL, reply);
-    }
-    a.zone = z;
-    ans_resolve(&a, r.q.qname, r.q.qtype);
-    r.rcode = a.rcode;
-    if (a.aa)
-        r.flags |= DNS_F_AA;
+    r.rcode = query_dispatch(&r, &a, zs, cfg, txt);
     return reply_write(&r, &a, reply);
 }
