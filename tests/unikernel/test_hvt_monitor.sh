@@ -106,6 +106,21 @@ else
     fi
 fi
 
+# A block file the monitor can only open read-only (a read-only bind mount
+# in a private mount namespace): reads work, writes fail, nothing crashes.
+ro=$tmp/ro
+mkdir -p "$ro" && cp "$blk" "$ro/disk.img"
+if [ -n "$kvm_reason" ]; then
+    echo "ok - block: read-only file, writes refused # SKIP $kvm_reason"
+elif ! unshare -m true 2>/dev/null; then
+    echo "ok - block: read-only file, writes refused # SKIP no mount namespaces (root needed)"
+else
+    t "block: read-only file, writes refused" kvm 7 "ok block read sees what the host wrote" \
+        "ok read-only block write fails" "SUCCESS" "!FAIL" -- unshare -m sh -c \
+        'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && exec "$2" --block="$1/disk.img" "$3" blockro' \
+        sh "$ro" "$MON" "$HELLO"
+fi
+
 # --- the seccomp filter is on while the guest runs (and everything above ran under it) ---
 if [ -n "$kvm_reason" ]; then
     echo "ok - seccomp filter active while the guest runs # SKIP $kvm_reason"

@@ -99,7 +99,7 @@ static void open_block(struct hvt *h, const char *path)
 {
     struct stat st;
     h->block_fd = open(path, O_RDWR | O_CLOEXEC);
-    if (h->block_fd < 0 && (errno == EACCES || errno == EROFS)) {
+    if (h->block_fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
         h->block_fd = open(path, O_RDONLY | O_CLOEXEC);
         h->block_ro = true;
     }

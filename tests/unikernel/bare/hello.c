@@ -1,7 +1,8 @@
 /* Bare hvt guest: exercises every hypercall through plat.h, prints what
  * it measured and SUCCESS when all checks passed, then exits with status 7
  * (the test asserts the monitor passes 7 on). Boot arguments (any order):
- * "measure" times nop hypercalls and clock reads; "quick" prints the wall
+ * "measure" times nop hypercalls and clock reads; "blockro" expects the
+ * block device to be read-only; "quick" prints the wall
  * clock at its first instruction and exits 0; "sleep" waits one second
  * before exiting (the test checks the seccomp filter meanwhile). With
  * --block, the block device must start with "ZLBLOCK0" (the test writes
@@ -71,6 +72,10 @@ static void test_block(void)
     check(bi.block_size == 512 && bi.capacity >= 8192, "block info 512-byte blocks, >= 8 KiB");
     check(plat_block_read(0, blk, 512) == PLAT_OK && blk[0] == 'Z' && blk[7] == '0',
           "block read sees what the host wrote");
+    if (bare_has_arg("blockro")) { /* the monitor could only open it read-only */
+        check(plat_block_write(4096, blk, 512) == PLAT_EUNSPEC, "read-only block write fails");
+        return;
+    }
     for (int i = 0; i < 4096; i++)
         blk[i] = (uint8_t)(i * 7 + 1);
     check(plat_block_write(4096, blk, 4096) == PLAT_OK, "block write 4 KiB at 4096");
