@@ -1,7 +1,7 @@
 #!/bin/sh
 # The answer function makes no heap allocation per query (STYLE.md §13) and
-# costs well under a microsecond: build/bench/answer_bench over the query
-# mix, a short run. The time is reported, not asserted (shared machines).
+# answers every query of the mix: build/bench/answer_bench, a short run.
+# The time per answer is printed for the log, never asserted (shared machines).
 cd "$(dirname "$0")/../.." || exit 1
 bin=build/bench/answer_bench
 if [ ! -x "$bin" ]; then
@@ -16,9 +16,5 @@ if [ "$rc" -eq 0 ]; then
 else
     echo "not ok 1 - answer path allocates (or the bench failed, status $rc)"
 fi
-mean=$(echo "$out" | awk '/^mix/ {print $3}')
-if [ -n "$mean" ] && awk -v m="$mean" 'BEGIN { exit !(m < 1000) }'; then
-    echo "ok 2 - mean CPU per answer $mean ns (< 1000)"
-else
-    echo "not ok 2 - mean CPU per answer ${mean:-?} ns (want < 1000)"
-fi
+# Time per answer is a benchmark figure (make bench-answer), not a test
+# verdict: it is printed above for the log only.
