@@ -431,11 +431,96 @@ static int name_field(dns_rdin_t *in)
     return dns_rdin_put(in, name, (size_t)r);
 }
 
+static int type_field(dns_rdin_t *in)
+{
+    const dns_tok_t *t = dns_rdin_next(in, "missing type");
+    uint16_t ty;
+    uint8_t b[2];
+    if (!t)
+        return ZL_ESYNTAX;
+    if (dns_type_from_text(t->s, t->len, &ty) < 0)
+        return dns_rdin_fail(in, ZL_ESYNTAX, "unknown type mnemonic");
+    dns_put_u16(b, ty);
+    return dns_rdin_put(in, b, 2);
+}
+
+static int time_field(dns_rdin_t *in)
+{
+    const dns_tok_t *t = dns_rdin_next(in, "missing signature time");
+    uint8_t b[4];
+    uint32_t v;
+    int r;
+    if (!t)
+        return ZL_ESYNTAX;
+    if ((r = time_from_text(in, t, &v)) < 0)
+        return r;
+    dns_put_u32(b, v);
+    return dns_rdin_put(in, b, 4);
+}
+
+/* RFC 8659 §4.1: a CAA tag is ASCII letters and digits. */
+static int tag_field(dns_rdin_t *in)
+{
+    const dns_tok_t *t = dns_rdin_next(in, "missing tag");
+    if (!t)
+        return ZL_ESYNTAX;
+    for (size_t i = 0; i < t->len; i++)
+        if (!((t->s[i] >= 'a' && t->s[i] <= 'z') || (t->s[i] >= 'A' && t->s[i] <= 'Z') ||
+              (t->s[i] >= '0' && t->s[i] <= '9')))
+            return dns_rdin_fail(in, ZL_ESYNTAX, "bad CAA tag");
+    if (t->len == 0 || t->len > 255)
+        return dns_rdin_fail(in, ZL_ESYNTAX, "bad CAA tag");
+    return str_field(in, t, true, 255);
+}
+
+/* u8 length + octets from one token: the NSEC3 salt in hex ("-" when
+ * empty, RFC 5155 §3.3) or the next hashed owner in base32hex. */
+static int lenpfx_field(dns_rdin_t *in, bool salt)
+{
+    const char *what = salt ? "bad salt" : "bad hashed owner name";
+    const dns_tok_t *t = dns_rdin_next(in, what);
+    if (!t)
+        return ZL_ESYNTAX;
+    size_t at = in->n;
+    if (dns_rdin_put(in, "", 1) < 0)
+        return ZL_ESPACE;
+    int r = salt && t->len == 1 && t->s[0] == '-' ? 0
+          : salt ? dns_hex_decode(t->s, t->len, in->out + in->n, in->cap - in->n)
+          : dns_b32hex_decode(t->s, t->len, in->out + in->n, in->cap - in->n);
+    if (r < 0 || r > 255 || (!salt && r == 0))
+        return dns_rdin_fail(in, r > 255 ? ZL_ERANGE : ZL_ESYNTAX, what);
+    in->out[at] = (uint8_t)r;
+    in->n += (size_t)r;
+    return ZL_OK;
+}
+
+/* <character-string>s: one (optional when opt), or all remaining. */
+static int strings_field(dns_rdin_t *in, bool opt, bool all)
+{
+    int r;
+    if (in->i >= in->ntok)
+        return opt ? ZL_OK : dns_rdin_fail(in, ZL_ESYNTAX, "missing character-string");
+    do {
+        if ((r = str_field(in, &in->tok[in->i++], true, 255)) < 0)
+            return r;
+    } while (all && in->i < in->ntok);
+    return ZL_OK;
+}
+
+static int eui_ilnp_field(dns_rdin_t *in, uint8_t k)
+{
+    const dns_tok_t *t = dns_rdin_next(in, "missing address");
+    if (!t)
+        return ZL_ESYNTAX;
+    if (k == DNS_F_ILNP64)
+        return groups_from_text(in, t, 4, 4, false, ':', "bad ILNP locator");
+    return groups_from_text(in, t, k == DNS_F_EUI48 ? 6 : 8, 2, true, '-', "bad EUI address");
+}
+
+/* One field of kind k from the tokens: a dispatcher, one line a kind. */
 static int field_from_text(uint8_t k, dns_rdin_t *in)
 {
     const dns_tok_t *t;
-    uint32_t v;
-    int r;
     switch (k) {
     case DNS_F_NAME: return name_field(in);
     case DNS_F_U8: return uint_field(in, 1, NULL, "bad 8-bit number");
@@ -446,80 +531,22 @@ static int field_from_text(uint8_t k, dns_rdin_t *in)
     case DNS_F_CERTTYPE: return uint_field(in, 2, certs, "bad certificate type");
     case DNS_F_A4: return addr_field(in, AF_INET);
     case DNS_F_A16: return addr_field(in, AF_INET6);
-    case DNS_F_TYPE: {
-        uint16_t ty;
-        uint8_t b[2];
-        if (!(t = dns_rdin_next(in, "missing type")))
-            return ZL_ESYNTAX;
-        if (dns_type_from_text(t->s, t->len, &ty) < 0)
-            return dns_rdin_fail(in, ZL_ESYNTAX, "unknown type mnemonic");
-        dns_put_u16(b, ty);
-        return dns_rdin_put(in, b, 2);
-    }
-    case DNS_F_TIME: {
-        uint8_t b[4];
-        int r;
-        if (!(t = dns_rdin_next(in, "missing signature time")))
-            return ZL_ESYNTAX;
-        if ((r = time_from_text(in, t, &v)) < 0)
-            return r;
-        dns_put_u32(b, v);
-        return dns_rdin_put(in, b, 4);
-    }
-    case DNS_F_EUI48: case DNS_F_EUI64: case DNS_F_ILNP64:
-        if (!(t = dns_rdin_next(in, "missing address")))
-            return ZL_ESYNTAX;
-        return k == DNS_F_ILNP64 ? groups_from_text(in, t, 4, 4, false, ':', "bad ILNP locator")
-             : groups_from_text(in, t, k == DNS_F_EUI48 ? 6 : 8, 2, true, '-', "bad EUI address");
-    case DNS_F_STR_OPT:
-        if (in->i >= in->ntok)
-            return ZL_OK;
-        /* fall through */
-    case DNS_F_STR:
-        if (!(t = dns_rdin_next(in, "missing character-string")))
-            return ZL_ESYNTAX;
-        return str_field(in, t, true, 255);
-    case DNS_F_STRS:
-        if (in->i >= in->ntok)
-            return dns_rdin_fail(in, ZL_ESYNTAX, "missing character-string");
-        while (in->i < in->ntok)
-            if ((r = str_field(in, &in->tok[in->i++], true, 255)) < 0)
-                return r;
-        return ZL_OK;
+    case DNS_F_TYPE: return type_field(in);
+    case DNS_F_TIME: return time_field(in);
+    case DNS_F_EUI48: case DNS_F_EUI64: case DNS_F_ILNP64: return eui_ilnp_field(in, k);
+    case DNS_F_STR: return strings_field(in, false, false);
+    case DNS_F_STR_OPT: return strings_field(in, true, false);
+    case DNS_F_STRS: return strings_field(in, false, true);
     case DNS_F_STR_END:
         if (!(t = dns_rdin_next(in, "missing string")))
             return ZL_ESYNTAX;
         return str_field(in, t, false, 65535);
-    case DNS_F_TAG:
-        if (!(t = dns_rdin_next(in, "missing tag")))
-            return ZL_ESYNTAX;
-        for (size_t i = 0; i < t->len; i++)
-            if (!((t->s[i] >= 'a' && t->s[i] <= 'z') || (t->s[i] >= 'A' && t->s[i] <= 'Z') ||
-                  (t->s[i] >= '0' && t->s[i] <= '9')))
-                return dns_rdin_fail(in, ZL_ESYNTAX, "bad CAA tag");
-        if (t->len == 0 || t->len > 255)
-            return dns_rdin_fail(in, ZL_ESYNTAX, "bad CAA tag");
-        return str_field(in, t, true, 255);
-    case DNS_F_HEX_END:
-        return concat_decode(in, dns_hex_decode, false, "bad hex data");
-    case DNS_F_B64_END: case DNS_F_B64_OPT:
-        return concat_decode(in, dns_b64_decode, k == DNS_F_B64_OPT, "bad base64 data");
-    case DNS_F_HEX_U8: case DNS_F_B32_U8: {
-        const char *what = k == DNS_F_HEX_U8 ? "bad salt" : "bad hashed owner name";
-        if (!(t = dns_rdin_next(in, what)))
-            return ZL_ESYNTAX;
-        size_t at = in->n;
-        if (dns_rdin_put(in, "", 1) < 0)
-            return ZL_ESPACE;
-        r = k == DNS_F_HEX_U8 && t->len == 1 && t->s[0] == '-' ? 0
-              : k == DNS_F_HEX_U8 ? dns_hex_decode(t->s, t->len, in->out + in->n, in->cap - in->n)
-              : dns_b32hex_decode(t->s, t->len, in->out + in->n, in->cap - in->n);
-        if (r < 0 || r > 255 || (k == DNS_F_B32_U8 && r == 0))
-            return dns_rdin_fail(in, r > 255 ? ZL_ERANGE : ZL_ESYNTAX, what);
-        in->out[at] = (uint8_t)r;
-        in->n += (size_t)r;
-        return ZL_OK;
-    }
+    case DNS_F_TAG: return tag_field(in);
+    case DNS_F_HEX_END: return concat_decode(in, dns_hex_decode, false, "bad hex data");
+    case DNS_F_B64_END: return concat_decode(in, dns_b64_decode, false, "bad base64 data");
+    case DNS_F_B64_OPT: return concat_decode(in, dns_b64_decode, true, "bad base64 data");
+    case DNS_F_HEX_U8: return lenpfx_field(in, true);
+    case DNS_F_B32_U8: return lenpfx_field(in, false);
     case DNS_F_BITMAP: return bitmap_from_text(in);
     default: return dns_special_from_text(k, in);
     }

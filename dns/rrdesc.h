@@ -129,4 +129,8 @@ int dns_special_from_text(uint8_t kind, dns_rdin_t *in);
 void dns_special_to_text(uint8_t kind, const uint8_t *rd, const dns_field_t *f,
                          dns_rdout_t *o);
 
+/* SvcParams (dns/rdata_svcb.c). */
+int dns_svc_from_text(dns_rdin_t *in);
+void dns_svc_to_text(const uint8_t *p, size_t n, dns_rdout_t *o);
+
 #endif

@@ -464,7 +464,7 @@ static int parse_decompress(dns_wire_t *w, const dns_rrdesc_t *d, size_t end,
             sub.len = end; /* the name may not run past RDLENGTH */
             int l = dns_name_parse(&sub, name);
             if (l < 0)
-                return l == ZL_EMALF ? ZL_EMALF : l;
+                return l;
             if (cap - n < (size_t)l)
                 return ZL_ESPACE;
             memcpy(out + n, name, (size_t)l);
