@@ -39,8 +39,10 @@
  *   memory, does the call, writes the results into the struct and resumes the
  *   guest after the store. The struct must stay put until the store returns;
  *   the guest must not let the compiler sink its field writes past the store
- *   (use a "memory" clobber). Every guest address inside a struct (buffers)
- *   is checked the same way; a bad address or unknown number ends the guest
+ *   (use a "memory" clobber). The monitor works on a copy of the struct and
+ *   writes it back at the end, so a buffer overlapping its own struct is
+ *   harmless. Every guest address inside a struct (buffers) is checked the
+ *   same way; a bad address or unknown number ends the guest
  *   with HVT_EXIT_FAULT. Arguments are little-endian, naturally aligned,
  *   fields are 64 bits unless marked otherwise, padding is zero.
  *

@@ -165,6 +165,9 @@ t "fault: unknown hypercall number" kvm 139 "bad hypercall" "hypercall 200," -- 
     "$MON" "$FAULTS" hcnum
 t "fault: read from the hypercall page" kvm 139 "unmapped or reserved address" \
     "read of 8 bytes at 0xc0000060" -- "$MON" "$FAULTS" hcread
+t "hypercall buffers overlapping their own struct" kvm 0 "ok random over its own struct" \
+    "ok block read over its own struct" "no fault happened" "!FAIL" "!Sanitizer" -- \
+    "$ASAN_MON" --block="$blk" "$FAULTS" alias
 t "abort: message, registers, status 134" kvm 134 "guest abort: guest gave up on purpose" \
     "<plat_abort+" -- "$MON" "$FAULTS" abort
 t "no fault: status 0" kvm 0 "no fault happened" -- "$MON" "$FAULTS" none

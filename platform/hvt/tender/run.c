@@ -22,6 +22,9 @@ _Static_assert(sizeof(struct hvt_boot_info) <= HVT_PAGE_SIZE, "boot info fits it
 _Static_assert(sizeof(struct hvt_net_slot) == HVT_NET_SLOT_SIZE, "net slot size");
 _Static_assert(sizeof(struct hvt_net_ring) % 64 == 0, "net slots 64-byte aligned");
 _Static_assert(HVT_HC_ADDR(HVT_HC_MAX) == HVT_HC_BASE + HVT_PAGE_SIZE, "one hypercall page");
+_Static_assert(sizeof(struct hvt_hc_console) <= 64 && sizeof(struct hvt_hc_block) <= 64 &&
+                   sizeof(struct hvt_hc_net_setup) <= 64 && sizeof(struct hvt_hc_random) <= 64,
+               "argument structs fit HC_ARG_MAX");
 
 /* A handler returns HC_CONTINUE to resume the guest, HC_BAD_BUFFER when
  * an address in its struct lies outside guest memory (the guest is then
@@ -29,6 +32,7 @@ _Static_assert(HVT_HC_ADDR(HVT_HC_MAX) == HVT_HC_BASE + HVT_PAGE_SIZE, "one hype
 #define HC_CONTINUE (-1)
 #define HC_BAD_BUFFER (-2)
 typedef int (*hc_fn)(struct hvt *h, void *arg);
+#define HC_ARG_MAX 64 /* largest argument struct */
 
 static int write_all(int fd, const uint8_t *p, uint64_t len)
 {
@@ -215,7 +219,7 @@ static int hc_nop(struct hvt *h, void *arg)
 
 static const struct {
     hc_fn fn;
-    uint64_t size;
+    uint64_t size; /* at most HC_ARG_MAX */
 } hc_table[] = {
     [HVT_HC_CONSOLE_WRITE] = { hc_console, sizeof(struct hvt_hc_console) },
     [HVT_HC_CLOCK] = { hc_clock, sizeof(struct hvt_hc_clock) },
@@ -267,7 +271,14 @@ static int mmio(struct hvt *h)
         return HVT_EXIT_FAULT;
     }
     h->hypercalls++;
-    int rc = hc_table[nr].fn(h, arg);
+    /* Handlers work on a copy: a guest buffer may overlap the struct (the
+     * host writes into it), and a length re-read from guest memory after
+     * that could point past the range that was checked. */
+    uint64_t copy[HC_ARG_MAX / 8];
+    memcpy(copy, arg, hc_table[nr].size);
+    int rc = hc_table[nr].fn(h, copy);
+    if (rc == HC_CONTINUE)
+        memcpy(arg, copy, hc_table[nr].size);
     if (rc == HC_BAD_BUFFER) {
         hvt_report(h, "guest hypercall buffer outside guest memory", NULL);
         hvt_log("hypercall %lu, argument at %#lx", nr, val);

@@ -84,6 +84,26 @@ static void bad_net_ring(void)
     plat_wait(0);
 }
 
+/* Buffers that overlap their own argument struct, at the very end of
+ * guest memory: the monitor must not re-read a length the host just
+ * overwrote (it would then write past guest memory). */
+static void aliased_buffers(void)
+{
+    struct hvt_hc_random *r = (struct hvt_hc_random *)(plat_mem_end() - 4096);
+    *r = (struct hvt_hc_random){ (uint64_t)(uintptr_t)r, 4096, -1 };
+    hvt_hypercall(HVT_HC_RANDOM, r);
+    put(r->ret == HVT_OK && r->len == 4096 ? "ok random over its own struct\n"
+                                            : "FAIL random over its own struct\n");
+    struct plat_block_info bi;
+    if (plat_block_info(&bi) == PLAT_OK) {
+        struct hvt_hc_block *b = (struct hvt_hc_block *)(plat_mem_end() - 4096);
+        *b = (struct hvt_hc_block){ 0, (uint64_t)(uintptr_t)b, 4096, -1 };
+        hvt_hypercall(HVT_HC_BLOCK_READ, b);
+        put(b->ret == HVT_OK && b->len == 4096 ? "ok block read over its own struct\n"
+                                                : "FAIL block read over its own struct\n");
+    }
+}
+
 void plat_runtime_start(void)
 {
     const char *c = plat_cmdline();
@@ -108,6 +128,8 @@ void plat_runtime_start(void)
         unknown_hypercall();
     else if (bare_streq(c, "hcread"))
         read_hypercall_page();
+    else if (bare_streq(c, "alias"))
+        aliased_buffers();
     else if (bare_streq(c, "netring"))
         bad_net_ring();
     else if (bare_streq(c, "abort"))
