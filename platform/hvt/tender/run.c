@@ -187,10 +187,15 @@ static int hc_abort(struct hvt *h, void *arg)
 
 static int hc_fsbase(struct hvt *h, void *arg)
 {
+    uint64_t base = ((struct hvt_hc_fsbase *)arg)->base;
+    if ((uint64_t)((int64_t)(base << 16) >> 16) != base) { /* KVM would refuse it */
+        hvt_report(h, "guest set a non-canonical FS base", NULL);
+        return HVT_EXIT_FAULT;
+    }
     struct kvm_sregs s;
     if (ioctl(h->vcpu_fd, KVM_GET_SREGS, &s) < 0)
         hvt_die("KVM_GET_SREGS: %s", strerror(errno));
-    s.fs.base = ((struct hvt_hc_fsbase *)arg)->base;
+    s.fs.base = base;
     if (ioctl(h->vcpu_fd, KVM_SET_SREGS, &s) < 0)
         hvt_die("KVM_SET_SREGS: %s", strerror(errno));
     return HC_CONTINUE;
