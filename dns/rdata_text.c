@@ -444,6 +444,42 @@ static int type_field(dns_rdin_t *in)
     return dns_rdin_put(in, b, 2);
 }
 
+/* Seconds, or BIND-style units as zone files write SOA timers ("1h30m",
+ * "2w"); at most 2^32-1. */
+static int period_field(dns_rdin_t *in)
+{
+    const dns_tok_t *t = dns_rdin_next(in, "bad time period");
+    uint64_t total = 0, v = 0;
+    bool digits = false;
+    uint8_t b[4];
+    if (!t)
+        return ZL_ESYNTAX;
+    for (size_t i = 0; i < t->len; i++) {
+        char c = t->s[i];
+        if (c >= '0' && c <= '9') {
+            v = v * 10 + (uint64_t)(c - '0');
+            digits = true;
+            if (v > UINT32_MAX)
+                return dns_rdin_fail(in, ZL_ERANGE, "time period out of range");
+            continue;
+        }
+        const char *u = strchr("sSmMhHdDwW", c);
+        static const uint32_t mult[] = { 1, 60, 3600, 86400, 604800 };
+        if (!u || !digits || c == 0)
+            return dns_rdin_fail(in, ZL_ESYNTAX, "bad time period");
+        total += v * mult[(u - "sSmMhHdDwW") / 2];
+        v = 0;
+        digits = false;
+        if (total > UINT32_MAX)
+            return dns_rdin_fail(in, ZL_ERANGE, "time period out of range");
+    }
+    total += v;
+    if (t->len == 0 || total > UINT32_MAX)
+        return dns_rdin_fail(in, t->len ? ZL_ERANGE : ZL_ESYNTAX, "time period out of range");
+    dns_put_u32(b, (uint32_t)total);
+    return dns_rdin_put(in, b, 4);
+}
+
 static int time_field(dns_rdin_t *in)
 {
     const dns_tok_t *t = dns_rdin_next(in, "missing signature time");
@@ -533,6 +569,7 @@ static int field_from_text(uint8_t k, dns_rdin_t *in)
     case DNS_F_A16: return addr_field(in, AF_INET6);
     case DNS_F_TYPE: return type_field(in);
     case DNS_F_TIME: return time_field(in);
+    case DNS_F_PERIOD: return period_field(in);
     case DNS_F_EUI48: case DNS_F_EUI64: case DNS_F_ILNP64: return eui_ilnp_field(in, k);
     case DNS_F_STR: return strings_field(in, false, false);
     case DNS_F_STR_OPT: return strings_field(in, true, false);
@@ -560,7 +597,7 @@ static void field_to_text(const uint8_t *rd, const dns_field_t *f, dns_rdout_t *
     case DNS_F_NAME: dns_out_name(o, p); break;
     case DNS_F_U8: case DNS_F_ALG: dns_out_fmt(o, "%u", p[0]); break;
     case DNS_F_U16: case DNS_F_CERTTYPE: dns_out_fmt(o, "%u", dns_get_u16(p)); break;
-    case DNS_F_U32: dns_out_fmt(o, "%lu", (unsigned long)dns_get_u32(p)); break;
+    case DNS_F_U32: case DNS_F_PERIOD: dns_out_fmt(o, "%lu", (unsigned long)dns_get_u32(p)); break;
     case DNS_F_U48:
         dns_out_fmt(o, "%llu", (unsigned long long)dns_get_u16(p) << 32 | dns_get_u32(p + 2));
         break;

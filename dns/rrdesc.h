@@ -22,6 +22,7 @@ enum dns_fk {
     DNS_F_CERTTYPE,  /* u16 CERT type, number or mnemonic (RFC 4398) */
     DNS_F_TYPE,      /* u16 RR type (RRSIG type covered) */
     DNS_F_TIME,      /* u32 YYYYMMDDHHmmSS or seconds (RFC 4034 §3.2) */
+    DNS_F_PERIOD,    /* u32 seconds, units s/m/h/d/w accepted (SOA timers) */
     DNS_F_A4,        /* IPv4 address */
     DNS_F_A16,       /* IPv6 address */
     DNS_F_EUI48, DNS_F_EUI64, /* RFC 7043 xx-xx-... */
