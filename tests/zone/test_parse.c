@@ -294,6 +294,18 @@ static void test_include_limits(void **state)
     assert_int_equal(tl_parse_file("tests/zone/no-such-file", "example.test.", &l, &e), ZL_EIO);
     assert_int_equal(e.n, 1);
     assert_int_equal(e.line[0], 0);
+    /* A broken line in an included file is reported with that file. */
+    e.n = 0;
+    assert_int_equal(tl_parse_file("tests/zone/bad/include-broken.zone", "example.test.", &l, &e),
+                     ZL_ESYNTAX);
+    assert_int_equal(e.n, 2);
+    assert_string_equal(e.file[0], "tests/zone/bad/broken.inc");
+    assert_int_equal(e.line[0], 3);
+    assert_string_equal(e.msg[0], "bad IPv4 address '192.0.2'");
+    assert_string_equal(e.file[1], "tests/zone/bad/include-broken.zone");
+    assert_int_equal(e.line[1], 5);
+    assert_int_equal(l.n, 3);
+    tl_free(&l);
     /* zone_parse_text: relative to the current folder; not a file. */
     e.n = 0;
     assert_int_equal(tl_parse_text("\n$INCLUDE tests/zone\n", "t.", &l, &e), ZL_ESYNTAX);
