@@ -168,7 +168,10 @@ static int key_rec(void *ctx, const zone_rec_t *rec)
     return 0;
 }
 
-static int check_keys(const char *path, const uint8_t *zone, const zone_report_t *rep)
+/* Each check writes its one-line summary into sum (printed after the
+ * file's messages). */
+static int check_keys(const char *path, const uint8_t *zone, const zone_report_t *rep,
+                      char *sum, size_t cap)
 {
     static const uint8_t root[1] = { 0 };
     key_ctx_t kc = { .zone = zone, .rep = rep };
@@ -179,17 +182,18 @@ static int check_keys(const char *path, const uint8_t *zone, const zone_report_t
     if (rc == ZL_OK && kc.bad)
         rc = ZL_EZONE;
     if (rc == ZL_OK)
-        printf("%s: %zu key%s\n", path, kc.keys, kc.keys == 1 ? "" : "s");
+        snprintf(sum, cap, "%s: %zu key%s\n", path, kc.keys, kc.keys == 1 ? "" : "s");
     return rc;
 }
 
-static int check_zone(const char *path, const uint8_t *origin, const zone_report_t *rep)
+static int check_zone(const char *path, const uint8_t *origin, const zone_report_t *rep,
+                      char *sum, size_t cap)
 {
     zone_t *z = NULL;
     int rc = zone_load_file(path, origin, &z, rep);
     if (rc == ZL_OK)
-        printf("%s: serial %u, %zu records\n", path, (unsigned)zone_serial(z),
-               zone_record_count(z));
+        snprintf(sum, cap, "%s: serial %u, %zu records\n", path, (unsigned)zone_serial(z),
+                 zone_record_count(z));
     zone_free(z);
     return rc;
 }
@@ -207,17 +211,20 @@ static int check_file(const char *path, const char *origin_opt)
     uint8_t origin[DNS_NAME_MAX];
     check_msgs_t msgs = { 0 };
     zone_report_t rep = { check_collect, &msgs };
+    char sum[4200] = "";
     int rc;
     if (olen == 0 && keys && !origin_opt) {
-        rc = check_keys(path, NULL, &rep);
+        rc = check_keys(path, NULL, &rep, sum, sizeof(sum));
     } else if (dns_name_from_text(otext, olen, root, origin) < 0) {
         fprintf(stderr, "%s: error: '%.*s' is not a zone name (use --origin)\n", path,
                 (int)olen, otext);
         return ZL_ESYNTAX;
     } else {
-        rc = keys ? check_keys(path, origin, &rep) : check_zone(path, origin, &rep);
+        rc = keys ? check_keys(path, origin, &rep, sum, sizeof(sum))
+                  : check_zone(path, origin, &rep, sum, sizeof(sum));
     }
     check_flush(&msgs, rc != ZL_OK);
+    fputs(sum, stdout);
     if (rc != ZL_OK && rc != ZL_ESYNTAX && rc != ZL_EZONE && rc != ZL_EIO)
         fprintf(stderr, "%s: error: %s\n", path, zl_strerror(rc));
     return rc;
@@ -244,7 +251,7 @@ int cmd_check(int argc, char **argv)
         } else {
             files++;
             failed += check_file(argv[i], origin) != ZL_OK;
-            fflush(stdout); /* summaries and errors in order on a terminal or hook */
+            fflush(stdout); /* messages, then the summary, in order in a hook */
         }
     }
     if (files == 0) {

@@ -47,6 +47,11 @@ has err "tests/zone/invalid/cname.test:5: error: " "validation error has the lin
 run 1 "missing SOA" tests/zone/invalid/nosoa.test
 has err "no SOA record" "missing SOA named"
 
+# A problem that does not stop the zone loading is a warning (exit 0).
+printf '$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nns 120 A 192.0.2.2\n' >"$T/ttl.test"
+run 0 "RRset with two TTLs loads" "$T/ttl.test"
+has err "$T/ttl.test:5: warning: TTL 120 differs" "TTL mismatch is a warning with its line"
+
 # The origin comes from the file name; --origin overrides it.
 cp zones-example/example.test "$T/other.test"
 run 1 "file named after another zone" "$T/other.test"
