@@ -8,7 +8,8 @@ MON=build/zonelet-hvt
 HELLO=build/hvt/bare/hello
 FAULTS=build/hvt/bare/faults
 ASAN_MON=build/hvt/zonelet-hvt-asan
-if [ ! -x "$MON" ] || [ ! -x "$HELLO" ] || [ ! -x "$FAULTS" ] || [ ! -x "$ASAN_MON" ]; then
+if [ ! -x "$MON" ] || [ ! -x "$HELLO" ] || [ ! -x "$FAULTS" ] || [ ! -x "$ASAN_MON" ] ||
+    [ ! -x build/hvt/bare/chaos ]; then
     make -s hvt >/dev/null 2>&1 || { echo "not ok - build the monitor and bare guests (make hvt)"; exit 1; }
 fi
 tmp=$(mktemp -d)
@@ -181,6 +182,37 @@ for m in null oob hcbad; do
 done
 t "sanitized monitor: abort" kvm 134 "guest abort" "!Sanitizer" "!runtime error" -- \
     "$ASAN_MON" "$FAULTS" abort
+
+# --- random hypercalls (tests/unikernel/bare/chaos.c) against the sanitized
+# monitor: each run must end with all calls served (0) or a clean report
+# (139), never with a crash or a sanitizer error.
+CHAOS=build/hvt/bare/chaos
+if [ -n "$kvm_reason" ]; then
+    echo "ok - random hypercalls never crash the monitor # SKIP $kvm_reason"
+else
+    cp "$blk" "$tmp/chaos.img" # it writes at random
+    served=0 stopped=0 bad=""
+    seed=1
+    while [ $seed -le 40 ]; do
+        "$ASAN_MON" --block="$tmp/chaos.img" "$CHAOS" $seed >"$tmp/chaos" 2>&1
+        rc=$?
+        if grep -aq "Sanitizer\|runtime error" "$tmp/chaos"; then
+            bad="$bad seed $seed: sanitizer;"
+        elif [ $rc = 0 ] && grep -aq "all calls served" "$tmp/chaos"; then
+            served=$((served + 1))
+        elif [ $rc = 139 ] && grep -aq "^zonelet-hvt: rip " "$tmp/chaos"; then
+            stopped=$((stopped + 1))
+        else
+            bad="$bad seed $seed: status $rc;"
+        fi
+        seed=$((seed + 1))
+    done
+    if [ -z "$bad" ]; then
+        echo "ok - random hypercalls never crash the monitor ($served runs served, $stopped stopped with a report)"
+    else
+        echo "not ok - random hypercalls never crash the monitor:$bad"
+    fi
+fi
 
 # --- malformed images are refused before any VM exists ---
 python3 tests/unikernel/hvt_badelf.py "$HELLO" "$tmp/bad" >"$tmp/bad.list" ||
