@@ -89,8 +89,7 @@ make -s unikernel-units >"$tmp/units.log" 2>&1 || {
     exit 1
 }
 tar --format=ustar -cf "$tmp/fixtures.tar" tests/dns tests/zone zones-example
-for u in build/uk/unit/test_*.hvt; do
-    [ -e "$u" ] || continue
+for u in $(make -s --no-print-directory unikernel-units-list); do
     n=$(basename "$u" .hvt)
     t "unit in the guest: $n (cmocka)" 0 "[  PASSED  ]" "![  FAILED  ]" \
         "!system call not implemented" -- --mem=256 --block="$tmp/fixtures.tar" "$u"
