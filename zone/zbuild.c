@@ -543,11 +543,17 @@ int zone_builder_finish(zone_builder_t *b, zone_t **out, const zone_report_t *re
 {
     *out = NULL;
     int rc = zb_finish(b, out, rep);
+    size_t used = b->names_cap + b->rdata_cap + b->recs_cap * sizeof(zb_rec_t) +
+                  b->owners_cap * sizeof(zb_owner_t) + b->nodes_cap * sizeof(zb_node_t);
     zb_free(b);
 #ifdef __GLIBC__
-    /* The builder's arrays were as large as the zone itself; glibc keeps
-     * freed heap pages mapped, which would leave RSS at the build peak. */
-    malloc_trim(0);
+    /* A large zone's builder arrays were as large as the zone itself, and
+     * glibc keeps freed heap pages mapped, which would leave RSS at the
+     * build peak. A trim walks the whole heap: only worth it then. */
+    if (used > ((size_t)16 << 20))
+        malloc_trim(0);
+#else
+    (void)used;
 #endif
     return rc;
 }
