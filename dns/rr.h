@@ -69,7 +69,13 @@ int dns_rdata_parse(dns_wire_t *w, uint16_t type, uint16_t rdlen,
                     uint8_t *out, size_t cap);
 
 /* Checks uncompressed RDATA of `type` (as dns_rdata_parse does, without
- * pointers). Returns ZL_OK or ZL_EMALF. */
+ * pointers). Besides lengths it rejects what has no presentation form or
+ * breaks an RFC MUST: NSEC/NSEC3/CSYNC bitmaps out of order or with
+ * trailing zero octets, unsorted or unknown-format SvcParams, missing
+ * mandatory keys, LOC out of range, an empty DS digest or signature, a
+ * non-alphanumeric CAA tag. Empty RDATA fails for types with fields
+ * (UPDATE deletions, RFC 2136 §2.5, must not be checked). Returns ZL_OK
+ * or ZL_EMALF. */
 int dns_rdata_check(uint16_t type, const uint8_t *rdata, size_t len);
 
 /* Writes RDLENGTH then RDATA at the cursor. Embedded names are compressed
@@ -95,7 +101,9 @@ const uint8_t *dns_rdata_target(uint16_t type, const uint8_t *rdata, uint16_t le
 
 /* One token of presentation-format input as the zone lexer delivers it:
  * surrounding quotes removed (quoted = true), backslash escapes kept as
- * written (so `\.` and `\DDD` are decoded by the field parser). */
+ * written (so `\.` and `\DDD` are decoded by the field parser). An SVCB
+ * value glued to its key (`alpn="h2,h3"`) may come as `alpn=` followed by
+ * a quoted token, or as one token with the quotes inside. */
 typedef struct dns_tok {
     const char *s;
     size_t len;
