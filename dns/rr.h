@@ -71,7 +71,7 @@ int dns_rdata_parse(dns_wire_t *w, uint16_t type, uint16_t rdlen,
 /* Checks uncompressed RDATA of `type` (as dns_rdata_parse does, without
  * pointers). Besides lengths it rejects what has no presentation form or
  * breaks an RFC MUST: NSEC/NSEC3/CSYNC bitmaps out of order or with
- * trailing zero octets, unsorted or unknown-format SvcParams, missing
+ * trailing zero octets, SvcParams unsorted or with malformed values, missing
  * mandatory keys, LOC out of range, an empty DS digest or signature, a
  * non-alphanumeric CAA tag. Empty RDATA fails for types with fields
  * (UPDATE deletions, RFC 2136 §2.5, must not be checked). Returns ZL_OK
