@@ -168,16 +168,16 @@ test-unikernel: $(UK_GUESTS) $(UK_UNITS) $(HVT_MON) $(HVT_BARE)
 TEST_DEPS += $(UK_GUESTS)
 
 # ---- zonelet's own dns/ and zone/ unit tests as guests ----
-# Every tests/{dns,zone}/test_*.c that does not use ldns (ldns is the
-# hosted oracle, not built for the unikernel) becomes
-# build/uk/unit/test_*.hvt: the test + dns/ zone/ compiled with musl +
-# cmocka from Debian's source + tests/unikernel/unit/blocktar.c, which
-# unpacks the fixture files from a tar on the block device.
+# Every tests/{dns,zone}/test_*.c becomes build/uk/unit/test_*.hvt: the
+# test + dns/ zone/ compiled with musl + cmocka and ldns (the tests'
+# oracle) from Debian's sources + tests/unikernel/unit/blocktar.c, which
+# unpacks the fixture files from a tar on the block device. ldns is built
+# without OpenSSL: no DNSSEC crypto, which the oracle uses do not need.
 UK_ZL_SRC  := $(sort $(wildcard dns/*.c zone/*.c))
 UK_ZL_OBJ  := $(UK_ZL_SRC:%.c=$(UK)/zl/%.o)
 UK_ZL_LIB  := $(UK)/libzl.a
-UK_UT_SRC  := $(sort $(shell grep -L ldns $(wildcard tests/dns/test_*.c tests/zone/test_*.c) /dev/null 2>/dev/null))
-UK_UT_SRC  := $(filter-out /dev/null,$(UK_UT_SRC))
+UK_UT_SRC  := $(sort $(wildcard tests/dns/test_*.c tests/zone/test_*.c))
+UK_LDNS    := $(UK)/lib/libldns.a
 UK_UNITS   := $(foreach t,$(UK_UT_SRC),$(UK)/unit/$(notdir $(t:.c=)).hvt)
 UK_CMOCKA  := $(UK)/zl/cmocka.o
 UK_CMOCKA_DEFS := -DHAVE_SIGNAL_H -DHAVE_INTTYPES_H -DHAVE_STRINGS_H -DHAVE_STRSIGNAL \
@@ -198,19 +198,30 @@ $(UK_ZL_LIB): $(UK_ZL_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(UK_LDNS): $(UK)/musl/.done $(B)/src/ldns/.fetched
+	rm -rf $(UK_WORK)/ldns && cp -a $(UK_SRC)/ldns $(UK_WORK)/ldns
+	cd $(UK_WORK)/ldns && CC=$(UK_CC) CFLAGS="$(UK_CFLAGS)" ./configure -q --disable-shared \
+		--without-ssl --disable-sha2 --disable-dane --disable-gost --disable-ecdsa \
+		--disable-dsa --disable-ed25519 --disable-ed448 --without-drill \
+		--without-examples --without-pyldns >/dev/null
+	$(MAKE) $(UK_J) -s -C $(UK_WORK)/ldns lib >/dev/null
+	mkdir -p $(UK)/lib $(UK)/include
+	cp -r $(UK_WORK)/ldns/ldns $(UK)/include/
+	cp $(UK_WORK)/ldns/.libs/libldns.a $@
+
 $(UK_CMOCKA): $(UK)/musl/.done $(B)/src/cmocka/.fetched
 	@mkdir -p $(@D)
 	$(UK_GCC) $(UK_CFLAGS) $(UK_CMOCKA_DEFS) -I$(UK_SRC)/cmocka/include -c -o $@ $(UK_SRC)/cmocka/src/cmocka.c
 	mkdir -p $(UK)/include && cp $(UK_SRC)/cmocka/include/cmocka.h $(UK)/include/
 
 define uk_unit_rule
-$(UK)/unit/$(notdir $(1:.c=)).hvt: $(1) $(UK)/zl/tests/unikernel/unit/blocktar.o $(UK_CMOCKA) $(UK_ZL_LIB) $(UK_RT_LIB) $(UK_LIBS) $(HVT_LIB) $(HVT_LD)
+$(UK)/unit/$(notdir $(1:.c=)).hvt: $(1) $(UK)/zl/tests/unikernel/unit/blocktar.o $(UK_CMOCKA) $(UK_LDNS) $(UK_ZL_LIB) $(UK_RT_LIB) $(UK_LIBS) $(HVT_LIB) $(HVT_LD)
 	@mkdir -p $$(@D)
 	$$(UK_GCC) $$(UK_WFLAGS) $$(UK_CFLAGS) -fno-strict-aliasing -Itests -I$$(UK)/include \
 		-MMD -MP -c -o $$(@:.hvt=.o) $(1)
 	$$(UK_GCC) $$(UK_GUEST_LD) -o $$@ $$(@:.hvt=.o) $(UK)/zl/tests/unikernel/unit/blocktar.o \
 		$(UK_CMOCKA) -Wl,--whole-archive $(UK_RT_LIB) -Wl,--no-whole-archive \
-		-Wl,--start-group $(UK_ZL_LIB) $(UK_LIBS) $(HVT_LIB) $(UK_MUSL)/lib/libc.a -lgcc -Wl,--end-group
+		-Wl,--start-group $(UK_ZL_LIB) $(UK_LDNS) $(UK_LIBS) $(HVT_LIB) $(UK_MUSL)/lib/libc.a -lgcc -Wl,--end-group
 endef
 $(foreach t,$(UK_UT_SRC),$(eval $(call uk_unit_rule,$(t))))
 $(UK)/zl/tests/unikernel/unit/blocktar.o: $(UK_CMOCKA)
