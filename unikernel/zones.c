@@ -38,6 +38,7 @@ struct srv_zones {
     const char *dir;
     zone_file_t *files;      /* writer only */
     size_t nfiles;
+    time_t scanned;          /* when files were last stat'ed (wall clock) */
     unsigned nreaders;
     hazard_slot_t *slots;
 };
@@ -206,7 +207,10 @@ static int load_one(const srv_zones_t *zs, zone_file_t *f)
     char path[PATH_MAX], text[DNS_NAME_TEXT_MAX];
     uint8_t origin[DNS_NAME_MAX];
     static const uint8_t root[1] = {0};
-    if (old && old->zone && same_file(old, f)) {
+    /* A file written in the second of the last scan may have changed
+     * again since without a new mtime (coarse timestamps): reload it
+     * ("racy clean", as git does). */
+    if (old && old->zone && same_file(old, f) && f->mtime.tv_sec + 1 < zs->scanned) {
         f->zone = zone_ref(old->zone);
         return 0;
     }
@@ -254,6 +258,7 @@ int srv_zones_load(srv_zones_t *zs)
     zone_file_t *files;
     size_t n, nz = 0;
     int failed = 0;
+    time_t now = time(NULL);
     if (scan_dir(zs->dir, &files, &n))
         return -1;
     zone_t **zones = malloc((n ? n : 1) * sizeof *zones);
@@ -284,6 +289,7 @@ int srv_zones_load(srv_zones_t *zs)
     files_free(zs->files, zs->nfiles);
     zs->files = files;
     zs->nfiles = n;
+    zs->scanned = now;
     srv_log("%zu zones served, %d with errors", nz, failed);
     return failed;
 }
