@@ -20,6 +20,7 @@
 #include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
+#include <sys/mman.h>
 #endif
 
 #include "dns/err.h"
@@ -459,12 +460,33 @@ static void zb_pass2(const zone_builder_t *b, uint8_t *base)
     }
 }
 
+/* Zeroed memory for the zone's two big arrays. Lookups hit them at
+ * random, so on hosted Linux large ones get transparent huge pages: one
+ * TLB entry per 2 MiB instead of per 4 KiB cuts the cost of a cold lookup.
+ * (Not on the unikernel, whose memory is already mapped flat.) */
+static void *zb_alloc_big(size_t size)
+{
+#if defined(__GLIBC__) && defined(MADV_HUGEPAGE)
+    const size_t huge = (size_t)2 << 20;
+    if (size >= 2 * huge) {
+        void *p = NULL;
+        size_t n = (size + huge - 1) & ~(huge - 1);
+        if (posix_memalign(&p, huge, n))
+            return NULL;
+        (void)madvise(p, n, MADV_HUGEPAGE); /* advice only: fine if refused */
+        memset(p, 0, size);
+        return p;
+    }
+#endif
+    return calloc(1, size);
+}
+
 static int zb_index(zone_t *z, const zone_builder_t *b)
 {
     size_t cap = 16;
     while (cap < 2 * b->nnodes)
         cap *= 2;
-    if (!(z->slots = calloc(cap, sizeof(*z->slots))))
+    if (!(z->slots = zb_alloc_big(cap * sizeof(*z->slots))))
         return ZL_ENOMEM;
     z->mask = cap - 1;
     for (uint32_t rank = 0; rank < b->nnodes; rank++) {
@@ -490,7 +512,7 @@ static uint32_t zb_serial(const zone_t *z)
 static int zb_make(const zone_builder_t *b, zone_t **out)
 {
     zone_t *z = calloc(1, sizeof(*z));
-    if (!z || !(z->base = calloc(1, b->size)) || zb_index(z, b)) {
+    if (!z || !(z->base = zb_alloc_big(b->size)) || zb_index(z, b)) {
         if (z)
             free(z->base);
         free(z);
