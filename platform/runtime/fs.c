@@ -278,7 +278,7 @@ static long do_mkdirat(int dirfd, const char *path, mode_t mode)
         return r;
     if (n)
         return -EEXIST;
-    return rt_fs_create(dir, last, S_IFDIR | (mode & 07777), &n);
+    return rt_fs_create(dir, last, S_IFDIR | (mode & 07777 & ~rt_fs_umask()), &n);
 }
 
 long rt_sys_mkdir(const long *a) { return do_mkdirat(AT_FDCWD, (const char *)a[0], (mode_t)a[1]); }

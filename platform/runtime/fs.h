@@ -61,6 +61,8 @@ struct rt_ofd *rt_fs_fd(int fd);
 void rt_fs_touch(struct rt_node *n, int which);
 /* Grow or shrink a regular file to size, zero-filling. */
 int rt_fs_resize(struct rt_node *n, size_t size);
+/* The file mode creation mask (umask) applied to new files and dirs. */
+mode_t rt_fs_umask(void);
 /* Open descriptors 0, 1, 2 on the console (fsio.c). */
 void rt_fs_stdio_init(void);
 /* Start-up (idempotent): the root, /dev, /tmp and descriptors 0-2. */

@@ -24,6 +24,11 @@ static struct {
 } rt_fds[RT_FD_MAX];
 static mode_t rt_umask = 022;
 
+mode_t rt_fs_umask(void)
+{
+    return rt_umask;
+}
+
 struct rt_ofd *rt_fs_fd(int fd)
 {
     rt_fs_ready();

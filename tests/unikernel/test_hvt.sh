@@ -63,8 +63,10 @@ t "threads: create/join, mutex, condvar, timed wait, sleep order, TLS, detach" 0
     SUCCESS "!FAILURE" "!system call not implemented" -- "$G/threads.hvt"
 t "files: in-memory fs create/read/write/rename/link/unlink/readdir/symlink/cwd" 0 \
     SUCCESS "!FAILURE" "!system call not implemented" -- "$G/files.hvt"
-t "mbedtls: self tests (md5 sha1 sha256 sha512 aes gcm drbg entropy mpi ecp rsa), HMAC, ECDSA" 0 \
+t "mbedtls: self tests (md5 sha1 sha256 sha512 aes gcm drbg entropy mpi ecp rsa x509), HMAC, ECDSA" 0 \
     SUCCESS "mbedtls_rsa_self_test: passed" "!FAILURE" "!system call not implemented" -- "$G/mbedtls.hvt"
+t "tls: own CA and server cert (x509 write), TLS 1.2 handshake between two threads, echo, CN check" 0 \
+    SUCCESS "handshake: TLSv1.2" "!FAILURE" "!system call not implemented" -- "$G/tls.hvt"
 t "zlib: compress/uncompress and streaming round trips" 0 SUCCESS "!FAILURE" "!system call not implemented" -- "$G/zlib.hvt"
 t "libgit2: repo in the in-memory fs, two commits, ids match git, packed on 2 threads, read from the pack" 0 \
     SUCCESS "HEAD 4dfd4629ee6538fede79581d322849be7d6b0738" "!FAILURE" "!system call not implemented" -- "$G/libgit2.hvt"

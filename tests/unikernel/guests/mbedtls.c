@@ -18,6 +18,7 @@
 #include <mbedtls/sha1.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/sha512.h>
+#include <mbedtls/x509.h>
 
 #include "check.h"
 
@@ -32,6 +33,7 @@ static const struct {
     {"hmac_drbg", mbedtls_hmac_drbg_self_test},
     {"entropy", mbedtls_entropy_self_test}, {"mpi", mbedtls_mpi_self_test},
     {"ecp", mbedtls_ecp_self_test},       {"rsa", mbedtls_rsa_self_test},
+    {"x509", mbedtls_x509_self_test},
 };
 
 static void hmac_rfc4231(void)

@@ -89,7 +89,9 @@ static void test_paths(void **state)
     struct stat st;
     char buf[PATH_MAX];
     (void)state;
-    assert_int_equal(SYS(rt_sys_mkdir, L("/p"), 0755), 0);
+    assert_int_equal(SYS(rt_sys_mkdir, L("/p"), 0777), 0);
+    assert_int_equal(SYS(rt_sys_stat, L("/p"), L(&st)), 0);
+    assert_int_equal(st.st_mode & 0777, 0755); /* umask 022 */
     assert_int_equal(SYS(rt_sys_mkdir, L("/p/q/"), 0755), 0); /* trailing slash */
     assert_int_equal(SYS(rt_sys_stat, L("//p///q//"), L(&st)), 0);
     assert_true(S_ISDIR(st.st_mode));
