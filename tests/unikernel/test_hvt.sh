@@ -54,6 +54,18 @@ t() {
     fi
 }
 
+# No guest may contain a syscall instruction: musl's are all patched into
+# calls to the runtime (platform/runtime/musl.patch).
+found=""
+for f in "$G"/*.hvt build/uk/musl/lib/libc.a; do
+    objdump -d "$f" | grep -qP '\tsyscall\s*$' && found="$found $f"
+done
+if [ -z "$found" ]; then
+    echo "ok - no syscall instruction in libc.a or any guest image"
+else
+    echo "not ok - syscall instruction in:$found"
+fi
+
 t "hello: printf floats, argv from boot arguments, exit(3) passed back" 3 \
     SUCCESS "argv[1]=zone=example.test" "argv[2]=exit=3" "!FAILURE" "!system call not implemented" -- \
     "$G/hello.hvt" zone=example.test exit=3
