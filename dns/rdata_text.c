@@ -231,8 +231,9 @@ static int time_from_text(dns_rdin_t *in, const dns_tok_t *t, uint32_t *v)
     int64_t year = (int64_t)(n / 10000000000ull);
     static const uint8_t mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     /* any year, taken modulo 2^32: Knot prints 0xffffffff as 1969... */
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     if (mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] ||
-        hour > 23 || min > 59 || sec > 59)
+        (mon == 2 && day == 29 && !leap) || hour > 23 || min > 59 || sec > 59)
         return dns_rdin_fail(in, ZL_ERANGE, "bad signature time");
     int64_t s = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
     *v = (uint32_t)((uint64_t)s & 0xffffffffu);

@@ -704,6 +704,8 @@ static void text_errors(void **state)
         { "SOA a. b. 1 4294967296 2 3 4", ZL_ERANGE, "time period out of range" },
         { "RRSIG A 8 2 4294967296 20300101000000 20240101000000 1 x. AA==", ZL_ERANGE, "time period out of range" },
         { "RRSIG A 8 2 3600 20301301000000 20240101000000 1 x. AA==", ZL_ERANGE, "bad signature time" },
+        { "RRSIG A 8 2 3600 20230229000000 20240101000000 1 x. AA==", ZL_ERANGE, "bad signature time" },
+        { "RRSIG A 8 2 3600 20240229000000 2024010100000x 1 x. AA==", ZL_ESYNTAX, "bad signature time" },
         { "RRSIG BOGUS 8 2 3600 1 0 1 x. AA==", ZL_ESYNTAX, "unknown type mnemonic" },
         { "RRSIG A NOSUCHALG 2 3600 1 0 1 x. AA==", ZL_ESYNTAX, "bad algorithm" },
         { "NSEC x. A BOGUS", ZL_ESYNTAX, "unknown type in type bitmap" },
