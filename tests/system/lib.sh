@@ -4,7 +4,13 @@
 # stops the server by PID (never by name).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
-ZL_BIN=${ZL_BIN:-build/zonelet}
+# The sanitized build (mk/server.mk) unless build/zonelet is newer.
+if [ -z "${ZL_BIN:-}" ]; then
+    ZL_BIN=build/zonelet
+    [ -x build/zonelet-asan ] && ! [ build/zonelet -nt build/zonelet-asan ] && ZL_BIN=build/zonelet-asan
+fi
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ZL_TMP=$(mktemp -d "${TMPDIR:-/tmp}/zl-system.XXXXXX")
 ZL_ZONES=$ZL_TMP/zones
 ZL_LOG=$ZL_TMP/server.log
@@ -62,6 +68,7 @@ need_tools() {
             exit 0
         fi
     done
+    echo "# server: $ZL_BIN"
     if [ ! -x "$ZL_BIN" ]; then
         echo "not ok 1 - $ZL_BIN not built (make)"
         exit 1
@@ -144,6 +151,9 @@ zl_stop() {
     fi
     wait "$ZL_PID"; ZL_STATUS=$?
     ZL_PID=
+    if grep -qE 'Sanitizer|runtime error' "$ZL_LOG"; then
+        not_ok "no sanitizer reports from the server" "$(grep -E -A5 'Sanitizer|runtime error' "$ZL_LOG" | head -20)"
+    fi
 }
 
 # q ARGS...: dig at the server over IPv4 (one try, 2 s).
