@@ -59,6 +59,13 @@ void rt_thread_init(void);
 int rt_sched_block(uintptr_t key, uint64_t deadline_ns);
 /* Wake up to n threads blocked on key; returns how many were woken. */
 int rt_sched_wake(uintptr_t key, int n);
+/* The event source (the network layer, net.c in the network issue): when
+ * no thread can run, the scheduler waits in plat_wait() and then calls
+ * hook with the PLAT_EV_* mask it returned (0 when the deadline passed);
+ * hook wakes the threads blocked on its keys with rt_sched_wake(). With a
+ * hook set, every thread blocked without a deadline is a wait for events,
+ * not a deadlock. NULL removes it. */
+void rt_sched_set_event_hook(void (*hook)(uint32_t events));
 
 long rt_sys_clone(const long *a);
 long rt_sys_futex(const long *a);

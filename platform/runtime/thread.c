@@ -43,6 +43,7 @@ static struct rt_thread *rt_cur;
 static int rt_next_tid = 2; /* tid 1 is the first thread (== pid) */
 static int rt_live;         /* threads not yet exited */
 static int rt_hw = 1;       /* slots [0, rt_hw) have been used: scans stop there */
+static void (*rt_event_hook)(uint32_t events);
 
 /* rt_switch(save, next_rsp): save the current context on its stack and
  * store rsp in *save; resume the context saved at next_rsp. */
@@ -107,13 +108,21 @@ static struct rt_thread *pick_next(void)
         }
         if (run)
             return run;
-        if (soonest == UINT64_MAX)
+        if (soonest == UINT64_MAX && !rt_event_hook)
             plat_abort("zonelet-rt: deadlock: every thread is blocked without a deadline");
-        /* The network issue adds event sources here (poll/epoll waiters
-         * woken by PLAT_EV_NET_RX). */
-        while (plat_clock_monotonic_ns() < soonest)
-            plat_wait(soonest);
+        while (plat_clock_monotonic_ns() < soonest) {
+            uint32_t ev = plat_wait(soonest);
+            if (rt_event_hook) { /* it may have woken threads: rescan */
+                rt_event_hook(ev);
+                break;
+            }
+        }
     }
+}
+
+void rt_sched_set_event_hook(void (*hook)(uint32_t events))
+{
+    rt_event_hook = hook;
 }
 
 /* Switch away from rt_cur (already marked blocked, runnable or free). */

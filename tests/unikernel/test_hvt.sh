@@ -92,6 +92,8 @@ t "edges: all threads blocked without a deadline is reported as a deadlock" 134 
     "deadlock" -- "$G/edges.hvt" deadlock
 t "edges: unimplemented call -> ENOSYS, logged once by name" 0 SUCCESS \
     "=1:system call not implemented: acct" -- "$G/edges.hvt" enosys
+t "edges: an event hook runs when all threads block and can wake them" 0 \
+    SUCCESS "woken by the event hook" "!FAILURE" -- "$G/edges.hvt" hook
 t "edges: last thread leaving via pthread_exit ends the guest with 0" 0 \
     "main leaves first" "worker ran" -- "$G/edges.hvt" exit-thread
 

@@ -3,18 +3,45 @@
  * NULL store faults), "deadlock" (every thread blocked without a deadline
  * is reported, not hung), "enosys" (an unimplemented call fails with
  * ENOSYS and is logged once by name), "exit-thread" (the last thread
- * leaving through pthread_exit ends the guest with status 0). */
+ * leaving through pthread_exit ends the guest with status 0), "hook" (an
+ * event hook registered with the scheduler runs when every thread is
+ * blocked, and can wake them: the network layer's way in). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+
+/* The runtime's scheduler API (platform/runtime/rt.h), linked in. */
+void rt_sched_set_event_hook(void (*hook)(uint32_t events));
+int rt_sched_wake(uintptr_t key, int n);
+
+static volatile int event_word, hook_calls;
+static void hook(uint32_t ev)
+{
+    (void)ev;
+    hook_calls++;
+    event_word = 1;
+    rt_sched_wake((uintptr_t)&event_word, 1);
+}
+
+static void *event_waiter(void *arg)
+{
+    (void)arg;
+    /* Blocks with no deadline, like a thread waiting for a packet. */
+    while (!event_word)
+        syscall(SYS_futex, &event_word, 128 /* FUTEX_WAIT_PRIVATE */, 0, NULL, NULL, 0);
+    printf("woken by the event hook\n");
+    fflush(stdout);
+    return NULL;
+}
 
 static void *worker(void *arg)
 {
@@ -40,6 +67,16 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "enosys")) {
         CHECK(syscall(SYS_acct, "/x") == -1 && errno == ENOSYS);
         CHECK(syscall(SYS_acct, "/x") == -1 && errno == ENOSYS);
+        printf("SUCCESS\n");
+        return 0;
+    } else if (!strcmp(mode, "hook")) {
+        pthread_t t;
+        rt_sched_set_event_hook(hook);
+        CHECK(pthread_create(&t, NULL, event_waiter, NULL) == 0);
+        usleep(20000); /* both threads blocked: the scheduler waits, then calls the hook */
+        CHECK(pthread_join(t, NULL) == 0);
+        CHECK(hook_calls >= 1 && event_word == 1);
+        rt_sched_set_event_hook(NULL);
         printf("SUCCESS\n");
         return 0;
     } else if (!strcmp(mode, "exit-thread")) {
