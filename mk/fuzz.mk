@@ -21,13 +21,16 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBOBJ)
 
 fuzz-build: $(FUZZ_BINS)
 
-# Seeds: hand-built messages and queries, and every zone file the tests use.
+# Seeds: hand-built messages and queries, every zone file the tests use
+# (for the parser and the zone tree), and the guest images (for the ELF loader).
 fuzz-seeds:
 	@mkdir -p $(B)/fuzz/corpus/zone
 	@/usr/bin/python3 tests/fuzz/seeds.py $(B)/fuzz/corpus
 	@for f in zones-example/* tests/zone/corpus/*.zone tests/fuzz/zones/*; do \
 	    [ -f "$$f" ] && cp "$$f" $(B)/fuzz/corpus/zone/$$(echo $$f | tr / _); done; true
 	@[ -f tests/dns/rdata-corpus.txt ] && split -l 20 tests/dns/rdata-corpus.txt $(B)/fuzz/corpus/zone/rdata- ; true
+	@mkdir -p $(B)/fuzz/corpus/zonetree $(B)/fuzz/corpus/hvt_elf && cp $(B)/fuzz/corpus/zone/* $(B)/fuzz/corpus/zonetree/
+	@for f in $(B)/hvt/guest/*.hvt $(B)/uk/guests/hello.hvt; do [ -f "$$f" ] && cp "$$f" $(B)/fuzz/corpus/hvt_elf/; done; true
 
 # One harness: FUZZ_SECONDS of libFuzzer on its corpus; crashes go to build/fuzz/crash-*.
 fuzz-%: $(B)/fuzz/fuzz_% fuzz-seeds
