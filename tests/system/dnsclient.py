@@ -11,6 +11,9 @@ usage: dnsclient.py PORT COMMAND [ARGS...]   (prints one result line)
                        server kept and whether each kept one answers
   fairness NAME        5 connections from 127.0.0.1, 2 from 127.0.0.2, 1 from
                        127.0.0.3 held open together; print how many were kept
+  chaos SECONDS NAME    many connections sending valid and garbage frames
+                       in random pieces, closing or resetting at random;
+                       meanwhile a well-behaved client must get answers
   udp HEX              send raw bytes over UDP; print rcode or 'none'
   slowreader NAME      one client floods queries and never reads while a
                        second client queries; print the second's result
@@ -146,6 +149,50 @@ def cmd_fairness(port, name):
         s.sendall(frame(query(name)))
         answered += header(read_frame(s))[2] > 0
     return "%s answered %d" % (" ".join(out), answered)
+
+
+def cmd_chaos(port, secs, name):
+    import os
+    import random
+    rnd = random.Random(11)
+    end = time.monotonic() + float(secs)
+    good = bad = 0
+    while time.monotonic() < end:
+        socks = []
+        for _ in range(8):
+            try:
+                socks.append(connect(port, timeout=1))
+            except OSError:
+                pass
+        for s in socks:
+            blob = b""
+            for _ in range(rnd.randint(1, 6)):
+                kind = rnd.random()
+                if kind < 0.5:
+                    blob += frame(query(name, qid=rnd.getrandbits(16)))
+                elif kind < 0.8:
+                    blob += frame(os.urandom(rnd.randint(1, 300)))
+                else:
+                    blob += os.urandom(rnd.randint(1, 40))
+            try:
+                while blob:
+                    cut = rnd.randint(1, len(blob))
+                    s.send(blob[:cut])
+                    blob = blob[cut:]
+                if rnd.random() < 0.3:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+        for s in socks:
+            s.close()
+        try:
+            c = connect(port, timeout=2)
+            c.sendall(frame(query(name, qid=4242)))
+            good += header(read_frame(c))[0] == 4242
+            c.close()
+        except (OSError, EOFError):
+            bad += 1
+    return "good %s bad %d" % ("yes" if good > 0 else "none", bad)
 
 
 def cmd_udp(port, hexdata):

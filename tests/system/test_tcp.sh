@@ -49,6 +49,8 @@ zl_stop
 zl_start --workers 1 || { not_ok "server restarts"; tap_done; }
 check "a client that never reads does not starve another" "other client answered id 99 in time" \
     "$($CLIENT "$ZL_PORT" slowreader www.example.test)"
+check "garbage and resets on many connections: the well-behaved client always answered" "good yes bad 0" \
+    "$($CLIENT "$ZL_PORT" chaos 2 www.example.test)"
 check "server still answers after the flood" "192.0.2.10" "$(q www.example.test A +tcp +short)"
 zl_stop
 check "SIGTERM with connections open: exit status 0" "0" "$ZL_STATUS"
