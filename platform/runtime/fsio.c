@@ -233,12 +233,34 @@ static long fd_io(int fd, char *buf, size_t len, int64_t pos, int writing)
     return r;
 }
 
+/* stdio flushes with writev(buffer, new data): on the console that would
+ * be one hypercall (a VM exit) per piece, so small vectors go out as one. */
+static long console_gather(struct rt_ofd *f, const struct iovec *iov, int cnt)
+{
+    char buf[4096];
+    size_t len = 0;
+
+    for (int i = 0; i < cnt; i++) {
+        if (iov[i].iov_len > sizeof buf - len)
+            return -1;
+        memcpy(buf + len, iov[i].iov_base, iov[i].iov_len);
+        len += iov[i].iov_len;
+    }
+    return node_write(f->node, buf, len, 0);
+}
+
 static long fd_iov(int fd, const struct iovec *iov, int cnt, int64_t pos, int writing)
 {
+    struct rt_ofd *f = rt_fs_fd(fd);
     long total = 0;
 
     if (cnt < 0 || cnt > IOV_MAX)
         return -EINVAL;
+    if (writing && f && f->node->dev == RT_DEV_CONSOLE && (f->flags & O_ACCMODE) != O_RDONLY) {
+        long r = console_gather(f, iov, cnt);
+        if (r >= 0)
+            return r;
+    }
     for (int i = 0; i < cnt; i++) {
         long r = fd_io(fd, iov[i].iov_base, iov[i].iov_len, pos, writing);
         if (r < 0)
