@@ -35,7 +35,17 @@ struct srv_udp {
     uint8_t *tx_buf;    /* SRV_UDP_BATCH * reply_cap */
 };
 
-int srv_udp_open(const struct sockaddr *sa, socklen_t len)
+/* RFC 9715 §3.1: DF on IPv4, no fragmentation on IPv6. IPv4 replies
+ * with DF also skip the kernel's IP ID generation on the hot path. */
+static int set_dontfrag(int fd, int family)
+{
+    int probe = IP_PMTUDISC_PROBE, one = 1;
+    if (family == AF_INET)
+        return setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof probe);
+    return setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &one, sizeof one);
+}
+
+int srv_udp_open(const struct sockaddr *sa, socklen_t len, bool dontfrag)
 {
     int one = 1, fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -47,6 +57,7 @@ int srv_udp_open(const struct sockaddr *sa, socklen_t len)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) ||
         (sa->sa_family == AF_INET6 &&
          setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one)) ||
+        (dontfrag && set_dontfrag(fd, sa->sa_family)) ||
         bind(fd, sa, len)) {
         int err = errno;
         close(fd);

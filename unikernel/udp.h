@@ -22,8 +22,11 @@
 typedef struct srv_udp srv_udp_t;
 
 /* Opens a UDP socket bound to sa (SO_REUSEPORT, IPV6_V6ONLY for IPv6).
+ * With dontfrag, replies go out with DF set on IPv4 and without
+ * fragmentation on IPv6 (RFC 9715: fragmented DNS over UDP is a spoofing
+ * vector; use it when replies fit the minimum MTU, udp_max <= 1232).
  * Returns the descriptor or -errno. */
-int srv_udp_open(const struct sockaddr *sa, socklen_t len);
+int srv_udp_open(const struct sockaddr *sa, socklen_t len, bool dontfrag);
 
 /* A worker on fd (taken: closed by srv_udp_free) answering from zones
  * through hazard slot `slot`; cfg and stop are borrowed and must outlive
