@@ -34,8 +34,14 @@ unikernel-src:
 
 unikernel-libs: $(UK)/musl/.done $(UK_LIBS)
 
-$(B)/src/%/.fetched:
-	@sh scripts/unikernel-src.sh $*
+# One fetch for all packages: apt-get (deb-src set-up, update) must not
+# run twice at once under make -j.
+UK_PKGS := musl mbedtls zlib libgit2 http-parser cmocka ldns
+$(B)/src/.fetched-all:
+	@sh scripts/unikernel-src.sh $(UK_PKGS)
+	@touch $@
+$(B)/src/%/.fetched: $(B)/src/.fetched-all
+	@test -d $(@D) || sh scripts/unikernel-src.sh $*
 	@touch $@
 
 # musl: Debian's 1.2.3 with syscalls turned into calls to __zl_syscall.
