@@ -332,10 +332,29 @@ static int knot_line(const line_t *l, int *unsupported)
     return bad || !found;
 }
 
+/* knsupdate in PATH (not in the unikernel guests, which cannot run it). */
+static bool knsupdate_present(void)
+{
+    const char *path = getenv("PATH");
+    char dir[512], file[600];
+    while (path && *path) {
+        size_t n = strcspn(path, ":");
+        if (n > 0 && n < sizeof dir) {
+            memcpy(dir, path, n);
+            dir[n] = 0;
+            snprintf(file, sizeof file, "%s/knsupdate", dir);
+            if (access(file, X_OK) == 0)
+                return true;
+        }
+        path += n + (path[n] == ':');
+    }
+    return false;
+}
+
 static void corpus_matches_knot(void **state)
 {
     (void)state;
-    if (system("command -v knsupdate >/dev/null 2>&1") != 0)
+    if (!knsupdate_present())
         skip();
     FILE *f = fopen(getenv("RR_CORPUS") ? getenv("RR_CORPUS") : CORPUS, "r");
     assert_non_null(f);
