@@ -5,7 +5,8 @@
  * so the two meet only when memory is full. Freed pages are zeroed at once
  * (the region starts zeroed), which keeps anonymous mappings zero-filled
  * without tracking which pages are dirty. No page protection exists: the
- * whole region is read/write, so mprotect succeeds without doing anything. */
+ * whole region is read/write, so mprotect succeeds without protecting
+ * anything (thread.c puts a canary in the stack guard instead). */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -244,7 +245,28 @@ long rt_sys_brk(const long *a)
     return (long)rt_brk_cur;
 }
 
+/* The last range made read/write again: musl's pthread_create maps a new
+ * thread's area PROT_NONE and then opens all of it but the guard, just
+ * before clone (see rt_mem_last_opened in rt.h). */
+static uintptr_t rt_opened_start, rt_opened_end;
+
 long rt_sys_mprotect(const long *a)
 {
-    return ((uintptr_t)a[0] & (RT_PAGE - 1)) ? -EINVAL : 0;
+    if ((uintptr_t)a[0] & (RT_PAGE - 1))
+        return -EINVAL;
+    if (((int)a[2] & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE)) {
+        rt_opened_start = (uintptr_t)a[0];
+        rt_opened_end = (uintptr_t)a[0] + (size_t)a[1];
+    }
+    return 0;
+}
+
+int rt_mem_last_opened(uintptr_t inside, uintptr_t *start)
+{
+    int hit = inside > rt_opened_start && inside <= rt_opened_end &&
+              rt_opened_start - RT_PAGE >= rt_lo;
+    if (hit)
+        *start = rt_opened_start;
+    rt_opened_start = rt_opened_end = 0;
+    return hit;
 }

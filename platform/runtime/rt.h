@@ -41,6 +41,12 @@ void rt_pages_free(uintptr_t addr, size_t len);
 /* Pages currently free (for tests and diagnostics). */
 size_t rt_mem_free_bytes(void);
 
+/* If inside lies in the range the last mprotect(PROT_READ|PROT_WRITE)
+ * opened (and a page below it is in the region), store its start and
+ * return 1: for a new thread's stack that start is the top of musl's guard
+ * pages. Forgets the range either way. */
+int rt_mem_last_opened(uintptr_t inside, uintptr_t *start);
+
 long rt_sys_mmap(const long *a);
 long rt_sys_munmap(const long *a);
 long rt_sys_mremap(const long *a);

@@ -36,7 +36,24 @@ struct rt_thread {
     uintptr_t wait_key;  /* futex address blocked on, 0 for a sleep */
     uint64_t deadline;   /* UINT64_MAX: none */
     int wait_result;     /* 0 woken, -ETIMEDOUT, -EINTR (cancel) */
+    uint64_t *canary;    /* top of the stack guard, or NULL (see below) */
 };
+
+/* Stack overflow check. No page protection exists, so musl's guard pages
+ * below a thread stack are ordinary memory: their top RT_CANARY_WORDS
+ * words get a pattern at clone and are checked whenever the thread
+ * switches out. A thread that runs past its stack end is caught at its
+ * next switch (best effort: until then it may have written below, and an
+ * overflow right before exiting goes unseen). */
+#define RT_CANARY_WORDS 8
+#define RT_CANARY 0x7a6f6e656c657421ull /* "zonelet!" */
+
+static void canary_check(const struct rt_thread *t)
+{
+    for (int i = 0; t->canary && i < RT_CANARY_WORDS; i++)
+        if (t->canary[i] != RT_CANARY)
+            plat_abort("zonelet-rt: thread stack overflow (the guard below its stack was written)");
+}
 
 static struct rt_thread rt_threads[RT_MAX_THREADS];
 static struct rt_thread *rt_cur;
@@ -128,9 +145,12 @@ void rt_sched_set_event_hook(void (*hook)(uint32_t events))
 /* Switch away from rt_cur (already marked blocked, runnable or free). */
 static void schedule(void)
 {
-    struct rt_thread *prev = rt_cur, *next = pick_next();
+    struct rt_thread *prev = rt_cur, *next;
     static uint64_t dead_rsp;
 
+    if (prev->state != RT_FREE) /* an exited thread's stack may be gone */
+        canary_check(prev);
+    next = pick_next();
     if (next == prev)
         return;
     rt_cur = next;
@@ -208,6 +228,12 @@ int __zl_clone(int (*fn)(void *), void *stack, int flags, void *arg,
         *ctid = t->tid;
     if (flags & CLONE_CHILD_CLEARTID)
         t->clear_tid = ctid;
+    uintptr_t bottom;
+    if (rt_mem_last_opened((uintptr_t)stack, &bottom)) {
+        t->canary = (uint64_t *)bottom - RT_CANARY_WORDS;
+        for (int i = 0; i < RT_CANARY_WORDS; i++)
+            t->canary[i] = RT_CANARY;
+    }
     /* Initial frame popped by rt_switch: control words, r15..rbp, then
      * ret to the trampoline with rsp 16-byte aligned. */
     uint64_t *sp = (uint64_t *)((uintptr_t)stack & ~(uintptr_t)15);

@@ -94,6 +94,8 @@ t "edges: unimplemented call -> ENOSYS, logged once by name" 0 SUCCESS \
     "=1:system call not implemented: acct" -- "$G/edges.hvt" enosys
 t "edges: an event hook runs when all threads block and can wake them" 0 \
     SUCCESS "woken by the event hook" "!FAILURE" -- "$G/edges.hvt" hook
+t "edges: a thread overflowing its stack is reported at its next switch" 134 \
+    "recursing" "thread stack overflow" -- "$G/edges.hvt" overflow
 t "edges: last thread leaving via pthread_exit ends the guest with 0" 0 \
     "main leaves first" "worker ran" -- "$G/edges.hvt" exit-thread
 

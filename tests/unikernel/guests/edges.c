@@ -5,9 +5,12 @@
  * ENOSYS and is logged once by name), "exit-thread" (the last thread
  * leaving through pthread_exit ends the guest with status 0), "hook" (an
  * event hook registered with the scheduler runs when every thread is
- * blocked, and can wake them: the network layer's way in). */
+ * blocked, and can wake them: the network layer's way in), "overflow" (a
+ * thread that recurses past the end of its 64 KiB stack is reported at its
+ * next switch). */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -41,6 +44,25 @@ static void *event_waiter(void *arg)
     printf("woken by the event hook\n");
     fflush(stdout);
     return NULL;
+}
+
+/* Each level uses about 1 KiB of stack and yields, so the scheduler looks
+ * at the guard right after it is reached. */
+static int deep(int n)
+{
+    volatile char frame[1024];
+    for (size_t i = 0; i < sizeof frame; i++)
+        frame[i] = (char)n;
+    sched_yield();
+    return n ? deep(n - 1) + frame[0] : 0;
+}
+
+static void *recurser(void *arg)
+{
+    (void)arg;
+    printf("recursing\n");
+    fflush(stdout);
+    return (void *)(intptr_t)deep(200);
 }
 
 static void *worker(void *arg)
@@ -79,6 +101,13 @@ int main(int argc, char **argv)
         rt_sched_set_event_hook(NULL);
         printf("SUCCESS\n");
         return 0;
+    } else if (!strcmp(mode, "overflow")) {
+        pthread_t t;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setstacksize(&at, 64 * 1024);
+        CHECK(pthread_create(&t, &at, recurser, NULL) == 0);
+        pthread_join(t, NULL);
     } else if (!strcmp(mode, "exit-thread")) {
         pthread_t t;
         CHECK(pthread_create(&t, NULL, worker, NULL) == 0);
