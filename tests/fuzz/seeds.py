@@ -34,6 +34,31 @@ def response():
     return hdr + q + cname + a + soa + opt
 
 
+def rdata_seeds(top):
+    """Text-mode inputs for fuzz_rdata: one octet (0x80 | index into its
+    type list) and the RDATA text of each line of the RDATA corpus."""
+    src = open("tests/fuzz/fuzz_rdata.c").read()
+    body = src[src.index("types[] = {") + 11:]
+    codes = [int(x) for x in body[:body.index("}")].replace("\n", " ").split(",") if x.strip()]
+    names = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "MX": 15, "TXT": 16, "AAAA": 28, "SRV": 33,
+             "CAA": 257, "SVCB": 64, "HTTPS": 65, "LOC": 29, "NSEC": 47, "DS": 43, "TLSA": 52,
+             "NAPTR": 35, "APL": 42, "WKS": 11, "IPSECKEY": 45, "DNSKEY": 48, "RRSIG": 46,
+             "NSEC3": 50, "HIP": 55, "CERT": 37, "SSHFP": 44, "URI": 256}
+    out = []
+    try:
+        lines = open("tests/dns/rdata-corpus.txt").read().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        if not line or line[0] in "#;":
+            continue
+        typ, _, text = line.partition(" ")
+        code = names.get(typ)
+        if code in codes:
+            out.append(bytes([0x80 | codes.index(code)]) + text.split(";hex=")[0].strip().encode())
+    return out
+
+
 def main(top):
     seeds = {
         "msg": [response(),
@@ -42,6 +67,7 @@ def main(top):
                 query(3, "example.test", 15, edns=4096, opts=struct.pack("!HH", 10, 8) + b"abcdefgh"),
                 query(4, "example.test", 16, edns=512, opts=struct.pack("!HH", 3, 0))],
         "answer": [],
+        "rdata": rdata_seeds(top),
     }
     names = ["fuzz.test", "www.fuzz.test", "nx.fuzz.test", "loop1.fuzz.test", "a.wild.fuzz.test",
              "ent.a.b.fuzz.test", "b.fuzz.test", "q.dn.fuzz.test", "x.sub.fuzz.test", "sub.fuzz.test",
