@@ -173,16 +173,24 @@ test-unikernel: $(UK_GUESTS) $(UK_UNITS) $(HVT_MON) $(HVT_BARE)
 # on two cores).
 TEST_DEPS += $(UK_GUESTS)
 
-# ---- zonelet's own dns/ and zone/ unit tests as guests ----
-# Every tests/{dns,zone}/test_*.c becomes build/uk/unit/test_*.hvt: the
-# test + dns/ zone/ compiled with musl + cmocka and ldns (the tests'
+# ---- zonelet's own unit tests as guests ----
+# Every tests/{dns,zone}/test_*.c (and tests/app ones, see UK_UT_APP)
+# becomes build/uk/unit/test_*.hvt: the test + dns/ zone/ unikernel/
+# compiled with musl + cmocka and ldns (the tests'
 # oracle) from Debian's sources + tests/unikernel/unit/blocktar.c, which
 # unpacks the fixture files from a tar on the block device. ldns is built
 # without OpenSSL: no DNSSEC crypto, which the oracle uses do not need.
 UK_ZL_SRC  := $(sort $(wildcard dns/*.c zone/*.c))
 UK_ZL_OBJ  := $(UK_ZL_SRC:%.c=$(UK)/zl/%.o)
 UK_ZL_LIB  := $(UK)/libzl.a
-UK_UT_SRC  := $(sort $(wildcard tests/dns/test_*.c tests/zone/test_*.c))
+# tests/app: the appliance's own unit tests, except those that start
+# processes (system, popen: none in a unikernel) or test the hosted monitor.
+UK_LP      := (
+UK_UT_APP  := $(shell grep -L -e 'system$(UK_LP)' -e 'popen$(UK_LP)' -e 'fork$(UK_LP)' \
+	-e 'hvt/tender' $(wildcard tests/app/test_*.c) /dev/null 2>/dev/null)
+UK_UT_SRC  := $(sort $(wildcard tests/dns/test_*.c tests/zone/test_*.c) $(filter-out /dev/null,$(UK_UT_APP)))
+UK_APP_SRC := $(filter-out unikernel/main.c,$(sort $(wildcard unikernel/*.c)))
+UK_APP_LIB := $(UK)/libzlapp.a
 UK_LDNS    := $(UK)/lib/libldns.a
 UK_UNITS   := $(foreach t,$(UK_UT_SRC),$(UK)/unit/$(notdir $(t:.c=)).hvt)
 UK_CMOCKA  := $(UK)/zl/cmocka.o
@@ -204,6 +212,10 @@ $(UK_ZL_LIB): $(UK_ZL_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(UK_APP_LIB): $(UK_APP_SRC:%.c=$(UK)/zl/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(UK_LDNS): $(UK)/musl/.done $(B)/src/ldns/.fetched
 	rm -rf $(UK_WORK)/ldns && cp -a $(UK_SRC)/ldns $(UK_WORK)/ldns
 	cd $(UK_WORK)/ldns && CC=$(UK_CC) CFLAGS="$(UK_CFLAGS)" ./configure -q --disable-shared \
@@ -221,13 +233,13 @@ $(UK_CMOCKA): $(UK)/musl/.done $(B)/src/cmocka/.fetched
 	mkdir -p $(UK)/include && cp $(UK_SRC)/cmocka/include/cmocka.h $(UK)/include/
 
 define uk_unit_rule
-$(UK)/unit/$(notdir $(1:.c=)).hvt: $(1) $(UK)/zl/tests/unikernel/unit/blocktar.o $(UK_CMOCKA) $(UK_LDNS) $(UK_ZL_LIB) $(UK_RT_LIB) $(UK_LIBS) $(HVT_LIB) $(HVT_LD)
+$(UK)/unit/$(notdir $(1:.c=)).hvt: $(1) $(UK)/zl/tests/unikernel/unit/blocktar.o $(UK_CMOCKA) $(UK_LDNS) $(UK_APP_LIB) $(UK_ZL_LIB) $(UK_RT_LIB) $(UK_LIBS) $(HVT_LIB) $(HVT_LD)
 	@mkdir -p $$(@D)
 	$$(UK_GCC) $$(UK_WFLAGS) $$(UK_CFLAGS) -fno-strict-aliasing -Itests -I$$(UK)/include \
 		-MMD -MP -c -o $$(@:.hvt=.o) $(1)
 	$$(UK_GCC) $$(UK_GUEST_LD) -o $$@ $$(@:.hvt=.o) $(UK)/zl/tests/unikernel/unit/blocktar.o \
 		$(UK_CMOCKA) -Wl,--whole-archive $(UK_RT_LIB) -Wl,--no-whole-archive \
-		-Wl,--start-group $(UK_ZL_LIB) $(UK_LDNS) $(UK_LIBS) $(HVT_LIB) $(UK_MUSL)/lib/libc.a -lgcc -Wl,--end-group
+		-Wl,--start-group $(UK_APP_LIB) $(UK_ZL_LIB) $(UK_LDNS) $(UK_LIBS) $(HVT_LIB) $(UK_MUSL)/lib/libc.a -lgcc -Wl,--end-group
 endef
 $(foreach t,$(UK_UT_SRC),$(eval $(call uk_unit_rule,$(t))))
 $(UK)/zl/tests/unikernel/unit/blocktar.o: $(UK_CMOCKA)
