@@ -32,13 +32,17 @@ fuzz-seeds:
 	@mkdir -p $(B)/fuzz/corpus/zonetree $(B)/fuzz/corpus/hvt_elf && cp $(B)/fuzz/corpus/zone/* $(B)/fuzz/corpus/zonetree/
 	@for f in $(B)/hvt/guest/*.hvt $(B)/uk/guests/hello.hvt; do [ -f "$$f" ] && cp "$$f" $(B)/fuzz/corpus/hvt_elf/; done; true
 
-# One harness: FUZZ_SECONDS of libFuzzer on its corpus; crashes go to build/fuzz/crash-*.
-fuzz-%: $(B)/fuzz/fuzz_% fuzz-seeds
-	@mkdir -p $(B)/fuzz/corpus/$*
-	$< -max_total_time=$(FUZZ_SECONDS) -max_len=65535 -print_final_stats=1 \
-	    -artifact_prefix=$(B)/fuzz/$*- $(B)/fuzz/corpus/$* >$(B)/fuzz/$*.log 2>&1; rc=$$?; \
-	    grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_runs|stat::new_units_added|SUMMARY)' $(B)/fuzz/$*.log; \
-	    echo "fuzz-$*: exit $$rc, log $(B)/fuzz/$*.log"; exit $$rc
+# One harness: FUZZ_SECONDS of libFuzzer on its corpus; crashes go to build/fuzz/<name>-crash-*.
+# (Explicit rules: make applies no pattern rule to a .PHONY target.)
+define fuzz_run
+fuzz-$(1): $(B)/fuzz/fuzz_$(1) fuzz-seeds
+	@mkdir -p $(B)/fuzz/corpus/$(1)
+	$(B)/fuzz/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) -max_len=65535 -print_final_stats=1 \
+	    -artifact_prefix=$(B)/fuzz/$(1)- $(B)/fuzz/corpus/$(1) >$(B)/fuzz/$(1).log 2>&1; rc=$$$$?; \
+	    grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_runs|stat::new_units_added|SUMMARY)' $(B)/fuzz/$(1).log; \
+	    echo "fuzz-$(1): exit $$$$rc, log $(B)/fuzz/$(1).log"; exit $$$$rc
+endef
+$(foreach n,$(FUZZ_NAMES),$(eval $(call fuzz_run,$(n))))
 
 fuzz: $(FUZZ_NAMES:%=fuzz-%)
 
