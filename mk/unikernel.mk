@@ -254,3 +254,16 @@ $(B)/test/test_rt: tests/unikernel/rt/test_rt.c $(UK_RT_HOSTED) platform/runtime
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN) -o $@ tests/unikernel/rt/test_rt.c $(UK_RT_HOSTED) -lcmocka
 TEST_DEPS += $(B)/test/test_rt
+
+# ---- the appliance itself (unikernel/main.c) as a guest ----
+# Today it can run `check FILE...` (no network yet); the zone files come
+# from a tar on the block device through blocktar.o, as for the unit guests.
+UK_APPLIANCE := $(UK)/zonelet-check.hvt
+$(UK)/zl/unikernel/main.o: $(UK)/musl/.done
+$(UK_APPLIANCE): $(UK)/zl/unikernel/main.o $(UK)/zl/tests/unikernel/unit/blocktar.o $(UK_APP_LIB) \
+		$(UK_ZL_LIB) $(UK_RT_LIB) $(UK_LIBS) $(HVT_LIB) $(HVT_LD)
+	$(UK_GCC) $(UK_GUEST_LD) -o $@ $(UK)/zl/unikernel/main.o $(UK)/zl/tests/unikernel/unit/blocktar.o \
+		-Wl,--whole-archive $(UK_RT_LIB) -Wl,--no-whole-archive \
+		-Wl,--start-group $(UK_APP_LIB) $(UK_ZL_LIB) $(UK_LIBS) $(HVT_LIB) $(UK_MUSL)/lib/libc.a -lgcc -Wl,--end-group
+unikernel-units: $(UK_APPLIANCE)
+TEST_DEPS += $(UK_APPLIANCE)
