@@ -65,6 +65,8 @@ static struct rt_dent *dir_find(struct rt_node *d, const char *name)
 
 static int dir_add(struct rt_node *d, const char *name, struct rt_node *n)
 {
+    if (!d->nlink)
+        return -ENOENT; /* a removed directory takes no new names */
     if (d->nents == d->cents) {
         size_t c = d->cents ? 2 * d->cents : 8;
         struct rt_dent *e = realloc(d->ents, c * sizeof *e);
@@ -93,6 +95,8 @@ static void dir_remove(struct rt_node *d, struct rt_dent *e)
     memmove(e, e + 1, (size_t)(d->ents + d->nents - e - 1) * sizeof *e);
     d->nents--;
     n->nlink -= S_ISDIR(n->mode) ? 2 : 1;
+    if (S_ISDIR(n->mode) && !n->nlink)
+        n->parent = n; /* still open somewhere: its parent may go away */
     rt_fs_touch(d, 6);
     rt_fs_touch(n, 4);
     rt_fs_unref(n);

@@ -403,6 +403,8 @@ long rt_sys_getdents64(const long *a)
     struct rt_node *d = f->node;
     if (!S_ISDIR(d->mode))
         return -ENOTDIR;
+    if (!d->nlink)
+        return 0; /* removed: empty, as on Linux */
     for (;; f->off++) {
         size_t k = (size_t)f->off, w;
         if (k >= d->nents + 2)

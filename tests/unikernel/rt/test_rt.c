@@ -190,6 +190,28 @@ static void test_getdents(void **state)
     SYS(rt_sys_close, fd);
 }
 
+/* A directory removed while open, and then its parent too: the open
+ * descriptor reads as empty and ".." does not reach freed memory. */
+static void test_removed_dir(void **state)
+{
+    char buf[256];
+    struct stat st;
+    (void)state;
+    assert_int_equal(SYS(rt_sys_mkdir, L("/x"), 0755), 0);
+    assert_int_equal(SYS(rt_sys_mkdir, L("/x/y"), 0755), 0);
+    long fd = SYS(rt_sys_open, L("/x/y"), O_RDONLY | O_DIRECTORY, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(SYS(rt_sys_rmdir, L("/x/y")), 0);
+    assert_int_equal(SYS(rt_sys_rmdir, L("/x")), 0);
+    assert_int_equal(SYS(rt_sys_getdents64, fd, L(buf), sizeof buf), 0);
+    assert_int_equal(SYS(rt_sys_newfstatat, fd, L(".."), L(&st), 0), 0);
+    assert_int_equal(SYS(rt_sys_openat, fd, L("new"), O_CREAT | O_WRONLY, 0644), -ENOENT);
+    assert_int_equal(SYS(rt_sys_fchdir, fd), 0);
+    assert_int_equal(SYS(rt_sys_getcwd, L(buf), sizeof buf), -ENOENT);
+    assert_int_equal(SYS(rt_sys_chdir, L("/")), 0);
+    SYS(rt_sys_close, fd);
+}
+
 static void test_descriptors(void **state)
 {
     char b[8];
@@ -309,7 +331,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paths),      cmocka_unit_test(test_rename_rules),
-        cmocka_unit_test(test_getdents),   cmocka_unit_test(test_descriptors),
+        cmocka_unit_test(test_getdents),   cmocka_unit_test(test_removed_dir),
+        cmocka_unit_test(test_descriptors),
         cmocka_unit_test(test_mem_model),  cmocka_unit_test(test_brk),
     };
     return cmocka_run_group_tests(tests, setup_all, NULL);
