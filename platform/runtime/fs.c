@@ -310,7 +310,10 @@ static long do_unlinkat(int dirfd, const char *path, int flags)
     } else if (S_ISDIR(n->mode)) {
         return -EISDIR;
     }
-    dir_remove(dir, dir_find(dir, last));
+    struct rt_dent *e = dir_find(dir, last);
+    if (!e || e->node != n)
+        return -ENOTDIR; /* "link/": the name is a symlink, not the directory */
+    dir_remove(dir, e);
     return 0;
 }
 
@@ -377,6 +380,9 @@ static long do_renameat(int ofd, const char *old, int nfd, const char *new, int 
         return -EBUSY;
     if (dst == src)
         return 0;
+    struct rt_dent *oe = dir_find(odir, olast);
+    if (!oe || oe->node != src)
+        return -ENOTDIR; /* "link/": a symlink named with a trailing slash */
     if (dst && noreplace)
         return -EEXIST;
     if (S_ISDIR(src->mode) && is_within(ndir, src))

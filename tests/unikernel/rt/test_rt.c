@@ -150,6 +150,13 @@ static void test_rename_rules(void **state)
     assert_int_equal(SYS(rt_sys_close, openf("/r/f", O_CREAT | O_WRONLY)), 0);
     assert_int_equal(SYS(rt_sys_renameat2, AT_FDCWD, L("/r/f"), AT_FDCWD, L("/r/g"), 1), -EEXIST);
     assert_int_equal(SYS(rt_sys_rename, L("/r/."), L("/r/z")), -EBUSY);
+    /* "link/" names the directory behind the link: neither rmdir nor
+     * rename may take the symlink itself for it. */
+    assert_int_equal(SYS(rt_sys_symlink, L("e"), L("/r/le")), 0);
+    assert_int_equal(SYS(rt_sys_rmdir, L("/r/le/")), -ENOTDIR);
+    assert_int_equal(SYS(rt_sys_rename, L("/r/le/"), L("/r/m")), -ENOTDIR);
+    assert_int_equal(SYS(rt_sys_stat, L("/r/e"), L(&st)), 0);
+    assert_int_equal(SYS(rt_sys_unlink, L("/r/le")), 0);
 }
 
 /* getdents64 with buffers too small for all entries resumes correctly. */
