@@ -7,7 +7,7 @@
 cd "$(dirname "$0")/../.." || exit 2
 MON=build/zonelet-hvt
 G=build/uk/guests
-make -s unikernel-guests hvt build/zonelet >/dev/null 2>"${TMPDIR:-/tmp}/uk-build.$$" || {
+make -s unikernel-guests hvt >/dev/null 2>"${TMPDIR:-/tmp}/uk-build.$$" || {
     echo "not ok - build the guests (make unikernel-guests hvt)"
     sed 's/^/#   /' "${TMPDIR:-/tmp}/uk-build.$$" | tail -20
     rm -f "${TMPDIR:-/tmp}/uk-build.$$"
@@ -118,12 +118,14 @@ tar --format=ustar -cf "$tmp/fixtures.tar" tests/dns tests/zone zones-example
 tar --format=ustar -rf "$tmp/fixtures.tar" -C "$tmp/root" etc/services
 # The appliance itself: `zonelet check` in the guest says exactly what the
 # hosted build says, for a good zone and for one full of errors.
+hosted_ok=""
+make -s build/zonelet >/dev/null 2>&1 && hosted_ok=1
 for z in zones-example/example.test tests/zone/bad/syntax.zone; do
     want=0
     [ "$z" = tests/zone/bad/syntax.zone ] && want=1
     t "appliance in the guest: zonelet check $z (exit $want)" $want "$z" -- \
         --block="$tmp/fixtures.tar" build/uk/zonelet-check.hvt check "$z"
-    if [ -z "$kvm_reason" ] && [ -x build/zonelet ]; then
+    if [ -z "$kvm_reason" ] && [ -n "$hosted_ok" ]; then
         build/zonelet check "$z" >"$tmp/hosted" 2>&1
         if cmp -s "$tmp/out" "$tmp/hosted"; then
             echo "ok - appliance in the guest: check $z output equals the hosted build's"
