@@ -14,6 +14,9 @@ usage: dnsclient.py PORT COMMAND [ARGS...]   (prints one result line)
   chaos SECONDS NAME    many connections sending valid and garbage frames
                        in random pieces, closing or resetting at random;
                        meanwhile a well-behaved client must get answers
+  bulk N NAME TYPE     N queries in one write whose answers far exceed the
+                       socket buffers, read slowly: all N answers arrive
+                       whole and in order (server-side partial writes)
   udp HEX              send raw bytes over UDP; print rcode or 'none'
   slowreader NAME      one client floods queries and never reads while a
                        second client queries; print the second's result
@@ -193,6 +196,27 @@ def cmd_chaos(port, secs, name):
         except (OSError, EOFError):
             bad += 1
     return "good %s bad %d" % ("yes" if good > 0 else "none", bad)
+
+
+def cmd_bulk(port, n, name, qtype):
+    n, qtype = int(n), {"TXT": 16, "A": 1}[qtype]
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(10)
+    s.connect((HOST, port))
+    s.sendall(b"".join(frame(query(name, qtype=qtype, qid=i)) for i in range(n)))
+    time.sleep(0.3)   # let the server fill the socket and hit EAGAIN
+    sizes, ids = set(), []
+    for _ in range(n):
+        msg = read_frame(s)
+        qid, rcode, an = header(msg)
+        ids.append(qid)
+        sizes.add((len(msg), rcode, an))
+        time.sleep(0.001)
+    if ids != list(range(n)) or len(sizes) != 1:
+        return "bad ids %s... sizes %r" % (ids[:5], sizes)
+    size, rcode, an = sizes.pop()
+    return "ok %d answers of %d bytes, %d records" % (n, size, an)
 
 
 def cmd_udp(port, hexdata):

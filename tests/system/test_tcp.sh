@@ -28,6 +28,8 @@ check "kdig: several queries on one connection (+keepopen)" "192.0.2.10
 192.0.2.10
 2001:db8::10" "$(kdig @127.0.0.1 -p "$ZL_PORT" +tcp +keepopen +short +time=2 +retry=0 \
     www.example.test A www.example.test AAAA www.example.test A 2>&1 | sort)"
+r=$($CLIENT "$ZL_PORT" bulk 300 big.example.test TXT)
+check_match "300 pipelined large answers to a slow reader arrive whole, in order" '^ok 300 answers of [0-9]+ bytes, 30 records$' "$r"
 check "query sent one byte at a time" "id 4660 rcode 0 answers 1" \
     "$($CLIENT "$ZL_PORT" bytewise www.example.test)"
 check "frames straddling writes" "ids 7 8" "$($CLIENT "$ZL_PORT" split www.example.test)"
