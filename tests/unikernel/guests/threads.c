@@ -1,9 +1,11 @@
 /* threads: pthread create/join with return values, a mutex under
  * contention with yields, a condition variable queue, timed waits,
- * sleep ordering, thread-local storage, detached threads and cancellation. */
+ * sleep ordering, thread-local storage, detached threads and cancellation,
+ * barrier, semaphore and rwlock. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
@@ -243,6 +245,59 @@ static void cancel(void)
     pthread_mutex_unlock(&mu);
 }
 
+/* The other futex users in musl: barrier, semaphore, rwlock. */
+static pthread_barrier_t bar;
+static sem_t sem;
+static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+static int phase_count[3], readers_in, max_readers;
+
+static void *syncer(void *arg)
+{
+    (void)arg;
+    for (int ph = 0; ph < 3; ph++) {
+        __atomic_fetch_add(&phase_count[ph], 1, __ATOMIC_SEQ_CST);
+        pthread_barrier_wait(&bar);
+        CHECK(phase_count[ph] == 4); /* nobody passed before all arrived */
+    }
+    CHECK(sem_wait(&sem) == 0);
+    pthread_rwlock_rdlock(&rw);
+    readers_in++;
+    if (readers_in > max_readers)
+        max_readers = readers_in;
+    usleep(2000); /* the other readers get in meanwhile */
+    readers_in--;
+    pthread_rwlock_unlock(&rw);
+    return NULL;
+}
+
+static void primitives(void)
+{
+    pthread_t t[4];
+    CHECK(pthread_barrier_init(&bar, NULL, 4) == 0);
+    CHECK(sem_init(&sem, 0, 0) == 0);
+    for (int i = 0; i < 4; i++)
+        CHECK(pthread_create(&t[i], NULL, syncer, NULL) == 0);
+    pthread_rwlock_wrlock(&rw); /* readers queue behind the writer */
+    for (int i = 0; i < 4; i++)
+        CHECK(sem_post(&sem) == 0);
+    usleep(5000);
+    CHECK(readers_in == 0);
+    pthread_rwlock_unlock(&rw);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    CHECK(max_readers >= 2);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 10 * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    CHECK(sem_timedwait(&sem, &ts) == -1 && errno == ETIMEDOUT);
+    pthread_barrier_destroy(&bar);
+    sem_destroy(&sem);
+}
+
 int main(void)
 {
     tls_value = -1;
@@ -252,6 +307,7 @@ int main(void)
     timedwait();
     sleep_order();
     no_starvation();
+    primitives();
     detach();
     cancel();
     printf("SUCCESS\n");
