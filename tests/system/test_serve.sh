@@ -48,6 +48,11 @@ check "referral: in-bailiwick glue in additional" "ns.sub.example.test. 3600 IN 
 check_match "MX target address in additional" '^mail\.example\.test\..*192\.0\.2\.25' \
     "$(q example.test MX +noall +additional)"
 check "name in no served zone: REFUSED" "REFUSED" "$(status www.other.test A)"
+check "EDNS version 1: BADVERS (RFC 6891)" "BADVERS" "$(status www.example.test A +edns=1 +noednsneg)"
+check "opcode STATUS: NOTIMP" "NOTIMP" "$(status www.example.test A +opcode=2)"
+check "CH TXT id.server unconfigured: REFUSED" "REFUSED" "$(status id.server TXT CH)"
+check "ANY over TCP: every RRset" "192.0.2.10
+2001:db8::10" "$(q www.example.test ANY +tcp +short | sort)"
 check "over TCP (dig +tcp)" "192.0.2.10" "$(q www.example.test A +tcp +short)"
 check "over TCP (kdig +tcp)" "192.0.2.10" \
     "$(kdig @127.0.0.1 -p "$ZL_PORT" +tcp +short +time=2 +retry=0 www.example.test A 2>&1)"
@@ -66,7 +71,7 @@ check_nomatch "no per-query logging by default" 'query from' "$(cat "$ZL_LOG")"
 zl_stop
 check "SIGTERM: exit status 0" "0" "$ZL_STATUS"
 
-zl_start --workers 1 --udp-max 4096 --udp-coalesce-us 200 --no-cookies --log-queries --nsid zl-test-1 --id-server ns-a.test || { not_ok "server restarts"; tap_done; }
+zl_start --workers 1 --version-server zl-test-9 --udp-max 4096 --udp-coalesce-us 200 --no-cookies --log-queries --nsid zl-test-1 --id-server ns-a.test || { not_ok "server restarts"; tap_done; }
 q www.example.test A >/dev/null
 check_match "--log-queries logs one line per query" 'query from 127\.0\.0\.1:[0-9]+ over udp: www\.example\.test\. IN A' \
     "$(cat "$ZL_LOG")"
@@ -79,6 +84,7 @@ check_nomatch "--no-cookies: no server cookie" 'COOKIE: [0-9a-f]{48,}' "$(q www.
 check "--udp-coalesce-us 200: 20 queries in a row answered" "20" \
     "$(i=0; while [ $i -lt 20 ]; do q www.example.test A +short; i=$((i + 1)); done | grep -c 192.0.2.10)"
 check "--id-server answers CH TXT id.server" '"ns-a.test"' "$(q id.server TXT CH +short)"
+check "--version-server answers CH TXT version.server" '"zl-test-9"' "$(q version.server TXT CH +short)"
 kill -INT "$ZL_PID"
 i=0; while [ $i -lt 100 ] && zl_alive "$ZL_PID"; do sleep 0.1; i=$((i + 1)); done
 wait "$ZL_PID"; st=$?; ZL_PID=
