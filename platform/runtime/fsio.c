@@ -93,6 +93,8 @@ int rt_fs_resize(struct rt_node *n, size_t size)
         while (cap < size)
             cap = cap > SIZE_MAX / 2 ? size : 2 * cap;
         char *d = realloc(n->data, cap);
+        if (!d) /* near the end of memory: no room to double, try exact */
+            d = realloc(n->data, cap = size);
         if (!d)
             return -ENOSPC;
         n->data = d;

@@ -207,7 +207,19 @@ long rt_sys_mremap(const long *a)
         if (take_range(old + olen, old + nlen) == 0)
             return (long)old;
     }
-    if (!(flags & MREMAP_MAYMOVE) || !(p = rt_pages_alloc(nlen)))
+    if (!(flags & MREMAP_MAYMOVE))
+        return -ENOMEM;
+    /* mmap hands out memory top-down, so the free space is usually just
+     * below a mapping: growing into it needs no second copy of the data,
+     * which lets one buffer (a file, a pack) grow to most of memory. */
+    size_t extra = nlen - olen;
+    if (old - rt_lo >= extra && range_free(old - extra, old) &&
+        take_range(old - extra, old) == 0) {
+        memmove((void *)(old - extra), (void *)old, olen);
+        memset((void *)(old - extra + olen), 0, extra);
+        return (long)(old - extra);
+    }
+    if (!(p = rt_pages_alloc(nlen)))
         return -ENOMEM;
     memcpy(p, (void *)old, olen);
     rt_pages_free(old, olen);

@@ -3,6 +3,8 @@
  * churn and coalescing, brk. */
 #include <stdint.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -145,6 +147,31 @@ static void churn(void)
     CHECK(munmap(big, most) == 0 && rt_mem_free_bytes() == before);
 }
 
+/* Running out is an error, not a crash: malloc returns NULL, a file that
+ * no longer fits in memory fails with ENOSPC, and unlinking it gives the
+ * memory back. */
+static void exhaustion(void)
+{
+    static char chunk[1 << 20];
+    int fd = open("/big", O_CREAT | O_WRONLY, 0600);
+    size_t written = 0;
+    ssize_t r;
+
+    CHECK(malloc((size_t)1 << 33) == NULL);
+    CHECK(fd >= 0);
+    memset(chunk, 'x', sizeof chunk);
+    while ((r = write(fd, chunk, sizeof chunk)) == (ssize_t)sizeof chunk)
+        written += sizeof chunk;
+    CHECK(r == -1 && errno == ENOSPC);
+    CHECK(written >= (96u << 20)); /* most of a 128 MiB guest was usable */
+    close(fd);
+    CHECK(unlink("/big") == 0);
+    void *p = malloc(written / 2);
+    CHECK(p != NULL);
+    free(p);
+    printf("file filled memory at %zu MiB, space came back\n", written >> 20);
+}
+
 static void brk_area(void)
 {
     uintptr_t b0 = (uintptr_t)syscall(SYS_brk, 0);
@@ -160,6 +187,7 @@ int main(void)
     large();
     maps();
     churn();
+    exhaustion();
     brk_area();
     printf("SUCCESS\n");
     return 0;
