@@ -69,7 +69,7 @@ fi
 t "hello: printf floats, argv from boot arguments, exit(3) passed back" 3 \
     SUCCESS "argv[1]=zone=example.test" "argv[2]=exit=3" "!FAILURE" "!system call not implemented" -- \
     "$G/hello.hvt" zone=example.test exit=3
-t "memory: malloc/realloc stress, 6 x 40 MiB in 128 MiB, mmap/mremap/munmap, brk" 0 \
+t "memory: malloc/realloc stress, 6 x 40 MiB in 128 MiB, mmap/mremap/munmap churn, out-of-memory paths, brk" 0 \
     SUCCESS "!FAILURE" "!system call not implemented" -- --mem=128 "$G/memory.hvt"
 t "threads: create/join, mutex, condvar, timed wait, sleep order, no starvation, barrier, sem, rwlock, TLS, detach, cancel" 0 \
     SUCCESS "!FAILURE" "!system call not implemented" -- "$G/threads.hvt"
