@@ -80,7 +80,7 @@ t "mbedtls: self tests (md5 sha1 sha256 sha512 aes gcm drbg entropy mpi ecp rsa 
 t "tls: own CA and server cert (x509 write), TLS 1.2 handshake between two threads, echo, CN check" 0 \
     SUCCESS "handshake: TLSv1.2" "!FAILURE" "!system call not implemented" -- "$G/tls.hvt"
 t "zlib: compress/uncompress and streaming round trips" 0 SUCCESS "!FAILURE" "!system call not implemented" -- "$G/zlib.hvt"
-t "libgit2: repo in the in-memory fs, two commits, ids match git, packed on 2 threads, read from the pack" 0 \
+t "libgit2: repo in the in-memory fs, two commits, ids match git, packed on 2 threads, read from the pack, file:// clone" 0 \
     SUCCESS "HEAD 4dfd4629ee6538fede79581d322849be7d6b0738" "!FAILURE" "!system call not implemented" -- "$G/libgit2.hvt"
 t "perf: syscall, clock, thread switch, condvar, mmap costs measured" 0 \
     SUCCESS "thread switch" "!FAILURE" "!system call not implemented" -- "$G/perf.hvt"

@@ -2,7 +2,8 @@
  * on-disk way: init, a file in the work tree staged through the index,
  * a commit on HEAD, a second commit built from a blob and a tree builder,
  * then everything read back from the object database by path; then once
- * more after packing (two threads) and deleting every loose object. */
+ * more after packing (two threads) and deleting every loose object; then
+ * a clone over the file:// transport with a checked-out work tree. */
 #include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -129,6 +130,27 @@ static void pack_and_prune(git_repository *repo)
     CHECK(removed == 6);
 }
 
+/* Clone the repository through libgit2's local transport (a fetch, with
+ * its pack negotiation and indexer) and check out the work tree. */
+static void clone_local(const git_oid *head)
+{
+    git_repository *c;
+    git_reference *ref;
+    char buf[256];
+    FILE *f;
+
+    OK(git_clone(&c, "file:///repo", "/clone", NULL));
+    OK(git_repository_head(&ref, c));
+    CHECK(git_oid_equal(git_reference_target(ref), head));
+    git_reference_free(ref);
+    git_repository_free(c);
+    f = fopen("/clone/example.test", "r");
+    CHECK(f != NULL);
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    CHECK(n == strlen(zone2) && !memcmp(buf, zone2, n));
+}
+
 int main(void)
 {
     git_repository *repo;
@@ -152,6 +174,7 @@ int main(void)
     git_repository_free(repo);
     OK(git_repository_open(&repo, "/repo"));
     read_back(repo, &c2, &c1);
+    clone_local(&c2);
     git_oid_tostr(sha, sizeof sha, &c2);
     printf("HEAD %s\n", sha);
     /* The same two commits made by git itself (commit-tree with these
