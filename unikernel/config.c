@@ -45,7 +45,7 @@ void srv_config_usage(FILE *out)
           "                         [zones-example]\n"
           "  --workers N            UDP worker threads per address [number of CPUs]\n"
           "  --udp-max N            largest UDP reply with EDNS, 512-65535 [1232]\n"
-          "  --udp-coalesce-us N    after a batch smaller than 64 queries, let more\n"
+          "  --udp-coalesce-us N    after a batch smaller than 8 queries, let more\n"
           "                         queries gather for N microseconds (0-1000) before\n"
           "                         the next receive: fewer wake-ups per query under\n"
           "                         moderate load, at most N us added latency [0: off]\n"

@@ -11,6 +11,8 @@
 #include "unikernel/log.h"
 #include "zone/answer.h"
 
+#define SRV_UDP_COALESCE_BELOW 8   /* batches this small wait for company */
+
 /* Room for one IP_PKTINFO or IPV6_PKTINFO control message. */
 typedef union udp_ctl {
     struct cmsghdr align;
@@ -250,8 +252,10 @@ static void *udp_main(void *arg)
             send_batch(u, out);
         /* Coalescing: while traffic flows, sleeping a little and then
          * taking whatever queued (without blocking) replaces one wake-up
-         * per datagram by one per interval. */
-        if (gather.tv_nsec && n < SRV_UDP_BATCH) {
+         * per datagram by one per interval. Only after small batches:
+         * under saturation batches are large already, and sleeping then
+         * only adds latency (measured: +10 % CPU per query at 64). */
+        if (gather.tv_nsec && n < SRV_UDP_COALESCE_BELOW) {
             nanosleep(&gather, NULL);
             flags |= MSG_DONTWAIT;
         }
