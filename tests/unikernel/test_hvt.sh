@@ -102,10 +102,13 @@ t "edges: last thread leaving via pthread_exit ends the guest with 0" 0 \
 
 # zonelet's own cmocka tests (dns/, zone/, app) as guests, with ldns built
 # for the unikernel; their fixture files come in a tar on the block device.
-make -s unikernel-units >"$tmp/units.log" 2>&1 || {
-    echo "not ok - build the unit-test guests (make unikernel-units)"
-    sed 's/^/#   /' "$tmp/units.log" | tail -20
-    exit 1
+# Each image is built on its own: one that does not compile with musl is
+# one failure, not the end of the suite.
+build() { # IMAGE NAME
+    make -s "$1" >"$tmp/build.log" 2>&1 && return 0
+    echo "not ok - $2: does not build for the unikernel"
+    sed 's/^/#   /' "$tmp/build.log" | tail -15
+    return 1
 }
 # ldns (the tests' oracle) names WKS services through /etc/services.
 mkdir -p "$tmp/root/etc"
@@ -120,6 +123,7 @@ tar --format=ustar -rf "$tmp/fixtures.tar" -C "$tmp/root" etc/services
 # hosted build says, for a good zone and for one full of errors.
 hosted_ok=""
 make -s build/zonelet >/dev/null 2>&1 && hosted_ok=1
+build build/uk/zonelet-check.hvt "appliance in the guest" &&
 for z in zones-example/example.test tests/zone/bad/syntax.zone; do
     want=0
     [ "$z" = tests/zone/bad/syntax.zone ] && want=1
@@ -139,6 +143,7 @@ done
 # there are no processes in the guest.
 for u in $(make -s --no-print-directory unikernel-units-list); do
     n=$(basename "$u" .hvt)
+    build "$u" "unit in the guest: $n" || continue
     t "unit in the guest: $n (cmocka)" 0 "[  PASSED  ]" "![  FAILED  ]" -- \
         --mem=256 --block="$tmp/fixtures.tar" "$u"
 done
