@@ -32,6 +32,7 @@ void rt_log(const char *what, const char *detail);
 
 /* ---- mem.c: page allocator over [plat_mem_start, plat_mem_end) ---- */
 
+/* Start-up, before musl runs (start.c): the free region from plat. */
 void rt_mem_init(void);
 /* Take len bytes (rounded up to pages) of zeroed memory, highest free
  * range first; NULL when no free range is large enough. */
@@ -56,6 +57,7 @@ long rt_sys_mprotect(const long *a);
 
 /* ---- thread.c: cooperative threads ---- */
 
+/* Start-up (start.c): the running code becomes thread 1. */
 void rt_thread_init(void);
 /* Block the calling thread until rt_sched_wake() or, when deadline_ns is
  * not UINT64_MAX, until plat_clock_monotonic_ns() >= deadline_ns. key is
@@ -97,9 +99,9 @@ long rt_sys_clock_getres(const long *a);
 long rt_sys_gettimeofday(const long *a);
 long rt_sys_time(const long *a);
 
-/* ---- fs.c / fsio.c: the in-memory file system ---- */
-
-void rt_fs_init(void);
+/* ---- fs.c / fsio.c: the in-memory file system (fs.h: its internals) ----
+ * Set up on first use (rt_fs_ready), after libc is running, because it
+ * allocates with malloc. */
 
 long rt_sys_open(const long *a);
 long rt_sys_openat(const long *a);
