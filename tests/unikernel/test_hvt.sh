@@ -71,7 +71,7 @@ t "hello: printf floats, argv from boot arguments, exit(3) passed back" 3 \
     "$G/hello.hvt" zone=example.test exit=3
 t "memory: malloc/realloc stress, 6 x 40 MiB in 128 MiB, mmap/mremap/munmap churn, out-of-memory paths, brk" 0 \
     SUCCESS "!FAILURE" "!system call not implemented" -- --mem=128 "$G/memory.hvt"
-t "threads: create/join, mutex, condvar, timed wait, sleep order, no starvation, barrier, sem, rwlock, TLS, detach, cancel" 0 \
+t "threads: create/join, mutex, condvar, timed wait, sleep order, no starvation, barrier, sem, rwlock, 100 live threads, slot limit, TLS, detach, cancel" 0 \
     SUCCESS "!FAILURE" "!system call not implemented" -- "$G/threads.hvt"
 t "files: in-memory fs create/read/write/rename/link/unlink/readdir/symlink/cwd" 0 \
     SUCCESS "!FAILURE" "!system call not implemented" -- "$G/files.hvt"

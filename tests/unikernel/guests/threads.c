@@ -298,6 +298,53 @@ static void primitives(void)
     sem_destroy(&sem);
 }
 
+static volatile int stop_forever;
+static void *sleeper_forever(void *arg)
+{
+    while (!stop_forever)
+        usleep(1000);
+    return arg;
+}
+
+/* Many threads alive at once (each on its own musl-allocated stack), all
+ * released together; then more than the runtime's 256 slots fail cleanly. */
+static pthread_barrier_t many_bar;
+static void *many_fn(void *arg)
+{
+    pthread_barrier_wait(&many_bar);
+    return arg;
+}
+
+static void many(void)
+{
+    enum { N = 100 };
+    static pthread_t t[N];
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setstacksize(&at, 32 * 1024);
+    CHECK(pthread_barrier_init(&many_bar, NULL, N + 1) == 0);
+    for (intptr_t i = 0; i < N; i++)
+        CHECK(pthread_create(&t[i], &at, many_fn, (void *)i) == 0);
+    pthread_barrier_wait(&many_bar);
+    for (intptr_t i = 0; i < N; i++) {
+        void *r;
+        CHECK(pthread_join(t[i], &r) == 0 && r == (void *)i);
+    }
+    pthread_barrier_destroy(&many_bar);
+
+    static pthread_t u[300];
+    int made = 0, err = 0;
+    CHECK(pthread_barrier_init(&many_bar, NULL, 1) == 0); /* no waiting */
+    while (made < 300 && !(err = pthread_create(&u[made], &at, sleeper_forever, NULL)))
+        made++;
+    CHECK(err == EAGAIN && made >= 200 && made < 300);
+    stop_forever = 1;
+    for (int i = 0; i < made; i++)
+        pthread_join(u[i], NULL);
+    pthread_barrier_destroy(&many_bar);
+    pthread_attr_destroy(&at);
+}
+
 int main(void)
 {
     tls_value = -1;
@@ -308,6 +355,7 @@ int main(void)
     sleep_order();
     no_starvation();
     primitives();
+    many();
     detach();
     cancel();
     printf("SUCCESS\n");
