@@ -118,14 +118,22 @@ static void timedwait(void)
     CHECK(dt >= 29 && dt < 1000);
 }
 
-/* Threads that sleep 30, 10 and 20 ms finish in order of their sleeps. */
+/* Threads that sleep until 30, 10 and 20 ms after a common start finish in
+ * order of their deadlines. Absolute deadlines keep the order fixed even
+ * when a busy host delays the creation of one thread past another's. */
 static int order[3], norder;
+static struct timespec sleep_base;
 
 static void *sleeper(void *arg)
 {
     int ms = (int)(intptr_t)arg;
-    struct timespec ts = {0, ms * 1000000L};
-    CHECK(nanosleep(&ts, NULL) == 0);
+    struct timespec ts = sleep_base;
+    ts.tv_nsec += ms * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    CHECK(clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == 0);
     pthread_mutex_lock(&mu);
     order[norder++] = ms;
     pthread_mutex_unlock(&mu);
@@ -137,6 +145,7 @@ static void sleep_order(void)
     pthread_t t[3];
     int ms[3] = {30, 10, 20};
     uint64_t t0 = now_ms();
+    CHECK(clock_gettime(CLOCK_MONOTONIC, &sleep_base) == 0);
     for (int i = 0; i < 3; i++)
         CHECK(pthread_create(&t[i], NULL, sleeper, (void *)(intptr_t)ms[i]) == 0);
     for (int i = 0; i < 3; i++)
