@@ -26,7 +26,7 @@ typedef struct srv_config {
     unsigned tcp_max_conns;      /* open TCP connections in all */
     unsigned tcp_max_per_ip;     /* open TCP connections per client address */
     unsigned tcp_idle_ms;        /* close a TCP connection idle this long */
-    unsigned udp_coalesce_us;    /* after a small batch, wait this long for more (0: off) */
+    unsigned udp_coalesce_us;    /* under load, after a small batch wait this long for more (0: off) */
     bool log_queries;            /* one log line per query (slow path) */
     uint8_t nsid[SRV_NSID_MAX];
     zone_answer_cfg_t answer;    /* handed to zone_answer (nsid points above) */

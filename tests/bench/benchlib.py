@@ -173,7 +173,7 @@ def cmd_table(path):
             ("rss_mib", "RSS MiB", "%.1f"),
             ("load_s", "load s", "%.2f"))
     zones = sorted({k[0] for k in res}, key=lambda z: (len(z), z))
-    servers = ("zonelet", "zonelet-co", "knot", "nsd")
+    servers = ("zonelet", "zonelet-nc", "knot", "nsd")
     print("| zone | server | " + " | ".join(c[1] for c in cols) + " |")
     print("|---|---|" + "---|" * len(cols))
     for z in zones:
@@ -191,7 +191,7 @@ def cmd_table(path):
                     cells.append(fmt % v)
             if cells:
                 print("| %s | %s | %s |" % (z, s, " | ".join(cells)))
-    print("\nzonelet-co: zonelet with --udp-coalesce-us (one-worker runs only).")
+    print("\nzonelet-nc: zonelet with --udp-coalesce-us 0, coalescing off (one-worker runs only).")
     print("Medians of %d round(s); (x) = ratio to Knot DNS." %
           max((len(v) for k, v in res.items() if k[2] == "us_sat"), default=0))
 

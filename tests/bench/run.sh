@@ -14,9 +14,10 @@
 #     (start to first authoritative SOA answer)
 # Environment: BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_RATE (20000),
 # BENCH_SMALL (1200 records, ~1,000 names), BENCH_BIG (1000000),
-# BENCH_OUT (build/bench), BENCH_COALESCE (100: zonelet is also run,
-# as "zonelet-co", with --udp-coalesce-us 100 in the one-worker runs;
-# 0 skips that row).
+# BENCH_OUT (build/bench), BENCH_NOCOALESCE (1: zonelet is also run,
+# as "zonelet-nc", with --udp-coalesce-us 0, coalescing off, in the
+# one-worker runs; 0 skips that row; zonelet's default is adaptive
+# coalescing with 100 us).
 set -eu
 cd "$(dirname "$0")/../.."
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -25,7 +26,7 @@ RATE=${BENCH_RATE:-20000}
 SMALL=${BENCH_SMALL:-1200}
 BIG=${BENCH_BIG:-1000000}
 OUT=${BENCH_OUT:-build/bench}
-COALESCE=${BENCH_COALESCE:-100}
+NOCOALESCE=${BENCH_NOCOALESCE:-1}
 PY=$(command -v /usr/bin/python3 || command -v python3)
 LIB="$PY tests/bench/benchlib.py"
 HZ=$(getconf CLK_TCK)
@@ -117,10 +118,10 @@ start() {
     pin=""
     [ "$mode" = 1 ] && pin="taskset -c 0"
     case $srv in
-    zonelet|zonelet-co)
+    zonelet|zonelet-nc)
         mkdir -p "$dir/zones"; ln -s "$file" "$dir/zones/$zone"
         w=""; [ "$mode" = 1 ] && w="--workers 1"
-        [ "$srv" = zonelet-co ] && w="$w --udp-coalesce-us $COALESCE"
+        [ "$srv" = zonelet-nc ] && w="$w --udp-coalesce-us 0"
         $pin build/zonelet --zones "$dir/zones" --listen "127.0.0.1:$SPORT" $w >"$dir/log" 2>&1 &
         ;;
     knot)
@@ -138,7 +139,7 @@ start() {
     if [ "$load" = timeout ]; then
         echo "bench: $srv did not serve $zone:" >&2; cat "$dir/log" >&2; exit 1
     fi
-    [ "$mode" = 1 ] && [ "$srv" != zonelet-co ] && echo "$zlabel $srv load_s $load" >>"$RES"
+    [ "$mode" = 1 ] && [ "$srv" != zonelet-nc ] && echo "$zlabel $srv load_s $load" >>"$RES"
     echo "  $srv ($([ "$mode" = 1 ] && echo '1 worker' || echo default)): serving after $load s, pid $SPID, port $SPORT"
 }
 
@@ -174,7 +175,7 @@ perf() {
 bench_mode() {
     zone=$1 file=$2 qf=$3 mode=$4
     servers="zonelet knot nsd"
-    [ "$mode" = 1 ] && [ "$COALESCE" -gt 0 ] && servers="$servers zonelet-co"
+    [ "$mode" = 1 ] && [ "$NOCOALESCE" = 1 ] && servers="$servers zonelet-nc"
     for s in $servers; do
         start "$s" "$zone" "$file" "$mode"
         eval "pid_$(echo $s | tr - _)=$SPID port_$(echo $s | tr - _)=$SPORT"
