@@ -293,13 +293,19 @@ int dns_name_to_text(const uint8_t *name, char *buf, size_t cap)
     return (int)n;
 }
 
-/* True if the name written at msg offset p equals the valid name s.
- * Message bytes come from this writer but are still bounds-checked
- * against what was written, and pointers must go backwards. */
-static bool compr_match(const dns_wire_t *w, size_t p, const uint8_t *s)
+/* True if the name written at msg offset p equals the valid name s of
+ * slen octets. Message bytes come from this writer but are still
+ * bounds-checked against what was written, and pointers must go
+ * backwards. The usual match is a name written out in the same case
+ * (an owner repeating the question): one memcmp of the whole name
+ * settles it (the bytes at p then parse as s); otherwise (a pointer
+ * inside, other case, a mismatch) labels are compared one by one. */
+static bool compr_match(const dns_wire_t *w, size_t p, const uint8_t *s, size_t slen)
 {
     const uint8_t *m = w->base;
     size_t end = w->pos;
+    if (p + slen <= end && memcmp(m + p, s, slen) == 0)
+        return true;
     for (;;) {
         if (p >= end)
             return false;
@@ -325,23 +331,28 @@ static bool compr_match(const dns_wire_t *w, size_t p, const uint8_t *s)
     }
 }
 
-/* Index of the first suffix (label number) found in c, setting *ptr;
- * nl if none. */
+/* Index of the longest suffix (label number) of name found in c,
+ * setting *ptr to the first entry holding it; nl if none. One pass over
+ * the entries: each is tried only against the suffix with its own label
+ * count, and only if that suffix is longer than the best found so far. */
 static unsigned compr_find(const dns_wire_t *w, const dns_compr_t *c,
                            const uint8_t *name, const uint8_t *off, unsigned nl,
-                           uint16_t *ptr)
+                           unsigned root, uint16_t *ptr)
 {
-    for (unsigned i = 0; i < nl; i++) {
-        const uint8_t *s = name + off[i];
-        uint8_t k = (uint8_t)(nl - i);
-        for (unsigned e = 0; e < c->n; e++) {
-            if (c->labels[e] == k && compr_match(w, c->off[e], s)) {
-                *ptr = c->off[e];
-                return i;
-            }
-        }
+    unsigned best = 0;
+    for (unsigned e = 0; e < c->n; e++) {
+        unsigned k = c->labels[e];
+        if (k <= best || k > nl)
+            continue;
+        const uint8_t *s = name + off[nl - k];
+        if (!compr_match(w, c->off[e], s, root + 1u - off[nl - k]))
+            continue;
+        best = k;
+        *ptr = c->off[e];
+        if (k == nl)
+            break;
     }
-    return nl;
+    return nl - best;
 }
 
 int dns_name_write(dns_wire_t *w, const uint8_t *name, dns_compr_t *c)
@@ -353,10 +364,12 @@ int dns_name_write(dns_wire_t *w, const uint8_t *name, dns_compr_t *c)
         return w->err;
     }
     uint8_t off[128];
-    unsigned nl = label_offsets(name, off);
+    unsigned nl = 0, root = 0;
+    for (; name[root]; root += name[root] + 1u)
+        off[nl++] = (uint8_t)root;
     uint16_t ptr = 0;
-    unsigned i = compr_find(w, c, name, off, nl, &ptr);
-    size_t prefix = i < nl ? off[i] : dns_name_len(name) - 1;
+    unsigned i = compr_find(w, c, name, off, nl, root, &ptr);
+    size_t prefix = i < nl ? off[i] : root;
     if (!dns_wire_need_w(w, prefix + (i < nl ? 2 : 1)))
         return w->err;
     for (unsigned j = 0; j < i && c->n < DNS_COMPR_MAX; j++) {

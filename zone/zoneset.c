@@ -1,7 +1,10 @@
 /* The zone set: zones in canonical order of origins plus a hash index of
  * origins. zone_set_find hashes the query name's suffixes (one fold, see
  * zhash.h) and probes them from the longest down, so the cost does not
- * grow with the number of zones. */
+ * grow with the number of zones. A set of a few zones (the usual
+ * appliance) is searched by comparing the query name's suffix of each
+ * origin's length instead: a few short memcmp calls cost less than
+ * hashing the name octet by octet and probing (answer_bench). */
 #include "zone/zoneset.h"
 
 #include <stdlib.h>
@@ -9,12 +12,17 @@
 #include "dns/err.h"
 #include "zone/zhash.h"
 
+#define ZONE_SET_LINEAR 8   /* sets this small are scanned, not hashed */
+
 struct zone_set {
     zone_t **zones;     /* canonical order, one reference each */
     size_t n;
     uint64_t *slots;    /* hash tag << 32 | index + 1; 0 = empty */
     uint64_t mask;
     unsigned max_labels; /* of the longest origin: shorter suffixes only */
+    /* n <= ZONE_SET_LINEAR: origins, their lengths and label counts */
+    const uint8_t *lin_origin[ZONE_SET_LINEAR];
+    uint8_t lin_len[ZONE_SET_LINEAR], lin_labels[ZONE_SET_LINEAR];
 };
 
 static int zone_cmp_origin(const void *a, const void *b)
@@ -40,6 +48,11 @@ static int zone_set_index(zone_set_t *s)
         unsigned l = dns_name_labels(o);
         if (l > s->max_labels)
             s->max_labels = l;
+        if (s->n <= ZONE_SET_LINEAR) {
+            s->lin_origin[k] = o;
+            s->lin_len[k] = (uint8_t)dns_name_len(o);
+            s->lin_labels[k] = (uint8_t)l;
+        }
     }
     return ZL_OK;
 }
@@ -101,6 +114,26 @@ static zone_t *zone_set_probe(const zone_set_t *s, const uint8_t *name, size_t l
     }
 }
 
+/* zone_set_find for a small set: the origin with the most labels that
+ * equals name's suffix of as many labels (off, n, len from zh_offsets). */
+static const zone_t *zone_set_scan(const zone_set_t *s, const uint8_t *name,
+                                   const uint8_t *off, unsigned n, size_t len)
+{
+    const zone_t *best = NULL;
+    unsigned best_labels = 0;
+    for (size_t k = 0; k < s->n; k++) {
+        unsigned l = s->lin_labels[k];
+        if (l > n || (best && l <= best_labels))
+            continue;
+        size_t at = off[n - l];
+        if (len - at == s->lin_len[k] && zh_equal(name + at, s->lin_origin[k], len - at)) {
+            best = s->zones[k];
+            best_labels = l;
+        }
+    }
+    return best;
+}
+
 const zone_t *zone_set_find(const zone_set_t *s, const uint8_t *name)
 {
     if (!s || !s->n)
@@ -109,10 +142,15 @@ const zone_t *zone_set_find(const zone_set_t *s, const uint8_t *name)
     uint64_t h[129];
     unsigned n = zh_offsets(name, off);
     size_t len = off[n] + 1u;
+    if (s->n <= ZONE_SET_LINEAR)
+        return zone_set_scan(s, name, off, n, len);
+    /* Only suffixes no longer than the longest origin are probed, so only
+     * they are hashed. */
+    unsigned first = n > s->max_labels ? n - s->max_labels : 0;
     h[n] = ZH_SEED;
-    for (unsigned i = n; i-- > 0;)
+    for (unsigned i = n; i-- > first;)
         h[i] = zh_label(h[i + 1], name + off[i]);
-    for (unsigned i = n > s->max_labels ? n - s->max_labels : 0; i <= n; i++) {
+    for (unsigned i = first; i <= n; i++) {
         zone_t *z = zone_set_probe(s, name + off[i], len - off[i], h[i]);
         if (z)
             return z;

@@ -165,10 +165,32 @@ static void test_root_and_many(void **state)
         zone_free(z[i]);
 }
 
+/* A set of a few zones is scanned, not hashed: the root zone and case
+ * differences must come out as with the hash index. */
+static void test_small_set_root(void **state)
+{
+    (void)state;
+    zone_t *z[3] = { mkzone(".", 7), mkzone("Example.COM.", 1), mkzone("a.example.com.", 2) };
+    zone_set_t *s = NULL;
+    assert_int_equal(zone_set_new(z, 3, &s), ZL_OK);
+    assert_int_equal(find(s, "."), 7);
+    assert_int_equal(find(s, "org."), 7);
+    assert_int_equal(find(s, "com."), 7);
+    assert_int_equal(find(s, "example.com."), 1);
+    assert_int_equal(find(s, "WWW.EXAMPLE.com."), 1);
+    assert_int_equal(find(s, "b.a.example.com."), 2);
+    assert_int_equal(find(s, "aa.example.com."), 1);
+    assert_int_equal(find(s, "example.com.org."), 7);
+    zone_set_free(s);
+    for (int i = 0; i < 3; i++)
+        zone_free(z[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_longest_match),
+        cmocka_unit_test(test_small_set_root),
         cmocka_unit_test(test_get_and_order),
         cmocka_unit_test(test_duplicate_origin),
         cmocka_unit_test(test_shared_between_sets),
