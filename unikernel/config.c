@@ -52,7 +52,7 @@ void srv_config_usage(FILE *out)
           "                         CPU per query, but up to N us added latency for\n"
           "                         the queries that wait (a client on the same host\n"
           "                         asking one query at a time sees it on each);\n"
-          "                         an idle server answers at once; 0: off [100]\n"
+          "                         an idle server answers at once; 0: off [200]\n"
           "  --nsid TEXT            answer EDNS NSID (RFC 5001) with TEXT [off]\n"
           "  --id-server TEXT       answer CH TXT id.server/hostname.bind [off: REFUSED]\n"
           "  --version-server TEXT  answer CH TXT version.server/version.bind [off]\n"
@@ -153,7 +153,7 @@ static void config_defaults(srv_config_t *cfg)
     cfg->tcp_max_conns = 512;
     cfg->tcp_max_per_ip = 32;
     cfg->tcp_idle_ms = 10000;
-    cfg->udp_coalesce_us = 100;  /* chosen by measurement: tests/bench/RESULTS.md run 4 */
+    cfg->udp_coalesce_us = 200;  /* chosen by measurement: tests/bench/RESULTS.md runs 4-6 */
     zone_answer_cfg_init(&cfg->answer);
     cfg->answer.cookies = true;
 }

@@ -39,7 +39,7 @@ static void test_defaults(void **state)
     assert_true(cfg.answer.cookies);
     assert_null(cfg.answer.nsid);
     assert_false(cfg.log_queries);
-    assert_int_equal(cfg.udp_coalesce_us, 100);
+    assert_int_equal(cfg.udp_coalesce_us, 200);
 }
 
 static void test_options(void **state)
