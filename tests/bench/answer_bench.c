@@ -12,6 +12,7 @@
 #include "dns/msg.h"
 #include "zone/answer.h"
 #include "zone/parse.h"
+#include "tests/zone/answer_fixture.h"
 
 typedef struct kind {
     const char *label, *name;
@@ -68,23 +69,9 @@ static double now_ns(void)
 
 static zone_set_t *load(void)
 {
-    static const char *files[3] = { "example.test", "other.test", "child.example.test" };
-    zone_t *z[3];
-    for (int i = 0; i < 3; i++) {
-        char path[128];
-        uint8_t origin[DNS_NAME_MAX];
-        snprintf(path, sizeof(path), "tests/zone/answer/%s", files[i]);
-        if (dns_name_from_text(files[i], strlen(files[i]), (const uint8_t *)"", origin) < 0 ||
-            zone_load_file(path, origin, &z[i], NULL) != ZL_OK) {
-            fprintf(stderr, "answer_bench: cannot load %s (run from the repository top)\n", path);
-            exit(1);
-        }
-    }
     zone_set_t *zs;
-    if (zone_set_new(z, 3, &zs) != ZL_OK)
+    if (answer_fixture_load(&zs) != ZL_OK)
         exit(1);
-    for (int i = 0; i < 3; i++)
-        zone_free(z[i]);
     return zs;
 }
 

@@ -15,6 +15,7 @@
 #include "dns/msg.h"
 #include "zone/answer.h"
 #include "zone/parse.h"
+#include "tests/zone/answer_fixture.h"
 
 static zone_set_t *zs;
 static zone_answer_cfg_t cfg;
@@ -30,22 +31,7 @@ static dns_arena_t arena;
 static int setup(void **state)
 {
     (void)state;
-    static const char *files[3] = { "example.test", "other.test", "child.example.test" };
-    zone_t *z[3];
-    for (int i = 0; i < 3; i++) {
-        char path[128];
-        uint8_t origin[DNS_NAME_MAX];
-        snprintf(path, sizeof(path), "tests/zone/answer/%s", files[i]);
-        if (dns_name_from_text(files[i], strlen(files[i]), (const uint8_t *)"", origin) < 0)
-            return -1;
-        if (zone_load_file(path, origin, &z[i], NULL) != ZL_OK) {
-            fprintf(stderr, "cannot load %s\n", path);
-            return -1;
-        }
-    }
-    int rc = zone_set_new(z, 3, &zs);
-    for (int i = 0; i < 3; i++)
-        zone_free(z[i]);
+    int rc = answer_fixture_load(&zs);
     dns_arena_init(&arena, NULL, 0, 0);
     return rc == ZL_OK ? 0 : -1;
 }
