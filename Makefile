@@ -20,7 +20,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 APP_OBJ  := $(APP_SRC:%.c=$(B)/obj/%.o)
 SLIB_OBJ := $(LIB_SRC:%.c=$(B)/asan/%.o)
 SAPP_OBJ := $(filter-out $(B)/asan/$(APP_MAIN:.c=.o),$(APP_SRC:%.c=$(B)/asan/%.o))
-TEST_SRC := $(sort $(wildcard tests/dns/test_*.c tests/zone/test_*.c tests/app/test_*.c))
+TEST_SRC := $(sort $(wildcard tests/dns/test_*.c tests/zone/test_*.c tests/unikernel/test_*.c tests/platform/test_*.c))
 TEST_BIN := $(foreach t,$(TEST_SRC),$(B)/test/$(notdir $(t:.c=)))
 TEST_LIBS := -lcmocka -lldns -lpthread
 # Fragments (mk/*.mk) add targets and append to these:

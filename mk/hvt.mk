@@ -16,8 +16,8 @@ HVT_GUEST_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector 
     -fno-pie -fno-omit-frame-pointer -fno-strict-aliasing -fcf-protection=none
 HVT_GUEST_LDFLAGS := -static -nostdlib -no-pie -Wl,-z,max-page-size=4096 \
     -Wl,--build-id=none -T $(HVT_LD)
-HVT_BARE_SRC := $(sort $(wildcard tests/unikernel/bare/*.c))
-HVT_BARE     := $(patsubst tests/unikernel/bare/%.c,$(B)/hvt/bare/%,$(HVT_BARE_SRC))
+HVT_BARE_SRC := $(sort $(wildcard tests/platform/bare/*.c))
+HVT_BARE     := $(patsubst tests/platform/bare/%.c,$(B)/hvt/bare/%,$(HVT_BARE_SRC))
 
 .PHONY: hvt hvt-measure
 hvt: $(HVT_MON) $(HVT_LIB) $(HVT_BARE) $(HVT_MON_ASAN)
@@ -52,12 +52,12 @@ $(HVT_LIB): $(HVT_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/hvt/bare/%: $(B)/hvt/guest/tests/unikernel/bare/%.o $(HVT_LIB) $(HVT_LD)
+$(B)/hvt/bare/%: $(B)/hvt/guest/tests/platform/bare/%.o $(HVT_LIB) $(HVT_LD)
 	@mkdir -p $(@D)
 	$(CC) $(HVT_GUEST_CFLAGS) $(HVT_GUEST_LDFLAGS) -o $@ $< $(HVT_LIB) -lgcc
 
 hvt-measure: hvt
-	sh tests/unikernel/hvt_measure.sh
+	sh tests/platform/hvt_measure.sh
 
 -include $(shell find $(B)/hvt -name '*.d' 2>/dev/null)
 

@@ -2,7 +2,7 @@
 #   make unikernel-libs     patched musl + zlib, mbedTLS, http-parser, libgit2
 #                           built from Debian sources into build/uk/ (cached)
 #   make unikernel-runtime  build/uk/libzlrt.a (platform/runtime/*.c)
-#   make unikernel-guests   tests/unikernel/guests/*.c -> build/uk/guests/*.hvt
+#   make unikernel-guests   tests/platform/guests/*.c -> build/uk/guests/*.hvt
 #   make unikernel-units    dns/ zone/ cmocka tests -> build/uk/unit/*.hvt
 #   make test-unikernel     boot every guest on build/zonelet-hvt
 #   make clean-unikernel    remove build/uk (the next build starts over)
@@ -142,11 +142,11 @@ $(UK_RT_LIB): $(UK_RT_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-# ---- guests: tests/unikernel/guests/NAME.c -> build/uk/guests/NAME.hvt ----
+# ---- guests: tests/platform/guests/NAME.c -> build/uk/guests/NAME.hvt ----
 # Linked as musl + runtime + libhvt.a with the hvt linker script. The
 # runtime is linked whole: musl's libc.a calls back into it.
-UK_GUEST_SRC := $(sort $(wildcard tests/unikernel/guests/*.c))
-UK_GUESTS    := $(UK_GUEST_SRC:tests/unikernel/guests/%.c=$(UK)/guests/%.hvt)
+UK_GUEST_SRC := $(sort $(wildcard tests/platform/guests/*.c))
+UK_GUESTS    := $(UK_GUEST_SRC:tests/platform/guests/%.c=$(UK)/guests/%.hvt)
 UK_GUEST_LD  := -static -nostdlib -no-pie -Wl,-z,max-page-size=4096 -Wl,--build-id=none \
 	-Wl,-u,_start -T $(HVT_LD)
 
@@ -154,7 +154,7 @@ unikernel-guests: $(UK_GUESTS)
 # Keep the objects (make would delete them as intermediates).
 .SECONDARY: $(UK_GUESTS:.hvt=.o)
 
-$(UK)/guests/%.o: tests/unikernel/guests/%.c $(UK)/musl/.done $(UK_LIBS)
+$(UK)/guests/%.o: tests/platform/guests/%.c $(UK)/musl/.done $(UK_LIBS)
 	@mkdir -p $(@D)
 	$(UK_GCC) $(UK_WFLAGS) $(UK_CFLAGS) -I$(UK)/include -MMD -MP -c -o $@ $<
 
@@ -164,7 +164,7 @@ $(UK)/guests/%.hvt: $(UK)/guests/%.o $(UK_RT_LIB) $(UK_LIBS) $(HVT_LIB) $(HVT_LD
 	strip -o $@.stripped $@
 
 test-unikernel: $(UK_GUESTS) $(UK_UNITS) $(HVT_MON) $(HVT_BARE)
-	sh tests/run.sh tests/unikernel/test_hvt.sh $(wildcard tests/unikernel/test_hvt_monitor.sh)
+	sh tests/run.sh tests/platform/test_hvt.sh $(wildcard tests/platform/test_hvt_monitor.sh)
 
 -include $(wildcard $(UK)/rt/*.d $(UK)/guests/*.d $(UK)/unit/*.d $(shell find $(UK)/zl -name "*.d" 2>/dev/null))
 
@@ -174,20 +174,20 @@ test-unikernel: $(UK_GUESTS) $(UK_UNITS) $(HVT_MON) $(HVT_BARE)
 TEST_DEPS += $(UK_GUESTS)
 
 # ---- zonelet's own unit tests as guests ----
-# Every tests/{dns,zone}/test_*.c (and tests/app ones, see UK_UT_APP)
+# Every tests/{dns,zone}/test_*.c (and tests/unikernel ones, see UK_UT_APP)
 # becomes build/uk/unit/test_*.hvt: the test + dns/ zone/ unikernel/
 # compiled with musl + cmocka and ldns (the tests'
-# oracle) from Debian's sources + tests/unikernel/unit/blocktar.c, which
+# oracle) from Debian's sources + tests/platform/unit/blocktar.c, which
 # unpacks the fixture files from a tar on the block device. ldns is built
 # without OpenSSL: no DNSSEC crypto, which the oracle uses do not need.
 UK_ZL_SRC  := $(sort $(wildcard dns/*.c zone/*.c))
 UK_ZL_OBJ  := $(UK_ZL_SRC:%.c=$(UK)/zl/%.o)
 UK_ZL_LIB  := $(UK)/libzl.a
-# tests/app: the appliance's own unit tests, except those that start
+# tests/unikernel: the appliance's own unit tests, except those that start
 # processes (system, popen: none in a unikernel) or test the hosted monitor.
 UK_LP      := (
 UK_UT_APP  := $(shell grep -L -e 'system$(UK_LP)' -e 'popen$(UK_LP)' -e 'fork$(UK_LP)' \
-	-e 'hvt/tender' $(wildcard tests/app/test_*.c) /dev/null 2>/dev/null)
+	-e 'hvt/tender' $(wildcard tests/unikernel/test_*.c) /dev/null 2>/dev/null)
 UK_UT_SRC  := $(sort $(wildcard tests/dns/test_*.c tests/zone/test_*.c) $(filter-out /dev/null,$(UK_UT_APP)))
 UK_APP_SRC := $(filter-out unikernel/main.c,$(sort $(wildcard unikernel/*.c)))
 UK_APP_LIB := $(UK)/libzlapp.a
@@ -199,7 +199,7 @@ UK_CMOCKA_DEFS := -DHAVE_SIGNAL_H -DHAVE_INTTYPES_H -DHAVE_STRINGS_H -DHAVE_STRS
 
 .PHONY: unikernel-units unikernel-units-list
 unikernel-units: $(UK_UNITS)
-# The current list (tests/unikernel/test_hvt.sh runs exactly these, not
+# The current list (tests/platform/test_hvt.sh runs exactly these, not
 # whatever older images build/uk/unit still holds).
 unikernel-units-list:
 	@echo $(UK_UNITS)
@@ -233,28 +233,28 @@ $(UK_CMOCKA): $(UK)/musl/.done $(B)/src/cmocka/.fetched
 	mkdir -p $(UK)/include && cp $(UK_SRC)/cmocka/include/cmocka.h $(UK)/include/
 
 define uk_unit_rule
-$(UK)/unit/$(notdir $(1:.c=)).hvt: $(1) $(UK)/zl/tests/unikernel/unit/blocktar.o $(UK_CMOCKA) $(UK_LDNS) $(UK_APP_LIB) $(UK_ZL_LIB) $(UK_RT_LIB) $(UK_LIBS) $(HVT_LIB) $(HVT_LD)
+$(UK)/unit/$(notdir $(1:.c=)).hvt: $(1) $(UK)/zl/tests/platform/unit/blocktar.o $(UK_CMOCKA) $(UK_LDNS) $(UK_APP_LIB) $(UK_ZL_LIB) $(UK_RT_LIB) $(UK_LIBS) $(HVT_LIB) $(HVT_LD)
 	@mkdir -p $$(@D)
 	$$(UK_GCC) $$(UK_WFLAGS) $$(UK_CFLAGS) -fno-strict-aliasing -Itests -I$$(UK)/include \
 		-MMD -MP -c -o $$(@:.hvt=.o) $(1)
-	$$(UK_GCC) $$(UK_GUEST_LD) -o $$@ $$(@:.hvt=.o) $(UK)/zl/tests/unikernel/unit/blocktar.o \
+	$$(UK_GCC) $$(UK_GUEST_LD) -o $$@ $$(@:.hvt=.o) $(UK)/zl/tests/platform/unit/blocktar.o \
 		$(UK_CMOCKA) -Wl,--whole-archive $(UK_RT_LIB) -Wl,--no-whole-archive \
 		-Wl,--start-group $(UK_APP_LIB) $(UK_ZL_LIB) $(UK_LDNS) $(UK_LIBS) $(HVT_LIB) $(UK_MUSL)/lib/libc.a -lgcc -Wl,--end-group
 endef
 $(foreach t,$(UK_UT_SRC),$(eval $(call uk_unit_rule,$(t))))
-$(UK)/zl/tests/unikernel/unit/blocktar.o: $(UK_CMOCKA)
+$(UK)/zl/tests/platform/unit/blocktar.o: $(UK_CMOCKA)
 # Not in TEST_DEPS: they compile other modules' code with musl, so
-# tests/unikernel/test_hvt.sh builds each itself and reports a failure as
+# tests/platform/test_hvt.sh builds each itself and reports a failure as
 # one test, instead of failing the whole `make test` build.
 
 # ---- the runtime's file system and page allocator as hosted code ----
-# build/test/test_rt: tests/unikernel/rt/test_rt.c calls the handlers
+# build/test/test_rt: tests/platform/rt/test_rt.c calls the handlers
 # directly under ASan/UBSan over a fake plat.h (tests/run.sh runs it).
 UK_RT_HOSTED := platform/runtime/fs.c platform/runtime/fsio.c platform/runtime/mem.c
-$(B)/test/test_rt: tests/unikernel/rt/test_rt.c $(UK_RT_HOSTED) platform/runtime/rt.h \
+$(B)/test/test_rt: tests/platform/rt/test_rt.c $(UK_RT_HOSTED) platform/runtime/rt.h \
 		platform/runtime/fs.h platform/include/plat.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN) -o $@ tests/unikernel/rt/test_rt.c $(UK_RT_HOSTED) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN) -o $@ tests/platform/rt/test_rt.c $(UK_RT_HOSTED) -lcmocka
 TEST_DEPS += $(B)/test/test_rt
 
 # ---- the appliance itself (unikernel/main.c) as a guest ----
@@ -262,9 +262,9 @@ TEST_DEPS += $(B)/test/test_rt
 # from a tar on the block device through blocktar.o, as for the unit guests.
 UK_APPLIANCE := $(UK)/zonelet-check.hvt
 $(UK)/zl/unikernel/main.o: $(UK)/musl/.done
-$(UK_APPLIANCE): $(UK)/zl/unikernel/main.o $(UK)/zl/tests/unikernel/unit/blocktar.o $(UK_APP_LIB) \
+$(UK_APPLIANCE): $(UK)/zl/unikernel/main.o $(UK)/zl/tests/platform/unit/blocktar.o $(UK_APP_LIB) \
 		$(UK_ZL_LIB) $(UK_RT_LIB) $(UK_LIBS) $(HVT_LIB) $(HVT_LD)
-	$(UK_GCC) $(UK_GUEST_LD) -o $@ $(UK)/zl/unikernel/main.o $(UK)/zl/tests/unikernel/unit/blocktar.o \
+	$(UK_GCC) $(UK_GUEST_LD) -o $@ $(UK)/zl/unikernel/main.o $(UK)/zl/tests/platform/unit/blocktar.o \
 		-Wl,--whole-archive $(UK_RT_LIB) -Wl,--no-whole-archive \
 		-Wl,--start-group $(UK_APP_LIB) $(UK_ZL_LIB) $(UK_LIBS) $(HVT_LIB) $(UK_MUSL)/lib/libc.a -lgcc -Wl,--end-group
 unikernel-units: $(UK_APPLIANCE)

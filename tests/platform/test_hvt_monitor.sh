@@ -1,5 +1,5 @@
 #!/bin/sh
-# The hvt monitor (build/zonelet-hvt) with bare guests (tests/unikernel/bare):
+# The hvt monitor (build/zonelet-hvt) with bare guests (tests/platform/bare):
 # hypercalls end to end, exit status pass-through, fault reports, malformed
 # images, command-line errors, the seccomp filter. TAP output. Tests that
 # need KVM are skipped only when /dev/kvm cannot create a VM.
@@ -183,7 +183,7 @@ done
 t "sanitized monitor: abort" kvm 134 "guest abort" "!Sanitizer" "!runtime error" -- \
     "$ASAN_MON" "$FAULTS" abort
 
-# --- random hypercalls (tests/unikernel/bare/chaos.c) against the sanitized
+# --- random hypercalls (tests/platform/bare/chaos.c) against the sanitized
 # monitor: each run must end with all calls served (0) or a clean report
 # (139), never with a crash or a sanitizer error.
 CHAOS=build/hvt/bare/chaos
@@ -215,7 +215,7 @@ else
 fi
 
 # --- malformed images are refused before any VM exists ---
-python3 tests/unikernel/hvt_badelf.py "$HELLO" "$tmp/bad" >"$tmp/bad.list" ||
+python3 tests/platform/hvt_badelf.py "$HELLO" "$tmp/bad" >"$tmp/bad.list" ||
     echo "not ok - generate malformed images"
 # The loader runs in the sanitized monitor: bad input must not make it
 # read out of bounds on the way to its refusal.

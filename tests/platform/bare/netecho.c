@@ -2,7 +2,7 @@
  * echoes UDP datagrams sent to it, until a datagram "quit" arrives; then
  * prints its counters and exits 0. Boot argument: the guest's IPv4
  * address, e.g. 10.0.0.2. */
-#include "tests/unikernel/bare/bare.h"
+#include "tests/platform/bare/bare.h"
 
 static uint8_t my_ip[4], my_mac[6];
 static uint64_t frames_in, frames_out, echoed, waits;

@@ -1,6 +1,6 @@
 /* Bare hvt guest that misbehaves on purpose; the boot argument picks how.
  * Each must end the monitor with a report and a non-zero status. */
-#include "tests/unikernel/bare/bare.h"
+#include "tests/platform/bare/bare.h"
 #include "platform/hvt/hvt_guest.h"
 
 static void __attribute__((noinline)) null_deref(void)

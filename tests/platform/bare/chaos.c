@@ -4,7 +4,7 @@
  * either serve each call or stop the guest with a report; it must never
  * crash. Boot argument: a decimal seed (runs are reproducible). Exits 0
  * after CALLS calls that the monitor accepted. */
-#include "tests/unikernel/bare/bare.h"
+#include "tests/platform/bare/bare.h"
 #include "platform/hvt/hvt_guest.h"
 
 #define CALLS 300

@@ -7,7 +7,7 @@
  * before exiting (the test checks the seccomp filter meanwhile). With
  * --block, the block device must start with "ZLBLOCK0" (the test writes
  * it). */
-#include "tests/unikernel/bare/bare.h"
+#include "tests/platform/bare/bare.h"
 #include "platform/hvt/hvt_guest.h"
 
 static int failures;
