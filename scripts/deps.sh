@@ -2,8 +2,8 @@
 # Install the Debian packages a make target needs, only those missing.
 # Usage: scripts/deps.sh build|test|bench|unikernel ...
 set -eu
-build="make gcc libc6-dev pkg-config"
-test="$build clang libclang-rt-14-dev llvm libcmocka-dev libldns-dev ldnsutils knot knot-dnsutils nsd dnsutils iproute2 python3 python3-dnspython"
+build="make gcc libc6-dev pkg-config libmbedtls-dev libgit2-dev"
+test="$build clang libclang-rt-14-dev llvm libcmocka-dev libldns-dev ldnsutils knot knot-dnsutils nsd dnsutils iproute2 python3 python3-dnspython bind9 bind9-utils git openssh-server openssh-client lighttpd pebble lego certbot python3-certbot-dns-rfc2136 python3-josepy python3-jwcrypto python3-cryptography"
 bench="$build dnsperf knot nsd dnsutils procps util-linux"
 unikernel="$build musl-tools musl-dev libseccomp-dev cmake dpkg-dev qemu-system-x86 xz-utils patch python3 ca-certificates"
 want=""
@@ -28,11 +28,14 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps.sh: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+# Several make runs at once (parallel worktrees, make -j) take turns.
+exec 9>/tmp/zonelet-apt.lock
+flock -w 1800 9 || true
+apt-get -o DPkg::Lock::Timeout=600 update -qq
 # Debian's knot and nsd packages start their daemons where an init system
 # runs; policy-rc.d keeps them from grabbing port 53 during installation.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing >/dev/null
