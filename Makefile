@@ -10,19 +10,22 @@ WARN     := -Wall -Wextra -Werror
 CPPFLAGS += -I. -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) -g $(WARN) -fno-strict-aliasing
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDLIBS   += -lpthread
+# mbedTLS: TSIG HMACs (dns/tsig.c), ACME (JWS, HTTPS); libgit2: the git store.
+LDLIBS   += -lgit2 -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 B        := build
 
 LIB_SRC  := $(sort $(wildcard dns/*.c zone/*.c))
-APP_SRC  := $(sort $(wildcard unikernel/*.c platform/hosted/*.c))
+# Layers above zone/: gitstore/ and acme/ (DESIGN.md), then the appliance.
+APP_SRC  := $(sort $(wildcard gitstore/*.c acme/*.c unikernel/*.c platform/hosted/*.c))
 APP_MAIN := unikernel/main.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 APP_OBJ  := $(APP_SRC:%.c=$(B)/obj/%.o)
 SLIB_OBJ := $(LIB_SRC:%.c=$(B)/asan/%.o)
 SAPP_OBJ := $(filter-out $(B)/asan/$(APP_MAIN:.c=.o),$(APP_SRC:%.c=$(B)/asan/%.o))
-TEST_SRC := $(sort $(wildcard tests/dns/test_*.c tests/zone/test_*.c tests/unikernel/test_*.c tests/platform/test_*.c))
+TEST_SRC := $(sort $(wildcard tests/dns/test_*.c tests/zone/test_*.c tests/gitstore/test_*.c \
+                            tests/acme/test_*.c tests/unikernel/test_*.c tests/platform/test_*.c))
 TEST_BIN := $(foreach t,$(TEST_SRC),$(B)/test/$(notdir $(t:.c=)))
-TEST_LIBS := -lcmocka -lldns -lpthread
+TEST_LIBS := -lcmocka -lldns
 # Fragments (mk/*.mk) add targets and append to these:
 TEST_DEPS :=
 BIN      := $(B)/zonelet

@@ -19,6 +19,11 @@ const char *zl_strerror(int err)
         [-ZL_ENOTFOUND] = "not found",
         [-ZL_EINVAL] = "invalid argument",
         [-ZL_EDENIED] = "permission denied",
+        [-ZL_ECONFLICT] = "conflict: the store moved on",
+        [-ZL_ETIMEOUT] = "timed out",
+        [-ZL_EBADSIG] = "bad signature",
+        [-ZL_ECRYPTO] = "cryptographic failure",
+        [-ZL_EPROTO] = "protocol error",
     };
     if (err > 0 || err <= ZL_ELAST)
         return "unknown error";

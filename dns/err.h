@@ -20,7 +20,12 @@ enum zl_err {
     ZL_ENOTFOUND = -13, /* no such name, zone or key */
     ZL_EINVAL = -14,    /* invalid argument */
     ZL_EDENIED = -15,   /* not permitted (key, ACL) */
-    ZL_ELAST = -16
+    ZL_ECONFLICT = -16, /* the store moved on (git push rejected as non-fast-forward) */
+    ZL_ETIMEOUT = -17,  /* an operation did not finish in time */
+    ZL_EBADSIG = -18,   /* a signature or MAC does not verify */
+    ZL_ECRYPTO = -19,   /* a cryptographic library call failed */
+    ZL_EPROTO = -20,    /* a peer broke its protocol (HTTP, ACME, git) */
+    ZL_ELAST = -21
 };
 
 /* Human-readable text for an error value; never NULL. */

@@ -99,13 +99,19 @@ typedef struct dns_query {
  * are valid, so the caller can still answer FORMERR. */
 int dns_query_parse(dns_query_t *q, const uint8_t *pkt, size_t len);
 
-/* One record of a parsed message; owner and rdata live in the arena. */
+/* One resource record: the one record type of the message and zone
+ * layers. From dns_msg_parse, owner and rdata live in the arena; in the
+ * zone layer every field is borrowed (see zone/zone.h). file and line
+ * are the record's source position when it came from text (NULL, 0
+ * otherwise; the parser's file names are borrowed for the callback). */
 typedef struct dns_rr {
     const uint8_t *owner;
     uint16_t type, rclass;
     uint32_t ttl;
     uint16_t rdlen;
     const uint8_t *rdata; /* uncompressed */
+    const char *file;
+    unsigned line;
 } dns_rr_t;
 
 /* A fully parsed message. The OPT record is not in rr[DNS_SEC_AR]; it is

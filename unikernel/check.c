@@ -140,7 +140,7 @@ static const uint8_t *key_role(const uint8_t *name)
     return NULL;
 }
 
-static int key_rec(void *ctx, const zone_rec_t *rec)
+static int key_rec(void *ctx, const dns_rr_t *rec)
 {
     key_ctx_t *kc = ctx;
     const uint8_t *role = key_role(rec->owner);

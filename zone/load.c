@@ -37,10 +37,10 @@ static const char *load_intern(load_ctx_t *lc, const char *f)
     return copy;
 }
 
-static int load_add(void *ctx, const zone_rec_t *rec)
+static int load_add(void *ctx, const dns_rr_t *rec)
 {
     load_ctx_t *lc = ctx;
-    zone_rec_t r = *rec;
+    dns_rr_t r = *rec;
     r.file = load_intern(lc, rec->file);
     if (rec->file && !r.file)
         return ZL_ENOMEM;

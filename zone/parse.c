@@ -193,7 +193,7 @@ static void rec_emit(pstate_t *ps, pfile_t *pf, unsigned line, const uint8_t *ow
              tok_join(t + i + 1, n - i - 1, text, sizeof(text)));
         return;
     }
-    zone_rec_t rec = { .owner = owner, .type = type, .rclass = rclass, .ttl = ttl,
+    dns_rr_t rec = { .owner = owner, .type = type, .rclass = rclass, .ttl = ttl,
                        .rdlen = (uint16_t)len, .rdata = ps->rdata,
                        .file = pf->name, .line = line };
     int rc = ps->fn(ps->ctx, &rec);

@@ -29,7 +29,7 @@
  * is only valid during the call (rec->file too, for records of $INCLUDEd
  * files: zone_load_file copies the names the builder keeps). A non-zero
  * return stops parsing and is returned by the parse function. */
-typedef int (*zone_rec_fn)(void *ctx, const zone_rec_t *rec);
+typedef int (*zone_rec_fn)(void *ctx, const dns_rr_t *rec);
 
 typedef struct zone_parse_opts {
     const uint8_t *origin;  /* initial $ORIGIN (required) */

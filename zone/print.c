@@ -4,7 +4,7 @@
 #include "dns/err.h"
 #include "zone/print.h"
 
-int zone_rec_to_text(const zone_rec_t *rec, char *buf, size_t cap)
+int zone_rec_to_text(const dns_rr_t *rec, char *buf, size_t cap)
 {
     int o = dns_name_to_text(rec->owner, buf, cap);
     if (o < 0)
@@ -43,7 +43,7 @@ typedef struct print_ctx {
     size_t cap;
 } print_ctx_t;
 
-static int print_one(void *ctx, const zone_rec_t *rec)
+static int print_one(void *ctx, const dns_rr_t *rec)
 {
     print_ctx_t *pc = ctx;
     int n = zone_rec_to_text(rec, pc->buf, pc->cap);

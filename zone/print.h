@@ -11,7 +11,7 @@
 
 /* Formats one record as a line with '\n' and NUL into buf. Returns the
  * length or ZL_ESPACE. */
-int zone_rec_to_text(const zone_rec_t *rec, char *buf, size_t cap);
+int zone_rec_to_text(const dns_rr_t *rec, char *buf, size_t cap);
 
 /* Writes every record of z to f. Returns ZL_OK, ZL_EIO or ZL_ENOMEM. */
 int zone_print(const zone_t *z, FILE *f);

@@ -108,7 +108,7 @@ zone_builder_t *zone_builder_new(const uint8_t *origin)
     return b;
 }
 
-int zone_builder_add(zone_builder_t *b, const zone_rec_t *rec, const zone_report_t *rep)
+int zone_builder_add(zone_builder_t *b, const dns_rr_t *rec, const zone_report_t *rep)
 {
     (void)rep; /* every content problem is found and reported by finish */
     zb_rec_t r = { .ttl = rec->ttl, .line = rec->line, .type = rec->type,

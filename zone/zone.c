@@ -99,7 +99,7 @@ static const struct zone_node *zone_get(const zone_t *z, const uint8_t *name, si
 
 static int rrset_walk(const zone_node_t *n, const zone_rrset_t *rs, zone_walk_fn fn, void *ctx)
 {
-    zone_rec_t r = { .owner = n->name, .type = rs->type, .rclass = DNS_C_IN, .ttl = rs->ttl };
+    dns_rr_t r = { .owner = n->name, .type = rs->type, .rclass = DNS_C_IN, .ttl = rs->ttl };
     const uint8_t *p = zone_rrset_rdata(rs, 0, &r.rdlen);
     for (unsigned i = 0; i < rs->count; i++) {
         if (i)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "dns/name.h"
+#include "dns/msg.h"
 #include "dns/rr.h"
 
 /* Where problems are reported: one call per problem, with the file and
@@ -26,16 +27,8 @@ typedef struct zone_report {
 void zone_reportf(const zone_report_t *rep, const char *file, unsigned line,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* One resource record, all fields borrowed. */
-typedef struct zone_rec {
-    const uint8_t *owner;
-    uint16_t type, rclass;
-    uint32_t ttl;
-    uint16_t rdlen;
-    const uint8_t *rdata;  /* uncompressed wire form */
-    const char *file;      /* source, for error messages; borrowed for the builder's life */
-    unsigned line;
-} zone_rec_t;
+/* Records are dns_rr_t (dns/msg.h), all fields borrowed; file is the
+ * source for error messages (borrowed for the builder's life). */
 
 typedef struct zone zone_t;
 typedef struct zone_builder zone_builder_t;
@@ -50,7 +43,7 @@ zone_builder_t *zone_builder_new(const uint8_t *origin);
  * added (RFC 2181 §5.2) and each difference is reported (by
  * zone_builder_finish, which sees whole RRsets; not an error). Returns
  * ZL_OK or ZL_ENOMEM; content errors are found by zone_builder_finish. */
-int zone_builder_add(zone_builder_t *b, const zone_rec_t *rec, const zone_report_t *rep);
+int zone_builder_add(zone_builder_t *b, const dns_rr_t *rec, const zone_report_t *rep);
 
 /* Validates and indexes the zone, and frees the builder in every case.
  * Checks: exactly one SOA, at the apex; NS at the apex; every owner at or
@@ -85,7 +78,7 @@ size_t zone_record_count(const zone_t *z);
  * records point into the zone; their class is IN, file NULL and line 0
  * (a built zone does not keep source positions). Stops at
  * the first non-zero return of fn and returns it; else ZL_OK. */
-typedef int (*zone_walk_fn)(void *ctx, const zone_rec_t *rec);
+typedef int (*zone_walk_fn)(void *ctx, const dns_rr_t *rec);
 int zone_walk(const zone_t *z, zone_walk_fn fn, void *ctx);
 
 /* ---- Lookups for answering ------------------------------------------

@@ -60,7 +60,7 @@ typedef struct names {
     size_t n, cap;
 } names_t;
 
-static int collect(void *ctx, const zone_rec_t *rec)
+static int collect(void *ctx, const dns_rr_t *rec)
 {
     names_t *nm = ctx;
     if (nm->n && dns_name_equal(nm->buf + (nm->n - 1) * DNS_NAME_MAX, rec->owner))
@@ -74,7 +74,7 @@ static int collect(void *ctx, const zone_rec_t *rec)
     return 0;
 }
 
-static int count_rec(void *ctx, const zone_rec_t *rec)
+static int count_rec(void *ctx, const dns_rr_t *rec)
 {
     (void)rec;
     (*(size_t *)ctx)++;

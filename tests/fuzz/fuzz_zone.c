@@ -11,14 +11,14 @@
 static const uint8_t origin[] = "\7example\4test";
 
 typedef struct {
-    const zone_rec_t *want;
+    const dns_rr_t *want;
     int seen;
 } back_t;
 
-static int compare(void *ctx, const zone_rec_t *rec)
+static int compare(void *ctx, const dns_rr_t *rec)
 {
     back_t *b = ctx;
-    const zone_rec_t *w = b->want;
+    const dns_rr_t *w = b->want;
     if (b->seen++ || !dns_name_equal(rec->owner, w->owner) || rec->type != w->type ||
         rec->rclass != w->rclass || rec->ttl != w->ttl || rec->rdlen != w->rdlen ||
         memcmp(rec->rdata, w->rdata, w->rdlen) != 0)
@@ -26,7 +26,7 @@ static int compare(void *ctx, const zone_rec_t *rec)
     return 0;
 }
 
-static int roundtrip(void *ctx, const zone_rec_t *rec)
+static int roundtrip(void *ctx, const dns_rr_t *rec)
 {
     static char line[DNS_RDATA_TEXT_MAX + 2 * DNS_NAME_TEXT_MAX];
     (void)ctx;

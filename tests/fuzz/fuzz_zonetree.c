@@ -22,7 +22,7 @@ static const char head[] = "$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
-static int add(void *ctx, const zone_rec_t *rec)
+static int add(void *ctx, const dns_rr_t *rec)
 {
     return zone_builder_add(ctx, rec, NULL);
 }
@@ -30,11 +30,11 @@ static int add(void *ctx, const zone_rec_t *rec)
 typedef struct walk {
     const zone_t *z;
     size_t n;
-    zone_rec_t prev;
+    dns_rr_t prev;
     uint8_t prev_owner[DNS_NAME_MAX];
 } walk_t;
 
-static int walk_fn(void *ctx, const zone_rec_t *r)
+static int walk_fn(void *ctx, const dns_rr_t *r)
 {
     walk_t *w = ctx;
     if (w->n == 0)
@@ -104,7 +104,7 @@ static bool child(const uint8_t *name, const char *s, uint8_t out[DNS_NAME_MAX])
     return true;
 }
 
-static int lookup_fn(void *ctx, const zone_rec_t *r)
+static int lookup_fn(void *ctx, const dns_rr_t *r)
 {
     const zone_t *z = ctx;
     uint8_t c[DNS_NAME_MAX], g[DNS_NAME_MAX];

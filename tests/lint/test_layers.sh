@@ -1,6 +1,7 @@
 #!/bin/sh
 # Layers point one way (STYLE.md §1): dns/ includes only libc and dns/;
-# zone/ only dns/ and zone/; nothing below unikernel/ reaches platform/.
+# zone/ only dns/ and zone/; gitstore/ and acme/ nothing above zone/;
+# nothing below unikernel/ reaches platform/.
 cd "$(dirname "$0")/../.." || exit 1
 n=0
 check() { # layer, allowed-regex
@@ -16,6 +17,8 @@ check() { # layer, allowed-regex
 }
 check dns 'dns'
 check zone 'dns|zone'
+check gitstore 'dns|zone|gitstore'
+check acme 'dns|zone|acme'
 # dns/ must not use system headers of the layers above (sockets, threads, files).
 n=$((n + 1))
 bad=$(grep -HnE '#[[:space:]]*include[[:space:]]*<(sys/socket|netinet/|arpa/|pthread|unistd|fcntl|sys/stat)\.h>' dns/*.[ch] 2>/dev/null | grep -v 'dns/tsig.c' || true)

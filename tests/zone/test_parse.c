@@ -320,13 +320,13 @@ static void test_include_limits(void **state)
     tl_free(&l);
 }
 
-static int stop_at_two(void *ctx, const zone_rec_t *rec)
+static int stop_at_two(void *ctx, const dns_rr_t *rec)
 {
     (void)rec;
     return ++*(int *)ctx == 2 ? 12345 : 0;
 }
 
-static int count_rec(void *ctx, const zone_rec_t *rec)
+static int count_rec(void *ctx, const dns_rr_t *rec)
 {
     (void)rec;
     ++*(size_t *)ctx;
@@ -432,7 +432,7 @@ static void test_bad_zone_between_good(void **state)
     }
 }
 
-static int print_each(void *ctx, const zone_rec_t *rec)
+static int print_each(void *ctx, const dns_rr_t *rec)
 {
     static char line[DNS_RDATA_TEXT_MAX + 2 * DNS_NAME_TEXT_MAX];
     (void)ctx;

@@ -36,7 +36,7 @@ static char *print_all(const tlist_t *l, bool for_ldns)
     out[0] = 0;
     for (size_t i = 0; i < l->n; i++) {
         const trec_t *t = &l->r[i];
-        zone_rec_t r = { .owner = t->owner, .type = t->type, .rclass = t->rclass,
+        dns_rr_t r = { .owner = t->owner, .type = t->type, .rclass = t->rclass,
                          .ttl = t->ttl, .rdlen = t->rdlen, .rdata = t->rdata };
         int n = for_ldns && (t->type == DNS_T_NXT || t->type == DNS_T_A6)
                     ? print_generic(t, line, sizeof(line))
@@ -117,7 +117,7 @@ static void test_rec_to_text(void **state)
     };
     char buf[512];
     for (size_t i = 0; i < 4; i++) {
-        zone_rec_t r = { .owner = l.r[i].owner, .type = l.r[i].type, .rclass = l.r[i].rclass,
+        dns_rr_t r = { .owner = l.r[i].owner, .type = l.r[i].type, .rclass = l.r[i].rclass,
                          .ttl = l.r[i].ttl, .rdlen = l.r[i].rdlen, .rdata = l.r[i].rdata };
         int n = zone_rec_to_text(&r, buf, sizeof(buf));
         if (n != (int)strlen(want[i]))

@@ -50,7 +50,7 @@ static void name(const char *s, uint8_t out[DNS_NAME_MAX])
     assert_true(dns_name_from_text(s, strlen(s), NULL, out) > 0);
 }
 
-static int add_rec(void *ctx, const zone_rec_t *rec)
+static int add_rec(void *ctx, const dns_rr_t *rec)
 {
     return zone_builder_add(ctx, rec, NULL);
 }
@@ -224,7 +224,7 @@ static void test_empty_builder(void **state)
 
 /* ---- duplicates and TTLs --------------------------------------------- */
 
-static int count_fn(void *ctx, const zone_rec_t *rec)
+static int count_fn(void *ctx, const dns_rr_t *rec)
 {
     (void)rec;
     (*(size_t *)ctx)++;
@@ -281,7 +281,7 @@ typedef struct walk_ctx {
     size_t len;
 } walk_ctx_t;
 
-static int walk_fn(void *ctx, const zone_rec_t *rec)
+static int walk_fn(void *ctx, const dns_rr_t *rec)
 {
     walk_ctx_t *w = ctx;
     char n[DNS_NAME_TEXT_MAX], t[16], rd[256];
@@ -294,7 +294,7 @@ static int walk_fn(void *ctx, const zone_rec_t *rec)
     return 0;
 }
 
-static int stop_fn(void *ctx, const zone_rec_t *rec)
+static int stop_fn(void *ctx, const dns_rr_t *rec)
 {
     (void)rec;
     return ++*(int *)ctx == 3 ? 42 : 0;
@@ -640,7 +640,7 @@ static void test_big_zone(void **state)
     memset(soa + sl, 0, 20);
     soa[sl + 3] = 9;
     sl += 20;
-    zone_rec_t r = { .owner = o, .type = DNS_T_SOA, .rclass = DNS_C_IN, .ttl = 60,
+    dns_rr_t r = { .owner = o, .type = DNS_T_SOA, .rclass = DNS_C_IN, .ttl = 60,
                      .rdlen = (uint16_t)sl, .rdata = soa, .line = 1 };
     assert_int_equal(zone_builder_add(b, &r, NULL), ZL_OK);
     r.type = DNS_T_NS;
@@ -651,7 +651,7 @@ static void test_big_zone(void **state)
     for (unsigned i = 0; i < N - 2; i++) {
         uint8_t a[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
         big_name(i, own);
-        r = (zone_rec_t){ .owner = own, .type = DNS_T_A, .rclass = DNS_C_IN, .ttl = 60,
+        r = (dns_rr_t){ .owner = own, .type = DNS_T_A, .rclass = DNS_C_IN, .ttl = 60,
                           .rdlen = 4, .rdata = a, .line = i + 3 };
         assert_int_equal(zone_builder_add(b, &r, NULL), ZL_OK);
     }

@@ -18,7 +18,7 @@ static void name(const char *s, uint8_t out[DNS_NAME_MAX])
     assert_true(dns_name_from_text(s, strlen(s), NULL, out) > 0);
 }
 
-static int add_rec(void *ctx, const zone_rec_t *rec)
+static int add_rec(void *ctx, const dns_rr_t *rec)
 {
     return zone_builder_add(ctx, rec, NULL);
 }

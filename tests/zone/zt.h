@@ -56,7 +56,7 @@ static __attribute__((unused)) void tl_push(tlist_t *l, const uint8_t *owner, si
     memcpy(t->rdata, rd, rdlen);
 }
 
-static __attribute__((unused)) int tl_add(void *ctx, const zone_rec_t *rec)
+static __attribute__((unused)) int tl_add(void *ctx, const dns_rr_t *rec)
 {
     tlist_t *l = ctx;
     tl_push(l, rec->owner, dns_name_len(rec->owner), rec->type, rec->rclass, rec->ttl,
@@ -205,7 +205,7 @@ static __attribute__((unused)) void tl_soa_first(tlist_t *l)
 
 static __attribute__((unused)) void tr_text(const trec_t *t, char *buf, size_t cap)
 {
-    zone_rec_t r = { .owner = t->owner, .type = t->type, .rclass = t->rclass,
+    dns_rr_t r = { .owner = t->owner, .type = t->type, .rclass = t->rclass,
                      .ttl = t->ttl, .rdlen = t->rdlen, .rdata = t->rdata };
     if (zone_rec_to_text(&r, buf, cap) < 0)
         snprintf(buf, cap, "(unprintable)\n");
