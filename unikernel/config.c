@@ -154,8 +154,8 @@ static void config_defaults(srv_config_t *cfg)
     cfg->tcp_max_per_ip = 32;
     cfg->tcp_idle_ms = 10000;
     cfg->udp_coalesce_us = 200;  /* chosen by measurement: tests/bench/RESULTS.md runs 4-7 */
-    zone_answer_cfg_init(&cfg->answer);
-    cfg->answer.cookies = true;
+    srv_msg_cfg_init(&cfg->msg);
+    cfg->msg.cookies = true;
 }
 
 static int add_listen(srv_config_t *cfg, const char *s)
@@ -180,8 +180,8 @@ static int set_nsid(srv_config_t *cfg, const char *s)
         return -1;
     }
     memcpy(cfg->nsid, s, n);
-    cfg->answer.nsid = cfg->nsid;
-    cfg->answer.nsid_len = (uint16_t)n;
+    cfg->msg.nsid = cfg->nsid;
+    cfg->msg.nsid_len = (uint16_t)n;
     return 0;
 }
 
@@ -195,13 +195,13 @@ static int apply_option(srv_config_t *cfg, int c, const char *arg)
     case OPT_UDP_MAX:
         if (parse_uint("udp-max", arg, 512, 65535, &v))
             return -1;
-        cfg->answer.udp_max = (uint16_t)v;
+        cfg->msg.udp_max = (uint16_t)v;
         return 0;
     case OPT_NSID: return set_nsid(cfg, arg);
-    case OPT_ID_SERVER: cfg->answer.id_server = arg; return 0;
-    case OPT_VERSION_SERVER: cfg->answer.version_server = arg; return 0;
-    case OPT_COOKIES: cfg->answer.cookies = true; return 0;
-    case OPT_NO_COOKIES: cfg->answer.cookies = false; return 0;
+    case OPT_ID_SERVER: cfg->msg.id_server = arg; return 0;
+    case OPT_VERSION_SERVER: cfg->msg.version_server = arg; return 0;
+    case OPT_COOKIES: cfg->msg.cookies = true; return 0;
+    case OPT_NO_COOKIES: cfg->msg.cookies = false; return 0;
     case OPT_LOG_QUERIES: cfg->log_queries = true; return 0;
     case OPT_TCP_MAX_CONNS: return parse_uint("tcp-max-conns", arg, 1, 65536, &cfg->tcp_max_conns);
     case OPT_TCP_MAX_PER_IP: return parse_uint("tcp-max-per-ip", arg, 1, 65536, &cfg->tcp_max_per_ip);

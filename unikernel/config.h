@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-#include "zone/answer.h"
+#include "unikernel/process.h"
 
 #define SRV_LISTEN_MAX 16
 #define SRV_NSID_MAX 128
@@ -29,7 +29,7 @@ typedef struct srv_config {
     unsigned udp_coalesce_us;    /* under load, after a small batch wait this long for more (0: off) */
     bool log_queries;            /* one log line per query (slow path) */
     uint8_t nsid[SRV_NSID_MAX];
-    zone_answer_cfg_t answer;    /* handed to zone_answer (nsid points above) */
+    srv_msg_cfg_t msg;           /* handed to srv_process (nsid points above) */
 } srv_config_t;
 
 /* Parses argv[1..argc) into cfg (defaults first). Returns 0 to go on,

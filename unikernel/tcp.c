@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "unikernel/log.h"
-#include "zone/answer.h"
+#include "unikernel/process.h"
 
 #define TCP_FRAME_MAX (2 + 65535)
 #define TCP_OUT_MAX (64 * 1024)  /* stop reading a client past this much unsent output */
@@ -26,7 +26,7 @@ typedef struct tcp_conn {
     int kind;                 /* EV_CONN; first, as in every epoll tag */
     int fd;
     size_t idx;               /* position in srv_tcp.conns */
-    zone_client_t client;
+    srv_client_t client;
     struct sockaddr_storage peer;
     uint8_t *in;
     size_t in_len, in_cap;
@@ -123,17 +123,17 @@ static void conn_close(srv_tcp_t *t, tcp_conn_t *c)
     free(c);
 }
 
-static size_t conns_from(const srv_tcp_t *t, const zone_client_t *cl)
+static size_t conns_from(const srv_tcp_t *t, const srv_client_t *cl)
 {
     size_t n = 0, alen = cl->family == 4 ? 4 : 16;
     for (size_t i = 0; i < t->nconns; i++) {
-        const zone_client_t *o = &t->conns[i]->client;
+        const srv_client_t *o = &t->conns[i]->client;
         n += o->family == cl->family && memcmp(o->addr, cl->addr, alen) == 0;
     }
     return n;
 }
 
-static void client_from(const struct sockaddr_storage *ss, zone_client_t *c)
+static void client_from(const struct sockaddr_storage *ss, srv_client_t *c)
 {
     memset(c, 0, sizeof *c);
     c->tcp = true;
@@ -155,7 +155,7 @@ static int conn_accept(srv_tcp_t *t, int lfd, uint64_t now)
 {
     struct sockaddr_storage peer;
     socklen_t plen = sizeof peer;
-    zone_client_t cl;
+    srv_client_t cl;
     int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -230,12 +230,14 @@ static int conn_process(srv_tcp_t *t, tcp_conn_t *c, const zone_set_t *set, uint
         }
         if (t->cfg->log_queries)
             srv_log_query((const struct sockaddr *)&c->peer, 1, q, qlen);
-        size_t rlen = zone_answer(set, &t->cfg->answer, q, qlen, &c->client,
-                                  (uint64_t)time(NULL), t->scratch, 65535);
+        srv_ctx_t ctx = { .zones = set, .cfg = &t->cfg->msg };
+        srv_out_t o = { .buf = t->scratch, .cap = 65535 };
+        srv_result_t res = srv_process(&ctx, q, qlen, &c->client, (uint64_t)time(NULL), &o);
         off += 2 + qlen;
         c->last_ms = now;
-        if (rlen == 0)
+        if (res != SRV_REPLY)
             continue;
+        size_t rlen = o.len;
         if (out_reserve(c, 2 + rlen)) {
             rc = -1;
             break;

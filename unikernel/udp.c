@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "unikernel/log.h"
-#include "zone/answer.h"
+#include "unikernel/process.h"
 
 #define SRV_UDP_COALESCE_BELOW 8   /* batches this small wait for company */
 
@@ -144,7 +144,7 @@ srv_udp_t *srv_udp_new(int fd, unsigned slot, srv_zones_t *zones, const srv_conf
     srv_udp_t *u = calloc(1, sizeof *u);
     if (!u)
         return NULL;
-    u->reply_cap = cfg->answer.udp_max < 512 ? 512 : cfg->answer.udp_max;
+    u->reply_cap = cfg->msg.udp_max < 512 ? 512 : cfg->msg.udp_max;
     u->rx_buf = malloc((size_t)SRV_UDP_BATCH * SRV_UDP_RXMAX);
     u->tx_buf = malloc((size_t)SRV_UDP_BATCH * u->reply_cap);
     if (!u->rx_buf || !u->tx_buf) {
@@ -167,7 +167,7 @@ srv_udp_t *srv_udp_new(int fd, unsigned slot, srv_zones_t *zones, const srv_conf
     return u;
 }
 
-static void client_from(const struct sockaddr_storage *ss, zone_client_t *c)
+static void client_from(const struct sockaddr_storage *ss, srv_client_t *c)
 {
     memset(c, 0, sizeof *c);
     if (ss->ss_family == AF_INET) {
@@ -187,7 +187,8 @@ static void client_from(const struct sockaddr_storage *ss, zone_client_t *c)
 /* Answers the n received datagrams; returns how many replies to send. */
 static int answer_batch(srv_udp_t *u, const zone_set_t *set, int n)
 {
-    zone_client_t client;
+    srv_client_t client;
+    srv_ctx_t ctx = { .zones = set, .cfg = &u->cfg->msg };
     uint64_t now = (uint64_t)time(NULL);
     int out = 0;
     for (int i = 0; i < n; i++) {
@@ -198,10 +199,10 @@ static int answer_batch(srv_udp_t *u, const zone_set_t *set, int n)
             srv_log_query((const struct sockaddr *)&u->peer[i], 0, q, qlen);
         client_from(&u->peer[i], &client);
         uint8_t *reply = u->tx_buf + (size_t)out * u->reply_cap;
-        size_t rlen = zone_answer(set, &u->cfg->answer, q, qlen, &client, now, reply,
-                                  u->reply_cap);
-        if (rlen == 0)
+        srv_out_t o = { .buf = reply, .cap = u->reply_cap };
+        if (srv_process(&ctx, q, qlen, &client, now, &o) != SRV_REPLY)
             continue;
+        size_t rlen = o.len;
         u->tx_iov[out].iov_base = reply;
         u->tx_iov[out].iov_len = rlen;
         struct msghdr *t = &u->tx[out].msg_hdr;

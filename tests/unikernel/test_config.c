@@ -35,9 +35,9 @@ static void test_defaults(void **state)
     srv_addr_text((struct sockaddr *)&cfg.listen[1], text, sizeof text);
     assert_string_equal(text, "[::1]:5353");
     assert_true(cfg.workers >= 1);
-    assert_int_equal(cfg.answer.udp_max, 1232);
-    assert_true(cfg.answer.cookies);
-    assert_null(cfg.answer.nsid);
+    assert_int_equal(cfg.msg.udp_max, 1232);
+    assert_true(cfg.msg.cookies);
+    assert_null(cfg.msg.nsid);
     assert_false(cfg.log_queries);
     assert_int_equal(cfg.udp_coalesce_us, 200);
 }
@@ -58,12 +58,12 @@ static void test_options(void **state)
     assert_string_equal(text, "[2001:db8::1]:5300");
     assert_string_equal(cfg.zones_dir, "/z");
     assert_int_equal(cfg.workers, 3);
-    assert_int_equal(cfg.answer.udp_max, 4096);
-    assert_int_equal(cfg.answer.nsid_len, 3);
-    assert_memory_equal(cfg.answer.nsid, "ns1", 3);
-    assert_string_equal(cfg.answer.id_server, "a");
-    assert_string_equal(cfg.answer.version_server, "b");
-    assert_false(cfg.answer.cookies);
+    assert_int_equal(cfg.msg.udp_max, 4096);
+    assert_int_equal(cfg.msg.nsid_len, 3);
+    assert_memory_equal(cfg.msg.nsid, "ns1", 3);
+    assert_string_equal(cfg.msg.id_server, "a");
+    assert_string_equal(cfg.msg.version_server, "b");
+    assert_false(cfg.msg.cookies);
     assert_true(cfg.log_queries);
     assert_int_equal(cfg.tcp_max_conns, 9);
     assert_int_equal(cfg.tcp_max_per_ip, 2);
