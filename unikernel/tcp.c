@@ -19,6 +19,7 @@
 #define TCP_IN_INIT 512
 #define TCP_SWEEP_MS 50
 #define TCP_EVENTS 64
+#define TCP_PRESSURE_IDLE_MS 1000  /* the idle timeout while connections run short */
 
 enum { EV_LISTEN, EV_CONN, EV_WAKE };
 
@@ -33,9 +34,18 @@ typedef struct tcp_conn {
     uint8_t *out;
     size_t out_pos, out_len, out_cap;
     uint64_t last_ms;         /* last complete query or write progress */
+    struct tcp_conn *older, *newer; /* the activity list: oldest first */
     uint32_t events;          /* epoll mask registered */
     bool eof;                 /* the client closed its side */
 } tcp_conn_t;
+
+/* Open connections per client address: open addressing over
+ * 2 * tcp_max_conns slots, so a count costs one probe, not a scan. */
+typedef struct addr_slot {
+    uint8_t family;           /* 0: empty */
+    uint8_t addr[16];
+    uint32_t count;
+} addr_slot_t;
 
 typedef struct tcp_listener {
     int kind;                 /* EV_LISTEN */
@@ -52,6 +62,9 @@ struct srv_tcp {
     size_t nlis;
     tcp_conn_t **conns;       /* cfg->tcp_max_conns slots */
     size_t nconns;
+    tcp_conn_t *oldest, *newest; /* the activity list */
+    addr_slot_t *addrs;       /* per-address counts */
+    size_t addr_mask;         /* number of slots - 1 */
     uint8_t *scratch;         /* one reply, TCP_FRAME_MAX */
     uint64_t last_sweep;
     pthread_t thread;
@@ -78,9 +91,14 @@ srv_tcp_t *srv_tcp_new(const srv_config_t *cfg, srv_zones_t *zones, unsigned slo
     t->ep = epoll_create1(EPOLL_CLOEXEC);
     t->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     t->conns = calloc(cfg->tcp_max_conns, sizeof *t->conns);
+    size_t slots = 16;
+    while (slots < 2 * (size_t)cfg->tcp_max_conns)
+        slots *= 2;
+    t->addrs = calloc(slots, sizeof *t->addrs);
+    t->addr_mask = slots - 1;
     t->scratch = malloc(TCP_FRAME_MAX);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &t->wake_kind};
-    if (t->ep < 0 || t->wake_fd < 0 || !t->conns || !t->scratch ||
+    if (t->ep < 0 || t->wake_fd < 0 || !t->conns || !t->addrs || !t->scratch ||
         epoll_ctl(t->ep, EPOLL_CTL_ADD, t->wake_fd, &ev)) {
         srv_tcp_free(t);
         return NULL;
@@ -113,9 +131,77 @@ int srv_tcp_listen(srv_tcp_t *t, const struct sockaddr *sa, socklen_t len)
     return 0;
 }
 
+/* The slot of address (family, addr), or the empty slot where it goes. */
+static addr_slot_t *addr_find(const srv_tcp_t *t, const srv_client_t *cl)
+{
+    size_t alen = cl->family == 4 ? 4 : 16;
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)cl->family;
+    for (size_t i = 0; i < alen; i++)
+        h = (h ^ cl->addr[i]) * 1099511628211ull;
+    for (size_t i = (size_t)(h ^ h >> 29) & t->addr_mask;; i = (i + 1) & t->addr_mask) {
+        addr_slot_t *s = &t->addrs[i];
+        if (!s->family || (s->family == cl->family && memcmp(s->addr, cl->addr, alen) == 0))
+            return s;
+    }
+}
+
+/* One connection less from cl's address; an emptied slot is removed by
+ * shifting later entries of its probe run back (no tombstones). */
+static void addr_release(srv_tcp_t *t, const srv_client_t *cl)
+{
+    addr_slot_t *s = addr_find(t, cl);
+    if (!s->family || --s->count > 0)
+        return;
+    size_t j = (size_t)(s - t->addrs);
+    s->family = 0;
+    for (;;) {
+        j = (j + 1) & t->addr_mask;
+        addr_slot_t *n = &t->addrs[j];
+        if (!n->family)
+            return;
+        srv_client_t k = { .family = n->family };
+        memcpy(k.addr, n->addr, sizeof k.addr);
+        addr_slot_t tmp = *n;
+        n->family = 0;
+        addr_slot_t *home = addr_find(t, &k);
+        *home = tmp;
+    }
+}
+
+/* The activity list: connections by last activity, oldest first. */
+static void lru_unlink(srv_tcp_t *t, tcp_conn_t *c)
+{
+    if (c->older)
+        c->older->newer = c->newer;
+    else
+        t->oldest = c->newer;
+    if (c->newer)
+        c->newer->older = c->older;
+    else
+        t->newest = c->older;
+    c->older = c->newer = NULL;
+}
+
+static void lru_touch(srv_tcp_t *t, tcp_conn_t *c, uint64_t now)
+{
+    c->last_ms = now;
+    if (t->newest == c)
+        return;
+    if (c->older || c->newer || t->oldest == c)
+        lru_unlink(t, c);
+    c->older = t->newest;
+    if (t->newest)
+        t->newest->newer = c;
+    else
+        t->oldest = c;
+    t->newest = c;
+}
+
 static void conn_close(srv_tcp_t *t, tcp_conn_t *c)
 {
     close(c->fd);   /* also removes it from the epoll set */
+    lru_unlink(t, c);
+    addr_release(t, &c->client);
     t->conns[c->idx] = t->conns[--t->nconns];
     t->conns[c->idx]->idx = c->idx;
     free(c->in);
@@ -123,14 +209,14 @@ static void conn_close(srv_tcp_t *t, tcp_conn_t *c)
     free(c);
 }
 
-static size_t conns_from(const srv_tcp_t *t, const srv_client_t *cl)
+/* RFC 7766 §6.2.3, §10: under pressure (three quarters of the
+ * connections in use) idle connections are given a shorter timeout. */
+static uint64_t idle_limit_ms(const srv_tcp_t *t)
 {
-    size_t n = 0, alen = cl->family == 4 ? 4 : 16;
-    for (size_t i = 0; i < t->nconns; i++) {
-        const srv_client_t *o = &t->conns[i]->client;
-        n += o->family == cl->family && memcmp(o->addr, cl->addr, alen) == 0;
-    }
-    return n;
+    uint64_t idle = t->cfg->tcp_idle_ms;
+    if (t->nconns * 4 >= (size_t)t->cfg->tcp_max_conns * 3 && idle > TCP_PRESSURE_IDLE_MS)
+        idle = TCP_PRESSURE_IDLE_MS;
+    return idle;
 }
 
 static void client_from(const struct sockaddr_storage *ss, srv_client_t *c)
@@ -160,9 +246,17 @@ static int conn_accept(srv_tcp_t *t, int lfd, uint64_t now)
     if (fd < 0)
         return -1;
     client_from(&peer, &cl);
-    if (t->nconns >= t->cfg->tcp_max_conns || conns_from(t, &cl) >= t->cfg->tcp_max_per_ip) {
+    addr_slot_t *as = addr_find(t, &cl);
+    if (as->family && as->count >= t->cfg->tcp_max_per_ip) {
         close(fd);
         return 0;
+    }
+    /* RFC 7766 §10: when every connection is in use, the one silent for
+     * longest makes room, so a flood of idle connections cannot lock
+     * new clients out. */
+    if (t->nconns >= t->cfg->tcp_max_conns) {
+        conn_close(t, t->oldest);
+        as = addr_find(t, &cl); /* the close may have moved the slot */
     }
     tcp_conn_t *c = calloc(1, sizeof *c);
     if (c)
@@ -180,10 +274,16 @@ static int conn_accept(srv_tcp_t *t, int lfd, uint64_t now)
     c->client = cl;
     c->peer = peer;
     c->in_cap = TCP_IN_INIT;
-    c->last_ms = now;
     c->events = EPOLLIN;
     c->idx = t->nconns;
     t->conns[t->nconns++] = c;
+    lru_touch(t, c, now);
+    if (!as->family) {
+        as->family = (uint8_t)cl.family;
+        memcpy(as->addr, cl.addr, sizeof as->addr);
+        as->count = 0;
+    }
+    as->count++;
     return 0;
 }
 
@@ -234,7 +334,7 @@ static int conn_process(srv_tcp_t *t, tcp_conn_t *c, const zone_set_t *set, uint
         srv_out_t o = { .buf = t->scratch, .cap = 65535 };
         srv_result_t res = srv_process(&ctx, q, qlen, &c->client, (uint64_t)time(NULL), &o);
         off += 2 + qlen;
-        c->last_ms = now;
+        lru_touch(t, c, now);
         if (res != SRV_REPLY)
             continue;
         size_t rlen = o.len;
@@ -279,13 +379,13 @@ static int conn_read(tcp_conn_t *c)
 }
 
 /* Writes what the socket takes. Returns 0, or -1 on a socket error. */
-static int conn_flush(tcp_conn_t *c, uint64_t now)
+static int conn_flush(srv_tcp_t *t, tcp_conn_t *c, uint64_t now)
 {
     while (c->out_pos < c->out_len) {
         ssize_t w = send(c->fd, c->out + c->out_pos, c->out_len - c->out_pos, MSG_NOSIGNAL);
         if (w > 0) {
             c->out_pos += (size_t)w;
-            c->last_ms = now;
+            lru_touch(t, c, now);
         } else if (w < 0 && errno == EINTR) {
             continue;
         } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -324,7 +424,7 @@ static void conn_event(srv_tcp_t *t, tcp_conn_t *c, uint32_t ev, const zone_set_
     /* A bounded number of rounds keeps one busy client from starving the
      * others; what is left is picked up on the next EPOLLOUT. */
     for (int round = 0; round < 4; round++) {
-        if (conn_process(t, c, set, now) || conn_flush(c, now)) {
+        if (conn_process(t, c, set, now) || conn_flush(t, c, now)) {
             conn_close(t, c);
             return;
         }
@@ -343,17 +443,17 @@ static void conn_event(srv_tcp_t *t, tcp_conn_t *c, uint32_t ev, const zone_set_
         conn_close(t, c);
 }
 
-/* RFC 7766 §6.2.3: close connections idle longer than the timeout. */
+/* RFC 7766 §6.2.3: close connections idle longer than the timeout
+ * (shorter under pressure), oldest first: the activity list is in
+ * order, so the sweep stops at the first that is not. */
 static void conns_sweep(srv_tcp_t *t, uint64_t now)
 {
     if (now - t->last_sweep < TCP_SWEEP_MS)
         return;
     t->last_sweep = now;
-    for (size_t i = t->nconns; i-- > 0;) {
-        tcp_conn_t *c = t->conns[i];
-        if (now - c->last_ms >= t->cfg->tcp_idle_ms)
-            conn_close(t, c);
-    }
+    uint64_t idle = idle_limit_ms(t);
+    while (t->oldest && now - t->oldest->last_ms >= idle)
+        conn_close(t, t->oldest);
 }
 
 static void *tcp_main(void *arg)
@@ -412,6 +512,7 @@ void srv_tcp_free(srv_tcp_t *t)
     if (t->ep >= 0)
         close(t->ep);
     free(t->conns);
+    free(t->addrs);
     free(t->scratch);
     free(t);
 }
