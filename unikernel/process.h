@@ -45,6 +45,20 @@ typedef struct srv_client {
     bool tcp;            /* over TCP: no UDP size limit, full ANY */
 } srv_client_t;
 
+/* An address prefix (--axfr-allow 192.0.2.0/24, 2001:db8::/32; a plain
+ * address is the whole length). */
+typedef struct srv_cidr {
+    int family;          /* 4 or 6 */
+    uint8_t addr[16];
+    uint8_t bits;        /* prefix length */
+} srv_cidr_t;
+
+/* Parses "ADDR[/LEN]" into *out. Returns 0 or -1. */
+int srv_cidr_parse(const char *s, srv_cidr_t *out);
+
+/* True when client's address lies in c. */
+bool srv_cidr_match(const srv_cidr_t *c, const srv_client_t *client);
+
 /* What the message layer answers with, beyond the zones. */
 typedef struct srv_msg_cfg {
     uint16_t udp_max;            /* largest UDP reply with EDNS (default 1232) */
@@ -54,6 +68,8 @@ typedef struct srv_msg_cfg {
     const char *version_server;  /* CH TXT version.server / version.bind */
     bool cookies;                /* answer DNS cookies (RFC 7873/9018) */
     uint8_t cookie_secret[16];   /* server secret for SipHash-2-4 */
+    const srv_cidr_t *axfr_allow; /* unsigned AXFR/IXFR allowed from these, borrowed */
+    size_t naxfr_allow;
 } srv_msg_cfg_t;
 
 /* Fills cfg with the defaults (udp_max 1232, everything else off). */
