@@ -8,6 +8,10 @@
 #include "dns/rr.h"
 #include "dns/wire.h"
 #include "unikernel/config.h"
+#include "unikernel/process.h"
+
+#include <arpa/inet.h>
+#include <string.h>
 
 static void log_write(const char *prefix, const char *fmt, va_list ap)
 {
@@ -61,4 +65,32 @@ void srv_log_query(const struct sockaddr *client, int tcp, const uint8_t *query,
     if (dns_class_to_text(qclass, cls, sizeof cls) < 0)
         snprintf(cls, sizeof cls, "CLASS%u", qclass);
     srv_log("query from %s over %s: %s %s %s", from, tcp ? "tcp" : "udp", name, cls, type);
+}
+
+void srv_log_who(const uint8_t *key, const struct srv_client *client, char *buf, size_t cap)
+{
+    char addr[INET6_ADDRSTRLEN] = "?", name[DNS_NAME_TEXT_MAX];
+    if (client && client->family == 4)
+        inet_ntop(AF_INET, client->addr, addr, sizeof addr);
+    else if (client && client->family == 6)
+        inet_ntop(AF_INET6, client->addr, addr, sizeof addr);
+    if (key && dns_name_to_text(key, name, sizeof name) > 0)
+        snprintf(buf, cap, "key %s from %s", name, addr);
+    else
+        snprintf(buf, cap, "unsigned from %s", addr);
+}
+
+void srv_log_zone(const uint8_t *origin, const char *fmt, ...)
+{
+    char zone[DNS_NAME_TEXT_MAX], prefix[DNS_NAME_TEXT_MAX + 16];
+    if (dns_name_to_text(origin, zone, sizeof zone) < 0)
+        strcpy(zone, "?");
+    size_t n = strlen(zone);
+    if (n > 1 && zone[n - 1] == '.')
+        zone[n - 1] = '\0';
+    snprintf(prefix, sizeof prefix, "zonelet: %s: ", zone);
+    va_list ap;
+    va_start(ap, fmt);
+    log_write(prefix, fmt, ap);
+    va_end(ap);
 }

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dns/name.h"
+
 /* "zonelet: " + the formatted message + newline. */
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -17,5 +19,15 @@ void srv_log_raw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One --log-queries line: client, protocol, query name, type, class
  * (query[0..len) is borrowed; malformed queries are logged as such). */
 void srv_log_query(const struct sockaddr *client, int tcp, const uint8_t *query, size_t len);
+
+/* "key NAME from ADDR" ("unsigned from ADDR" when key is NULL), for
+ * log lines and commit messages naming who asked for a change. */
+#define SRV_WHO_MAX (DNS_NAME_TEXT_MAX + 80)
+struct srv_client;
+void srv_log_who(const uint8_t *key, const struct srv_client *client, char *buf, size_t cap);
+
+/* "zonelet: ZONE: " + the formatted message (origin in text form). */
+void srv_log_zone(const uint8_t *origin, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

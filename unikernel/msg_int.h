@@ -5,7 +5,9 @@
 
 #include "dns/edns.h"
 #include "dns/msg.h"
+#include "dns/tsig.h"
 #include "unikernel/process.h"
+#include "zone/keys.h"
 
 typedef struct srv_msg {
     const srv_ctx_t *ctx;
@@ -19,7 +21,20 @@ typedef struct srv_msg {
     dns_edns_resp_t resp;    /* ... this one */
     dns_msgb_t b;            /* the reply: header and question written, OPT room kept */
     uint16_t flags;          /* reply flags without rcode; handlers add AA and TC */
+    bool tsig;               /* the request was signed: so is the reply (tsig_ctx says how) */
+    dns_tsig_ctx_t tsig_ctx;
+    const zone_key_t *key;   /* the key that verified the request, or NULL */
+    srv_result_t result;     /* SRV_REPLY, or what a module decided (STREAM, DEFER, DROP) */
+    srv_stream_t *stream;    /* SRV_STREAM */
 } srv_msg_t;
+
+/* The octets kept at the end of every message for its OPT and TSIG. */
+size_t srv_msg_room(const srv_msg_t *m);
+
+/* Finishes the message in b: flags with the low rcode bits, the OPT
+ * (upper rcode bits) and the TSIG, giving back the room kept for them.
+ * Returns the length, 0 when it could not be written. */
+size_t srv_msg_finish(srv_msg_t *m, dns_msgb_t *b, uint16_t flags, uint16_t rcode);
 
 /* A multi-message reply: each kind (AXFR, IXFR) embeds this first. */
 struct srv_stream {
@@ -27,8 +42,22 @@ struct srv_stream {
     void (*free)(srv_stream_t *s);
 };
 
-/* QUERY (query.c): writes the answer into m->b and sets AA/TC in
- * m->flags; returns the rcode (up to 12 bits). */
+/* Each opcode module writes its sections into m->b and sets AA/TC in
+ * m->flags, or changes m->result; each returns the rcode (12 bits). */
+
+/* QUERY (query.c); zone transfer questions go on to srv_xfr. */
 uint16_t srv_query(srv_msg_t *m);
+/* AXFR and IXFR (xfr.c, RFC 5936, RFC 1995). */
+uint16_t srv_xfr(srv_msg_t *m);
+/* NOTIFY (notify.c, RFC 1996): a primary's NOTIFY in. */
+uint16_t srv_notify(srv_msg_t *m);
+/* UPDATE (update.c, RFC 2136). */
+uint16_t srv_update(srv_msg_t *m);
+
+/* The zone the request's question names, exactly (its apex), or NULL. */
+const zone_t *srv_msg_zone(const srv_msg_t *m);
+
+/* True when the request was signed by a key with `right` over zone z. */
+bool srv_msg_allows(const srv_msg_t *m, const zone_t *z, unsigned right);
 
 #endif

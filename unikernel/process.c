@@ -128,21 +128,62 @@ static uint16_t dispatch(srv_msg_t *m)
     switch (DNS_F_OPCODE(m->q.flags)) {
     case DNS_OP_QUERY:
         return srv_query(m);
+    case DNS_OP_NOTIFY:
+        return srv_notify(m);
+    case DNS_OP_UPDATE:
+        return srv_update(m);
     default:
         return DNS_R_NOTIMP;
     }
 }
 
-/* Writes flags, the low rcode bits and the OPT, and returns the length. */
-static size_t reply_finish(srv_msg_t *m, uint16_t rcode, size_t optlen)
+size_t srv_msg_room(const srv_msg_t *m)
 {
-    dns_msgb_set_flags(&m->b, (uint16_t)(m->flags | (rcode & 0xf)));
-    if (optlen) {
-        dns_msgb_unreserve(&m->b, optlen);
-        if (dns_edns_resp_write(&m->b, &m->resp, rcode) != ZL_OK)
-            return 0;
-    }
-    return dns_msgb_finish(&m->b);
+    return (m->opt ? dns_edns_resp_size(&m->resp) : 0) + (m->tsig ? dns_tsig_space(&m->tsig_ctx) : 0);
+}
+
+size_t srv_msg_finish(srv_msg_t *m, dns_msgb_t *b, uint16_t flags, uint16_t rcode)
+{
+    dns_msgb_set_flags(b, (uint16_t)(flags | (rcode & 0xf)));
+    dns_msgb_unreserve(b, srv_msg_room(m));
+    if (m->opt && dns_edns_resp_write(b, &m->resp, rcode) != ZL_OK)
+        return 0;
+    size_t len = dns_msgb_finish(b);
+    /* RFC 8945 §5.3: the TSIG goes last, over the finished message. */
+    if (len && m->tsig && dns_tsig_sign(&m->tsig_ctx, b->w.base, &len, b->w.len, m->now) != ZL_OK)
+        return 0;
+    return len;
+}
+
+/* The key a request names, for dns_tsig_verify_request: known, and of
+ * the algorithm it claims (else BADKEY). */
+static const dns_tsig_key_t *key_find(void *ctx, const uint8_t *name, int alg)
+{
+    const zone_key_t *k = ctx ? zone_keyring_find(ctx, name) : NULL;
+    return k && k->tsig.alg == alg ? &k->tsig : NULL;
+}
+
+/* RFC 8945 §5.2: a request with a TSIG is answered only when it
+ * verifies; otherwise NOTAUTH (BADKEY, BADSIG, BADTIME, BADTRUNC, in the
+ * reply's TSIG) or FORMERR. Returns the rcode. */
+static uint16_t tsig_start(srv_msg_t *m)
+{
+    m->tsig = true;
+    uint16_t rc = (uint16_t)dns_tsig_verify_request(&m->tsig_ctx, m->req, m->req_len, m->q.tsig_off,
+                                                    m->now, key_find, (void *)m->ctx->keys);
+    if (rc == DNS_R_NOERROR)
+        m->key = zone_keyring_find(m->ctx->keys, m->tsig_ctx.key->name);
+    return rc;
+}
+
+const zone_t *srv_msg_zone(const srv_msg_t *m)
+{
+    return m->ctx->zones ? zone_set_get(m->ctx->zones, m->q.qname) : NULL;
+}
+
+bool srv_msg_allows(const srv_msg_t *m, const zone_t *z, unsigned right)
+{
+    return m->key && zone_key_allows(m->key, zone_origin(z), right);
 }
 
 srv_result_t srv_process(const srv_ctx_t *ctx, const uint8_t *req, size_t len,
@@ -160,22 +201,34 @@ srv_result_t srv_process(const srv_ctx_t *ctx, const uint8_t *req, size_t len,
     m.req = req;
     m.req_len = len;
     m.opt = false;
+    m.tsig = false;
+    m.key = NULL;
+    m.result = SRV_REPLY;
+    m.stream = NULL;
     int prc = dns_query_parse(&m.q, req, len);
     enum dns_cookie_state cookie;
     uint16_t rcode = edns_start(&m, &cookie);
     if (prc != ZL_OK && rcode == DNS_R_NOERROR)
         rcode = parse_failure(&m, cookie);
+    if (prc == ZL_OK && m.q.tsig_off && rcode == DNS_R_NOERROR)
+        rcode = tsig_start(&m);
     m.flags = (uint16_t)(DNS_F_QR | (m.q.flags & (0xfu << 11 | DNS_F_RD | DNS_F_CD)));
     dns_msgb_init(&m.b, out->buf, reply_limit(&m, out->cap), m.q.id, m.flags);
     /* RFC 1035 §4.1.1: FORMERR with the question when it parsed. */
     bool question = m.q.qdcount == 1 && m.q.question_end > 0;
     if (question && dns_msgb_question(&m.b, m.q.qname, m.q.qtype, m.q.qclass) != ZL_OK)
         return SRV_DROP;
-    size_t optlen = m.opt ? dns_edns_resp_size(&m.resp) : 0;
-    if (optlen && dns_msgb_reserve(&m.b, optlen) != ZL_OK)
+    if (dns_msgb_reserve(&m.b, srv_msg_room(&m)) != ZL_OK)
         return SRV_DROP;
     if (prc == ZL_OK && rcode == DNS_R_NOERROR)
         rcode = dispatch(&m);
-    out->len = reply_finish(&m, rcode, optlen);
+    if (m.result == SRV_STREAM) {
+        out->stream = m.stream;
+        out->len = 0;
+        return SRV_STREAM;
+    }
+    if (m.result == SRV_DEFER || m.result == SRV_DROP)
+        return m.result;
+    out->len = srv_msg_finish(&m, &m.b, m.flags, rcode);
     return out->len ? SRV_REPLY : SRV_DROP;
 }

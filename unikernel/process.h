@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dns/msg.h"
 #include "zone/zoneset.h"
 
 /* Who sent the request. */
@@ -79,8 +80,8 @@ void srv_msg_cfg_init(srv_msg_cfg_t *cfg);
 typedef enum srv_result {
     SRV_DROP = 0,    /* no reply */
     SRV_REPLY = 1,   /* one reply in out->buf[0..out->len) */
-    SRV_STREAM = 2,  /* the first message of several in out->buf; the rest
-                      * from out->stream (TCP only: AXFR, IXFR) */
+    SRV_STREAM = 2,  /* several messages, all from out->stream (TCP only:
+                      * AXFR, IXFR) */
     SRV_DEFER = 3,   /* the reply comes later through ctx->route (an UPDATE
                       * waiting for its change to be durable) */
 } srv_result_t;
@@ -125,16 +126,38 @@ typedef struct srv_route_kept {
  * the reply then leaves from the socket's own address). */
 void srv_route_keep(srv_route_kept_t *dst, const srv_route_t *src);
 
+/* An UPDATE on its way through the change path (its request parsed,
+ * what its reply needs); see srv_pending_done. */
+typedef struct srv_pending srv_pending_t;
+
+/* The change path as the message layer sees it (unikernel/writer.c). */
+typedef struct srv_changes {
+    /* Takes p (an authorised UPDATE of a served zone), to answer it
+     * with srv_pending_done once its change is durable or refused.
+     * Returns 0, or -1 when it cannot take it now (p stays the
+     * caller's: it answers SERVFAIL). Thread-safe. */
+    int (*update)(void *self, srv_pending_t *p);
+    /* Asks for zone origin to be reloaded from the store (a signed
+     * NOTIFY from a hook); who names the requester for the log.
+     * Thread-safe, returns at once. */
+    void (*reload)(void *self, const uint8_t *origin, const char *who);
+    void *self;
+} srv_changes_t;
+
+typedef struct zone_keyring zone_keyring_t;
+
 /* Everything a request is answered from, borrowed for the call. */
 typedef struct srv_ctx {
     const zone_set_t *zones;     /* the snapshot to answer from; NULL: REFUSED */
+    const zone_keyring_t *keys;  /* TSIG keys of the same snapshot; NULL: none */
     const srv_msg_cfg_t *cfg;
     const srv_route_t *route;    /* for replies that come later; NULL: none can */
+    const srv_changes_t *changes; /* NULL: UPDATE and NOTIFY are refused */
 } srv_ctx_t;
 
 /* Where the reply goes: buf[0..cap) (cap >= 512; 65535 for TCP),
- * borrowed; len is set on SRV_REPLY and SRV_STREAM, stream on
- * SRV_STREAM (owned by the caller then). */
+ * borrowed; len is set on SRV_REPLY, stream on SRV_STREAM (owned by the
+ * caller then). */
 typedef struct srv_out {
     uint8_t *buf;
     size_t cap;
@@ -143,8 +166,21 @@ typedef struct srv_out {
 } srv_out_t;
 
 /* Answers request[0..len) from client at time now (seconds since the
- * epoch: cookie timestamps) into out. */
+ * epoch: cookie timestamps, TSIG time checks) into out. */
 srv_result_t srv_process(const srv_ctx_t *ctx, const uint8_t *req, size_t len,
                          const srv_client_t *client, uint64_t now, srv_out_t *out);
+
+/* Answers p with rcode (its zone section echoed, OPT and TSIG as its
+ * request asks, at time now), hands the reply to its route, and frees p.
+ * Called once per pending UPDATE, from the change path's thread. */
+void srv_pending_done(srv_pending_t *p, uint16_t rcode, uint64_t now);
+
+/* The parsed UPDATE (dns_msg_parse: zone section as the question,
+ * prerequisites in rr[DNS_SEC_AN], updates in rr[DNS_SEC_NS]), valid
+ * until srv_pending_done. */
+const dns_msg_t *srv_pending_msg(const srv_pending_t *p);
+
+/* Who asked, for log lines and commit messages: "key NAME from ADDR". */
+const char *srv_pending_who(const srv_pending_t *p);
 
 #endif

@@ -37,10 +37,8 @@ uint16_t srv_query(srv_msg_t *m)
     const dns_query_t *q = &m->q;
     if (q->qclass == DNS_C_CH)
         return chaos_answer(m);
-    /* Zone transfers have their own module (and need TCP, RFC 5936
-     * §4.2); until it exists they get NOTIMP, as from Knot DNS. */
     if (q->qtype == DNS_T_AXFR || q->qtype == DNS_T_IXFR)
-        return DNS_R_NOTIMP;
+        return srv_xfr(m);
     /* Class ANY is answered from the IN data, as Knot DNS does. */
     if (q->qclass != DNS_C_IN && q->qclass != DNS_C_ANY)
         return DNS_R_REFUSED;

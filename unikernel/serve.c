@@ -1,9 +1,10 @@
-/* `zonelet` serve mode: configuration, zones, listeners, workers, and
- * the control loop (signals) on the main thread.
+/* `zonelet` serve mode: configuration, the change path and its store,
+ * listeners, workers, and the control loop (signals) on the main thread.
  *
  * Threads: one UDP thread per (worker, address), one TCP event-loop
- * thread, and the main thread, which only waits for signals and reloads
- * the zones, so a reload (disk, parsing) never delays a query.
+ * thread, the change path (writer.c) and its helper, the NOTIFY sender,
+ * and the main thread, which only waits for signals: nothing of the
+ * change path (disk, parsing, syncs) ever delays a query.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,12 +19,15 @@
 #include "unikernel/config.h"
 #include "unikernel/log.h"
 #include "unikernel/tcp.h"
+#include "unikernel/store_dir.h"
 #include "unikernel/udp.h"
-#include "unikernel/zones.h"
+#include "unikernel/writer.h"
 
 typedef struct server {
     srv_config_t cfg;
-    srv_zones_t *zones;
+    srv_publish_t *pub;
+    srv_notifier_t *notifier;
+    srv_writer_t *writer;
     srv_udp_t **udp;
     size_t nudp;
     srv_tcp_t *tcp;
@@ -72,7 +76,8 @@ static int open_address(server_t *s, size_t i, bool defaults)
         int fd = srv_udp_open(sa, len, s->cfg.msg.udp_max <= 1232);
         if (fd < 0)
             return listen_failure_fatal(&s->cfg, i, -fd, defaults) ? -1 : 0;
-        srv_udp_t *u = srv_udp_new(fd, (unsigned)s->nudp, s->zones, &s->cfg, &s->stop);
+        srv_udp_t *u = srv_udp_new(fd, (unsigned)s->nudp, s->pub, srv_writer_changes(s->writer),
+                                   &s->cfg, &s->stop);
         if (!u) {
             close(fd);
             return -1;
@@ -85,18 +90,40 @@ static int open_address(server_t *s, size_t i, bool defaults)
     return 1;
 }
 
+/* The --tsig-key options as keys; a bad one is fatal. */
+static int command_line_keys(const srv_config_t *cfg, zone_key_t *keys)
+{
+    for (size_t i = 0; i < cfg->ntsig_keys; i++) {
+        const char *why = NULL;
+        if (zone_key_from_arg(cfg->tsig_keys[i], &keys[i], &why) != ZL_OK) {
+            srv_log("--tsig-key %s: %s", cfg->tsig_keys[i], why ? why : "not a key");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int server_open(server_t *s, bool defaults)
 {
     size_t readers = s->cfg.nlisten * s->cfg.workers + 1, listening = 0;
-    s->zones = srv_zones_new(s->cfg.zones_dir, (unsigned)readers);
+    zone_key_t keys[SRV_KEYARG_MAX];
+    if (command_line_keys(&s->cfg, keys))
+        return -1;
+    s->pub = srv_publish_new((unsigned)readers);
+    s->notifier = srv_notifier_new(SRV_NOTIFY_RETRY_MS);
     s->udp = calloc(readers, sizeof *s->udp);
-    if (s->zones)
-        s->tcp = srv_tcp_new(&s->cfg, s->zones, (unsigned)(readers - 1));
-    if (!s->zones || !s->udp || !s->tcp) {
+    if (s->pub)
+        s->writer = srv_writer_new(&s->cfg, s->pub, s->notifier, keys, s->cfg.ntsig_keys);
+    srv_store_t *store = s->writer ? srv_store_dir_new(s->cfg.zones_dir, srv_writer_jobs(s->writer)) : NULL;
+    if (store)
+        srv_writer_set_store(s->writer, store);
+    if (store)
+        s->tcp = srv_tcp_new(&s->cfg, s->pub, srv_writer_changes(s->writer), (unsigned)(readers - 1));
+    if (!s->pub || !s->notifier || !s->udp || !s->writer || !store || !s->tcp) {
         srv_log("out of memory");
         return -1;
     }
-    if (srv_zones_load(s->zones) < 0)
+    if (srv_writer_load(s->writer) < 0)
         return -1;
     for (size_t i = 0; i < s->cfg.nlisten; i++) {
         int rc = open_address(s, i, defaults);
@@ -109,19 +136,29 @@ static int server_open(server_t *s, bool defaults)
 
 static int server_start(server_t *s)
 {
+    int rc = srv_notifier_start(s->notifier);
+    if (!rc)
+        rc = srv_writer_start(s->writer);
+    if (rc) {
+        srv_log("cannot start the change path: %s", strerror(rc));
+        return -1;
+    }
     for (size_t i = 0; i < s->nudp; i++) {
-        int rc = srv_udp_start(s->udp[i]);
+        rc = srv_udp_start(s->udp[i]);
         if (rc) {
             srv_log("cannot start a worker: %s", strerror(rc));
             return -1;
         }
     }
-    int rc = srv_tcp_start(s->tcp);
+    rc = srv_tcp_start(s->tcp);
     if (rc)
         srv_log("cannot start the tcp thread: %s", strerror(rc));
     return rc ? -1 : 0;
 }
 
+/* Transports first (no new requests), then the change path (it may
+ * still hand replies to the transports, whose sockets stay open until
+ * freed), then the rest. */
 static void server_close(server_t *s)
 {
     atomic_store(&s->stop, true);
@@ -129,11 +166,15 @@ static void server_close(server_t *s)
         srv_udp_join(s->udp[i]);
     if (s->tcp)
         srv_tcp_stop(s->tcp);
+    srv_writer_stop(s->writer);
+    srv_notifier_stop(s->notifier);
     for (size_t i = 0; i < s->nudp; i++)
         srv_udp_free(s->udp[i]);
     srv_tcp_free(s->tcp);
+    srv_writer_free(s->writer);
+    srv_notifier_free(s->notifier);
     free(s->udp);
-    srv_zones_free(s->zones);
+    srv_publish_free(s->pub);
 }
 
 /* The control loop: SIGHUP reloads, SIGTERM/SIGINT stop. */
@@ -143,7 +184,7 @@ static void server_wait(server_t *s, const sigset_t *set)
         int sig = sigwaitinfo(set, NULL);
         if (sig == SIGHUP) {
             srv_log("SIGHUP: reloading %s", s->cfg.zones_dir);
-            srv_zones_load(s->zones);
+            srv_writer_reload_all(s->writer, "SIGHUP");
         } else if (sig == SIGTERM || sig == SIGINT) {
             srv_log("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
             return;

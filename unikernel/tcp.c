@@ -66,7 +66,8 @@ typedef struct tcp_listener {
 
 struct srv_tcp {
     const srv_config_t *cfg;
-    srv_zones_t *zones;
+    srv_publish_t *pub;
+    const srv_changes_t *changes;
     unsigned slot;
     int ep, wake_fd;
     int wake_kind;            /* EV_WAKE: the tag of wake_fd */
@@ -94,13 +95,15 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-srv_tcp_t *srv_tcp_new(const srv_config_t *cfg, srv_zones_t *zones, unsigned slot)
+srv_tcp_t *srv_tcp_new(const srv_config_t *cfg, srv_publish_t *pub, const srv_changes_t *changes,
+                       unsigned slot)
 {
     srv_tcp_t *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->cfg = cfg;
-    t->zones = zones;
+    t->pub = pub;
+    t->changes = changes;
     t->slot = slot;
     t->wake_kind = EV_WAKE;
     t->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -394,12 +397,13 @@ static void tcp_deliver(void *transport, const srv_route_t *route, const uint8_t
  * pipelining), in order, until the output bound or a transfer, which
  * runs to its end before the next query is read. Returns 0, or -1 to
  * close (an empty frame, or no memory). */
-static int conn_process(srv_tcp_t *t, tcp_conn_t *c, const zone_set_t *set, uint64_t now)
+static int conn_process(srv_tcp_t *t, tcp_conn_t *c, const srv_snapshot_t *snap, uint64_t now)
 {
     size_t off = 0;
     int rc = conn_stream(t, c, now);
     srv_route_t route = {.deliver = tcp_deliver, .transport = t, .conn = c->id};
-    srv_ctx_t ctx = {.zones = set, .cfg = &t->cfg->msg, .route = &route};
+    srv_ctx_t ctx = {.zones = snap->zones, .keys = snap->keys, .cfg = &t->cfg->msg,
+                     .route = &route, .changes = t->changes};
     while (!rc && !c->stream && c->out_len - c->out_pos < TCP_OUT_MAX && frame_ready(c, off)) {
         size_t qlen = (size_t)(c->in[off] << 8 | c->in[off + 1]);
         const uint8_t *q = c->in + off + 2;
@@ -417,7 +421,7 @@ static int conn_process(srv_tcp_t *t, tcp_conn_t *c, const zone_set_t *set, uint
             c->deferred++;
         if (res == SRV_STREAM)
             c->stream = o.stream;
-        if ((res == SRV_REPLY || res == SRV_STREAM) && out_frame(c, t->scratch, o.len))
+        if (res == SRV_REPLY && out_frame(c, t->scratch, o.len))
             rc = -1;
         if (!rc && c->stream)
             rc = conn_stream(t, c, now);
@@ -490,7 +494,7 @@ static int conn_update_events(srv_tcp_t *t, tcp_conn_t *c)
     return epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-static void conn_event(srv_tcp_t *t, tcp_conn_t *c, uint32_t ev, const zone_set_t *set,
+static void conn_event(srv_tcp_t *t, tcp_conn_t *c, uint32_t ev, const srv_snapshot_t *set,
                        uint64_t now)
 {
     if ((ev & EPOLLERR) || ((ev & EPOLLIN) && conn_read(c))) {
@@ -571,7 +575,7 @@ static void *tcp_main(void *arg)
     while (!atomic_load(&t->stop)) {
         int n = epoll_wait(t->ep, evs, TCP_EVENTS, t->nconns ? TCP_SWEEP_MS : -1);
         uint64_t now = now_ms();
-        const zone_set_t *set = srv_zones_enter(t->zones, t->slot);
+        const srv_snapshot_t *set = srv_publish_enter(t->pub, t->slot);
         const tcp_listener_t *ready[TCP_EVENTS];
         int nready = 0;
         for (int i = 0; i < n; i++) {
@@ -586,7 +590,7 @@ static void *tcp_main(void *arg)
                 (void)r;
             }
         }
-        srv_zones_leave(t->zones, t->slot);
+        srv_publish_leave(t->pub, t->slot);
         /* Accepts come after the batch's connection events: making room
          * may close a connection that has an event in this batch. */
         for (int i = 0; i < nready; i++)

@@ -21,13 +21,14 @@
 #include <sys/socket.h>
 
 #include "unikernel/config.h"
-#include "unikernel/zones.h"
+#include "unikernel/publish.h"
 
 typedef struct srv_tcp srv_tcp_t;
 
 /* A TCP server answering from zones through hazard slot `slot`; cfg is
  * borrowed and must outlive it. Returns NULL on failure. */
-srv_tcp_t *srv_tcp_new(const srv_config_t *cfg, srv_zones_t *zones, unsigned slot);
+srv_tcp_t *srv_tcp_new(const srv_config_t *cfg, srv_publish_t *pub, const srv_changes_t *changes,
+                       unsigned slot);
 
 /* Listens on sa. Returns 0 or -errno. Call before srv_tcp_start. */
 int srv_tcp_listen(srv_tcp_t *t, const struct sockaddr *sa, socklen_t len);

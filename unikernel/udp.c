@@ -24,7 +24,8 @@ struct srv_udp {
     int fd;
     bool pktinfo;       /* wildcard bind: answer from the address asked */
     unsigned slot;
-    srv_zones_t *zones;
+    srv_publish_t *pub;
+    const srv_changes_t *changes;
     const srv_config_t *cfg;
     const atomic_bool *stop;
     pthread_t thread;
@@ -138,7 +139,8 @@ static void rx_arm(srv_udp_t *u, int n)
     }
 }
 
-srv_udp_t *srv_udp_new(int fd, unsigned slot, srv_zones_t *zones, const srv_config_t *cfg,
+srv_udp_t *srv_udp_new(int fd, unsigned slot, srv_publish_t *pub, const srv_changes_t *changes,
+                       const srv_config_t *cfg,
                        const atomic_bool *stop)
 {
     srv_udp_t *u = calloc(1, sizeof *u);
@@ -156,7 +158,8 @@ srv_udp_t *srv_udp_new(int fd, unsigned slot, srv_zones_t *zones, const srv_conf
     u->fd = fd;
     u->pktinfo = want_pktinfo(fd);
     u->slot = slot;
-    u->zones = zones;
+    u->pub = pub;
+    u->changes = changes;
     u->cfg = cfg;
     u->stop = stop;
     for (int i = 0; i < SRV_UDP_BATCH; i++) {
@@ -203,11 +206,12 @@ static void udp_deliver(void *transport, const srv_route_t *route, const uint8_t
 }
 
 /* Answers the n received datagrams; returns how many replies to send. */
-static int answer_batch(srv_udp_t *u, const zone_set_t *set, int n)
+static int answer_batch(srv_udp_t *u, const srv_snapshot_t *snap, int n)
 {
     srv_client_t client;
     srv_route_t route = {.deliver = udp_deliver, .transport = u};
-    srv_ctx_t ctx = { .zones = set, .cfg = &u->cfg->msg, .route = &route };
+    srv_ctx_t ctx = {.zones = snap->zones, .keys = snap->keys, .cfg = &u->cfg->msg,
+                     .route = &route, .changes = u->changes};
     uint64_t now = (uint64_t)time(NULL);
     int out = 0;
     for (int i = 0; i < n; i++) {
@@ -321,9 +325,9 @@ static void *udp_main(void *arg)
         flags = MSG_WAITFORONE;
         if (n <= 0)
             continue;
-        const zone_set_t *set = srv_zones_enter(u->zones, u->slot);
-        int out = answer_batch(u, set, n);
-        srv_zones_leave(u->zones, u->slot);
+        const srv_snapshot_t *snap = srv_publish_enter(u->pub, u->slot);
+        int out = answer_batch(u, snap, n);
+        srv_publish_leave(u->pub, u->slot);
         rx_arm(u, n);
         if (out > 0)
             send_batch(u, out);

@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 
 #include "unikernel/config.h"
-#include "unikernel/zones.h"
+#include "unikernel/publish.h"
 
 #define SRV_UDP_BATCH 64
 #define SRV_UDP_RXMAX 4096   /* larger datagrams are cut (MSG_TRUNC): FORMERR */
@@ -31,7 +31,8 @@ int srv_udp_open(const struct sockaddr *sa, socklen_t len, bool dontfrag);
 /* A worker on fd (taken: closed by srv_udp_free) answering from zones
  * through hazard slot `slot`; cfg and stop are borrowed and must outlive
  * it. Returns NULL on ENOMEM. */
-srv_udp_t *srv_udp_new(int fd, unsigned slot, srv_zones_t *zones, const srv_config_t *cfg,
+srv_udp_t *srv_udp_new(int fd, unsigned slot, srv_publish_t *pub, const srv_changes_t *changes,
+                       const srv_config_t *cfg,
                        const atomic_bool *stop);
 
 /* Starts the worker thread. Returns 0 or an errno value. */

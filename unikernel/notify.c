@@ -1,0 +1,27 @@
+/* NOTIFY in (RFC 1996): a hook or a script tells the primary that a
+ * zone changed in its store. A NOTIFY signed by a key with notify rights
+ * for the zone asks the change path to reload the zone; it is answered
+ * at once (the reload runs on its own). */
+#include "unikernel/log.h"
+#include "unikernel/msg_int.h"
+
+uint16_t srv_notify(srv_msg_t *m)
+{
+    /* RFC 1996 §3.7: the question names the zone's SOA. */
+    if (m->q.qtype != DNS_T_SOA || m->q.qclass != DNS_C_IN)
+        return DNS_R_FORMERR;
+    const zone_t *z = srv_msg_zone(m);
+    if (!z)
+        return DNS_R_NOTAUTH;
+    char who[SRV_WHO_MAX];
+    srv_log_who(m->key ? m->key->tsig.name : NULL, m->client, who, sizeof who);
+    /* Unsigned, or a key without notify rights for this zone: refused,
+     * as an UPDATE would be (RFC 2136 §3.3). */
+    if (!srv_msg_allows(m, z, ZONE_KEY_NOTIFY) || !m->ctx->changes) {
+        srv_log_zone(zone_origin(z), "NOTIFY refused: %s", who);
+        return DNS_R_REFUSED;
+    }
+    m->ctx->changes->reload(m->ctx->changes->self, zone_origin(z), who);
+    m->flags |= DNS_F_AA;
+    return DNS_R_NOERROR;
+}

@@ -1,0 +1,834 @@
+/* The change path (writer.h): the queue, the batch, the helper thread. */
+#include "unikernel/writer.h"
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dns/err.h"
+#include "dns/serial.h"
+#include "unikernel/log.h"
+#include "zone/apply.h"
+#include "zone/journal.h"
+#include "zone/update.h"
+
+#define CONFLICT_RETRIES 5   /* store moved on: reload and re-apply at most this often */
+#define NOTIFY_TARGETS_MAX 64
+
+typedef enum { REQ_UPDATE, REQ_RELOAD, REQ_JOB_DONE } req_kind_t;
+
+typedef struct wreq {
+    struct wreq *next;
+    req_kind_t kind;
+    srv_pending_t *pending;             /* REQ_UPDATE */
+    uint8_t origin[DNS_NAME_MAX];       /* REQ_RELOAD: one zone, unless all */
+    bool all;
+    char who[SRV_WHO_MAX];
+    void (*done)(void *arg);            /* REQ_JOB_DONE */
+    void *arg;
+} wreq_t;
+
+typedef struct wjob {
+    struct wjob *next;
+    void (*run)(void *arg);
+    void (*done)(void *arg);
+    void *arg;
+} wjob_t;
+
+/* A served zone as the writer sees it. */
+typedef struct wzone {
+    zone_t *zone;            /* the version in service (a reference) */
+    bool compacting;         /* a flat rebuild of it is under way */
+} wzone_t;
+
+struct srv_writer {
+    const srv_config_t *cfg;
+    srv_publish_t *pub;
+    srv_notifier_t *notifier;
+    srv_store_t *store;
+    srv_changes_t changes;
+    srv_jobs_t jobs;
+    zone_key_t *extra;       /* command-line keys (owned copies) */
+    size_t nextra;
+    /* writer thread only */
+    wzone_t *zones;
+    size_t nzones, cap;
+    zone_keyring_t *store_keys;  /* the store's keys (a reference) */
+    /* the queue and the helper's */
+    pthread_mutex_t lock;
+    pthread_cond_t cond, job_cond;
+    wreq_t *queue, **queue_tail;
+    wjob_t *jobq, **jobq_tail;
+    bool stop;
+    pthread_t thread, helper;
+    bool started;
+};
+
+/* ---- the queue ---------------------------------------------------------- */
+
+static void enqueue(srv_writer_t *w, wreq_t *r)
+{
+    pthread_mutex_lock(&w->lock);
+    r->next = NULL;
+    *w->queue_tail = r;
+    w->queue_tail = &r->next;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+static int changes_update(void *self, srv_pending_t *p)
+{
+    srv_writer_t *w = self;
+    wreq_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return -1;
+    r->kind = REQ_UPDATE;
+    r->pending = p;
+    pthread_mutex_lock(&w->lock);
+    bool stopping = w->stop;
+    pthread_mutex_unlock(&w->lock);
+    if (stopping) {
+        free(r);
+        return -1;
+    }
+    enqueue(w, r);
+    return 0;
+}
+
+static void reload_request(srv_writer_t *w, const uint8_t *origin, const char *who)
+{
+    wreq_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        srv_log("reload: out of memory");
+        return;
+    }
+    r->kind = REQ_RELOAD;
+    r->all = origin == NULL;
+    if (origin)
+        dns_name_copy(r->origin, origin);
+    snprintf(r->who, sizeof r->who, "%s", who);
+    enqueue(w, r);
+}
+
+static void changes_reload(void *self, const uint8_t *origin, const char *who)
+{
+    reload_request(self, origin, who);
+}
+
+void srv_writer_reload_all(srv_writer_t *w, const char *why)
+{
+    reload_request(w, NULL, why);
+}
+
+static int jobs_submit(void *self, void (*run)(void *), void (*done)(void *), void *arg)
+{
+    srv_writer_t *w = self;
+    wjob_t *j = calloc(1, sizeof *j);
+    if (!j)
+        return -1;
+    j->run = run;
+    j->done = done;
+    j->arg = arg;
+    pthread_mutex_lock(&w->lock);
+    *w->jobq_tail = j;
+    w->jobq_tail = &j->next;
+    pthread_cond_signal(&w->job_cond);
+    pthread_mutex_unlock(&w->lock);
+    return 0;
+}
+
+/* The helper: runs jobs, hands their completion back to the writer. */
+static void *helper_main(void *arg)
+{
+    srv_writer_t *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        while (!w->jobq && !w->stop)
+            pthread_cond_wait(&w->job_cond, &w->lock);
+        wjob_t *j = w->jobq;
+        if (j) {
+            w->jobq = j->next;
+            if (!w->jobq)
+                w->jobq_tail = &w->jobq;
+        }
+        pthread_mutex_unlock(&w->lock);
+        if (!j)
+            return NULL;   /* stopping, nothing left */
+        j->run(j->arg);
+        wreq_t *r = calloc(1, sizeof *r);
+        if (r) {
+            r->kind = REQ_JOB_DONE;
+            r->done = j->done;
+            r->arg = j->arg;
+            enqueue(w, r);
+        } else {
+            j->done(j->arg); /* out of memory: finish here rather than leak */
+        }
+        free(j);
+    }
+}
+
+/* ---- the zones ------------------------------------------------------- */
+
+static wzone_t *find_zone(srv_writer_t *w, const uint8_t *origin)
+{
+    for (size_t i = 0; i < w->nzones; i++)
+        if (dns_name_equal(zone_origin(w->zones[i].zone), origin))
+            return &w->zones[i];
+    return NULL;
+}
+
+static wzone_t *add_zone(srv_writer_t *w, zone_t *z)
+{
+    if (w->nzones == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 16;
+        wzone_t *n = realloc(w->zones, cap * sizeof *n);
+        if (!n)
+            return NULL;
+        w->zones = n;
+        w->cap = cap;
+    }
+    wzone_t *wz = &w->zones[w->nzones++];
+    wz->zone = z;
+    wz->compacting = false;
+    return wz;
+}
+
+static void remove_zone(srv_writer_t *w, wzone_t *wz)
+{
+    zone_free(wz->zone);
+    *wz = w->zones[--w->nzones];
+}
+
+/* The keys served: the store's and the command line's. */
+static zone_keyring_t *keys_merge(srv_writer_t *w)
+{
+    zone_keyring_t *kr = zone_keyring_new();
+    if (!kr)
+        return NULL;
+    if (w->store_keys)
+        for (size_t i = 0; i < zone_keyring_count(w->store_keys); i++)
+            (void)zone_keyring_add(kr, zone_keyring_at(w->store_keys, i));
+    for (size_t i = 0; i < w->nextra; i++)
+        if (zone_keyring_add(kr, &w->extra[i]) != ZL_OK)
+            srv_log("--tsig-key %zu: a key of that name is in the store too; the store's is used", i + 1);
+    return kr;
+}
+
+/* Publishes the writer's zones and keys as the new snapshot. */
+static void publish(srv_writer_t *w)
+{
+    srv_snapshot_t *s = calloc(1, sizeof *s);
+    zone_t **zs = malloc((w->nzones ? w->nzones : 1) * sizeof *zs);
+    if (s && zs) {
+        for (size_t i = 0; i < w->nzones; i++)
+            zs[i] = w->zones[i].zone;
+        if (zone_set_new(zs, w->nzones, &s->zones) == ZL_OK && (s->keys = keys_merge(w))) {
+            free(zs);
+            srv_publish(w->pub, s);
+            return;
+        }
+    }
+    srv_log("cannot publish the new zones: out of memory; the previous ones stay served");
+    free(zs);
+    if (s)
+        srv_snapshot_free(s);
+}
+
+/* ---- NOTIFY out ------------------------------------------------------ */
+
+static size_t add_target(struct sockaddr_storage *t, size_t n, int family, const uint8_t *addr)
+{
+    if (n == NOTIFY_TARGETS_MAX)
+        return n;
+    memset(&t[n], 0, sizeof t[n]);
+    if (family == 4) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&t[n];
+        a->sin_family = AF_INET;
+        a->sin_port = htons(53);
+        memcpy(&a->sin_addr, addr, 4);
+    } else {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&t[n];
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(53);
+        memcpy(&a->sin6_addr, addr, 16);
+    }
+    return n + 1;
+}
+
+/* The addresses (port 53) of the zone's NS names that the zone holds,
+ * except the SOA MNAME's host (the primary itself). */
+static size_t ns_targets(const zone_t *z, struct sockaddr_storage *t, size_t n)
+{
+    const zone_node_t *apex = zone_apex(z);
+    const zone_rrset_t *ns = zone_node_rrset(apex, DNS_T_NS);
+    uint16_t len, slen;
+    const uint8_t *mname = zone_rrset_rdata(zone_soa(z), 0, &slen);
+    const uint8_t *rd = ns ? zone_rrset_rdata(ns, 0, &len) : NULL;
+    for (unsigned i = 0; ns && i < ns->count; i++) {
+        if (i)
+            rd = zone_rrset_rdata_next(rd, len, &len);
+        const zone_node_t *host = dns_name_equal(rd, mname) ? NULL : zone_find(z, rd);
+        static const uint16_t types[2] = {DNS_T_A, DNS_T_AAAA};
+        for (int k = 0; host && k < 2; k++) {
+            const zone_rrset_t *rs = zone_node_rrset(host, types[k]);
+            uint16_t alen;
+            const uint8_t *a = rs ? zone_rrset_rdata(rs, 0, &alen) : NULL;
+            for (unsigned j = 0; rs && j < rs->count; j++) {
+                if (j)
+                    a = zone_rrset_rdata_next(a, alen, &alen);
+                n = add_target(t, n, k == 0 ? 4 : 6, a);
+            }
+        }
+    }
+    return n;
+}
+
+/* NOTIFY to every target of z (RFC 1996): --notify-to, the zone's own
+ * NS addresses, and the secondaries named in its transfer keys. */
+static void notify(srv_writer_t *w, const zone_t *z)
+{
+    struct sockaddr_storage t[NOTIFY_TARGETS_MAX];
+    size_t n = 0;
+    if (!w->notifier)
+        return;
+    for (size_t i = 0; i < w->cfg->nnotify_to && n < NOTIFY_TARGETS_MAX; i++)
+        t[n++] = w->cfg->notify_to[i];
+    n = ns_targets(z, t, n);
+    const zone_keyring_t *kr = srv_publish_current(w->pub)->keys;
+    for (size_t i = 0; kr && i < zone_keyring_count(kr); i++) {
+        const zone_key_t *k = zone_keyring_at(kr, i);
+        if (k->secondary_family && zone_key_allows(k, zone_origin(z), ZONE_KEY_TRANSFER))
+            n = add_target(t, n, k->secondary_family, k->secondary);
+    }
+    const zone_rrset_t *soa = zone_soa(z);
+    uint16_t len;
+    const uint8_t *rd = zone_rrset_rdata(soa, 0, &len);
+    if (n)
+        srv_notifier_send(w->notifier, zone_origin(z), rd, len, soa->ttl, t, n);
+}
+
+/* ---- compaction of a zone's overlay ------------------------------------ */
+
+typedef struct compact_job {
+    srv_writer_t *w;
+    zone_t *from;            /* the version compacted (a reference) */
+    zone_t *flat;            /* its flat rebuild, NULL on failure */
+} compact_job_t;
+
+static void compact_run(void *arg)
+{
+    compact_job_t *j = arg;
+    if (zone_compact(j->from, &j->flat) != ZL_OK)
+        j->flat = NULL;
+}
+
+/* Back on the writer: the changes made since `from` move onto the flat
+ * rebuild; same content, so nothing to commit, log or notify. */
+static void compact_done(void *arg)
+{
+    compact_job_t *j = arg;
+    srv_writer_t *w = j->w;
+    wzone_t *wz = find_zone(w, zone_origin(j->from));
+    zone_t *next = NULL;
+    if (wz)
+        wz->compacting = false;
+    if (wz && j->flat && zone_rebase(j->flat, j->from, wz->zone, &next) == ZL_OK) {
+        zone_free(wz->zone);
+        wz->zone = next;
+        publish(w);
+    }
+    zone_free(j->flat);
+    zone_free(j->from);
+    free(j);
+}
+
+static void maybe_compact(srv_writer_t *w, wzone_t *wz)
+{
+    if (wz->compacting || !zone_compact_due(wz->zone))
+        return;
+    compact_job_t *j = calloc(1, sizeof *j);
+    if (!j)
+        return;
+    j->w = w;
+    j->from = zone_ref(wz->zone);
+    if (jobs_submit(w, compact_run, compact_done, j) != 0) {
+        zone_free(j->from);
+        free(j);
+        return;
+    }
+    wz->compacting = true;
+}
+
+/* After a publication: NOTIFY, the store's housekeeping, compaction. */
+static void after_change(srv_writer_t *w, wzone_t *wz)
+{
+    notify(w, wz->zone);
+    w->store->published(w->store, zone_origin(wz->zone), wz->zone);
+    maybe_compact(w, wz);
+}
+
+/* ---- reloads ----------------------------------------------------------- */
+
+static const zone_journal_t *journal_of(const zone_t *z) { return zone_journal(z); }
+
+/* The version that replaces old by what the store holds now: new itself
+ * (with old's journal and the diff appended), or, when new's serial was
+ * not raised, old with the diff and a raised serial applied (secondaries
+ * follow serials). Returns NULL when nothing changed (new freed). */
+static zone_t *reloaded_version(srv_writer_t *w, zone_t *old, zone_t *new)
+{
+    zone_diff_t *d = NULL;
+    if (zone_diff_versions(old, new, &d) != ZL_OK) {
+        zone_free(new);
+        return NULL;
+    }
+    if (zone_diff_empty(d)) {
+        zone_diff_free(d);
+        zone_free(new);
+        return NULL;
+    }
+    zone_t *v = new;
+    if (dns_serial_cmp(zone_serial(new), zone_serial(old)) <= 0) {
+        uint32_t serial = zone_serial(old) + 1;
+        srv_log_zone(zone_origin(old), "content changed but the serial %u was not raised: serving it as %u",
+                     zone_serial(new), serial);
+        zone_diff_t *bumped = NULL;
+        v = NULL;
+        if (zone_diff_with_serial(d, serial, &bumped) == ZL_OK &&
+            zone_apply(old, bumped, &v, NULL) == ZL_OK) {
+            zone_diff_free(d);
+            d = bumped;
+        } else {
+            zone_diff_free(bumped);
+        }
+        zone_free(new);
+        if (!v) {
+            zone_diff_free(d);
+            return NULL;
+        }
+    }
+    zone_journal_t *j = zone_journal_append(journal_of(old), d, w->cfg->ixfr_history,
+                                            w->cfg->ixfr_max_bytes);
+    zone_set_journal(v, j);
+    zone_journal_free(j);
+    srv_log_zone(zone_origin(v), "serial %u -> %u, %zu records added, %zu removed, reloaded",
+                 zone_serial(old), zone_serial(v), zone_diff_added(d), zone_diff_removed(d));
+    zone_diff_free(d);
+    return v;
+}
+
+/* Applies one store listing to the writer's zones. Returns true when
+ * something changed (a publication is due). */
+static bool apply_loaded(srv_writer_t *w, srv_loaded_t *l)
+{
+    bool changed = false;
+    for (size_t i = 0; i < l->nzones; i++) {
+        srv_stored_t *sz = &l->zones[i];
+        wzone_t *wz = find_zone(w, sz->origin);
+        if (sz->failed)
+            continue;   /* the store logged why; the old version stays */
+        if (!sz->zone) {
+            if (wz) {
+                srv_log_zone(sz->origin, "removed from the store: no longer served");
+                w->store->published(w->store, sz->origin, NULL);
+                remove_zone(w, wz);
+                changed = true;
+            }
+            continue;
+        }
+        zone_t *z = sz->zone;
+        sz->zone = NULL;
+        if (!wz) {
+            if (!(wz = add_zone(w, z))) {
+                zone_free(z);
+                continue;
+            }
+            srv_log_zone(zone_origin(z), "serving serial %u (%zu records)", zone_serial(z),
+                         zone_record_count(z));
+            changed = true;
+            continue;
+        }
+        zone_t *v = reloaded_version(w, wz->zone, z);
+        if (v) {
+            zone_free(wz->zone);
+            wz->zone = v;
+            changed = true;
+        }
+    }
+    if (l->complete) {
+        for (size_t i = w->nzones; i-- > 0;) {
+            bool listed = false;
+            for (size_t k = 0; k < l->nzones && !listed; k++)
+                listed = dns_name_equal(l->zones[k].origin, zone_origin(w->zones[i].zone));
+            if (!listed) {
+                srv_log_zone(zone_origin(w->zones[i].zone), "removed from the store: no longer served");
+                w->store->published(w->store, zone_origin(w->zones[i].zone), NULL);
+                remove_zone(w, &w->zones[i]);
+                changed = true;
+            }
+        }
+    }
+    if (l->keys) {
+        zone_keyring_free(w->store_keys);
+        w->store_keys = l->keys;
+        l->keys = NULL;
+        changed = true;
+    }
+    return changed;
+}
+
+/* Reloads from the store; returns true when something changed. The
+ * zones that changed are noted in changed_out (w->nzones bools). */
+static bool reload(srv_writer_t *w, const uint8_t *origin, const char *who)
+{
+    srv_loaded_t l;
+    memset(&l, 0, sizeof l);
+    if (origin && !find_zone(w, origin))
+        origin = NULL;   /* a zone new to us: look at everything */
+    if (w->store->reload(w->store, origin, &l) != 0)
+        return false;
+    if (who && *who)
+        srv_log("reload (%s)%s%s", who, l.revision[0] ? ": " : "", l.revision);
+    bool changed = apply_loaded(w, &l);
+    srv_loaded_free(&l);
+    return changed;
+}
+
+/* ---- updates ------------------------------------------------------------ */
+
+typedef struct staged {
+    wzone_t *wz;
+    zone_t *zone;            /* the zone's latest version in this batch (a reference) */
+} staged_t;
+
+static void report_rule(void *ctx, const char *file, unsigned line, int severity, const char *msg)
+{
+    (void)file;
+    (void)line;
+    (void)severity;
+    snprintf(ctx, 256, "%s", msg);
+}
+
+/* Runs the batch's updates on the latest versions and commits them.
+ * rcodes[i] gets each one's answer. Returns the number staged. */
+static size_t run_updates(srv_writer_t *w, wreq_t **u, size_t n, uint16_t *rcodes,
+                          staged_t *staged, srv_commit_t *commits, zone_diff_t **diffs)
+{
+    size_t nstaged = 0, ncommits = 0;
+    for (size_t i = 0; i < n; i++) {
+        const dns_msg_t *msg = srv_pending_msg(u[i]->pending);
+        const char *who = srv_pending_who(u[i]->pending);
+        wzone_t *wz = find_zone(w, msg->qname);
+        diffs[i] = NULL;
+        if (!wz) {
+            rcodes[i] = DNS_R_NOTAUTH;   /* gone since the request came in */
+            continue;
+        }
+        size_t s = 0;
+        while (s < nstaged && staged[s].wz != wz)
+            s++;
+        const zone_t *base = s < nstaged ? staged[s].zone : wz->zone;
+        const char *why = NULL;
+        zone_diff_t *d = NULL;
+        rcodes[i] = (uint16_t)zone_update(base, msg, &d, &why);
+        if (rcodes[i] != DNS_R_NOERROR) {
+            srv_log_zone(zone_origin(base), "UPDATE %s: refused (rcode %u): %s", who, rcodes[i],
+                         why ? why : "?");
+            continue;
+        }
+        if (!d)
+            continue;   /* nothing to change: NOERROR, no new version */
+        char rule[256] = "";
+        zone_report_t rep = {report_rule, rule};
+        zone_t *v = NULL;
+        if (zone_apply(base, d, &v, &rep) != ZL_OK) {
+            srv_log_zone(zone_origin(base), "UPDATE %s: refused, the zone would break a rule: %s",
+                         who, rule);
+            rcodes[i] = DNS_R_REFUSED;
+            zone_diff_free(d);
+            continue;
+        }
+        zone_journal_t *j = zone_journal_append(zone_journal(base), d, w->cfg->ixfr_history,
+                                                w->cfg->ixfr_max_bytes);
+        zone_set_journal(v, j);
+        zone_journal_free(j);
+        if (s == nstaged) {
+            staged[nstaged].wz = wz;
+            staged[nstaged++].zone = v;
+        } else {
+            zone_free(staged[s].zone);
+            staged[s].zone = v;
+        }
+        diffs[i] = d;
+        commits[ncommits++] = (srv_commit_t){.origin = zone_origin(v), .diff = d, .zone = v,
+                                             .who = who};
+    }
+    (void)ncommits;
+    return nstaged;
+}
+
+static void updates(srv_writer_t *w, wreq_t **u, size_t n, uint64_t now)
+{
+    uint16_t *rcodes = calloc(n, sizeof *rcodes);
+    staged_t *staged = calloc(n, sizeof *staged);
+    srv_commit_t *commits = calloc(n, sizeof *commits);
+    zone_diff_t **diffs = calloc(n, sizeof *diffs);
+    if (!rcodes || !staged || !commits || !diffs) {
+        for (size_t i = 0; i < n; i++)
+            srv_pending_done(u[i]->pending, DNS_R_SERVFAIL, now);
+        goto out;
+    }
+    for (int attempt = 0;; attempt++) {
+        size_t nstaged = run_updates(w, u, n, rcodes, staged, commits, diffs);
+        size_t ncommits = 0;
+        for (size_t i = 0; i < n; i++)
+            if (diffs[i])
+                ncommits++;
+        int rc = ZL_OK;
+        if (ncommits) {
+            /* commits[] was filled in request order by run_updates */
+            rc = w->store->commit(w->store, commits, ncommits);
+        }
+        if (rc == ZL_ECONFLICT && attempt < CONFLICT_RETRIES) {
+            /* The store moved on: take its state, then re-apply (the
+             * prerequisites are checked again on the new versions). */
+            for (size_t s = 0; s < nstaged; s++)
+                zone_free(staged[s].zone);
+            for (size_t i = 0; i < n; i++) {
+                zone_diff_free(diffs[i]);
+                diffs[i] = NULL;
+            }
+            if (reload(w, NULL, "the store moved on"))
+                publish(w);
+            continue;
+        }
+        if (rc != ZL_OK) {
+            for (size_t i = 0; i < n; i++)
+                if (diffs[i])
+                    rcodes[i] = DNS_R_SERVFAIL;
+            for (size_t s = 0; s < nstaged; s++)
+                zone_free(staged[s].zone);
+        } else if (nstaged) {
+            for (size_t k = 0; k < ncommits; k++)
+                srv_log_zone(commits[k].origin, "serial %u -> %u, %zu records added, %zu removed, %s",
+                             zone_diff_from_serial(commits[k].diff), zone_diff_to_serial(commits[k].diff),
+                             zone_diff_added(commits[k].diff), zone_diff_removed(commits[k].diff),
+                             commits[k].who);
+            for (size_t s = 0; s < nstaged; s++) {
+                zone_free(staged[s].wz->zone);
+                staged[s].wz->zone = staged[s].zone;
+            }
+            publish(w);
+            for (size_t s = 0; s < nstaged; s++)
+                after_change(w, staged[s].wz);
+        }
+        break;
+    }
+    for (size_t i = 0; i < n; i++) {
+        srv_pending_done(u[i]->pending, rcodes[i], now);
+        zone_diff_free(diffs[i]);
+    }
+out:
+    free(rcodes);
+    free(staged);
+    free(commits);
+    free(diffs);
+}
+
+/* ---- the thread ---------------------------------------------------------- */
+
+/* One batch: finished jobs and reloads, then the updates. */
+static void batch(srv_writer_t *w, wreq_t *list)
+{
+    uint64_t now = (uint64_t)time(NULL);
+    size_t nupd = 0;
+    bool changed = false;
+    for (wreq_t *r = list; r; r = r->next) {
+        if (r->kind == REQ_JOB_DONE)
+            r->done(r->arg);
+        else if (r->kind == REQ_RELOAD)
+            changed |= reload(w, r->all ? NULL : r->origin, r->who);
+        else
+            nupd++;
+    }
+    if (changed) {
+        publish(w);
+        for (size_t i = 0; i < w->nzones; i++)
+            after_change(w, &w->zones[i]);
+    }
+    if (nupd) {
+        wreq_t **u = malloc(nupd * sizeof *u);
+        size_t k = 0;
+        for (wreq_t *r = list; r; r = r->next)
+            if (r->kind == REQ_UPDATE) {
+                if (u)
+                    u[k++] = r;
+                else
+                    srv_pending_done(r->pending, DNS_R_SERVFAIL, now);
+            }
+        if (u)
+            updates(w, u, k, now);
+        free(u);
+    }
+    while (list) {
+        wreq_t *next = list->next;
+        free(list);
+        list = next;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    srv_writer_t *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        while (!w->queue && !w->stop) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            if (pthread_cond_timedwait(&w->cond, &w->lock, &until) != 0 && !w->queue && !w->stop) {
+                pthread_mutex_unlock(&w->lock);
+                w->store->tick(w->store);
+                pthread_mutex_lock(&w->lock);
+            }
+        }
+        wreq_t *list = w->queue;
+        w->queue = NULL;
+        w->queue_tail = &w->queue;
+        bool stop = w->stop;
+        pthread_mutex_unlock(&w->lock);
+        if (list)
+            batch(w, list);
+        else if (stop)
+            return NULL;
+    }
+}
+
+srv_writer_t *srv_writer_new(const srv_config_t *cfg, srv_publish_t *pub,
+                             srv_notifier_t *notifier, const zone_key_t *extra_keys,
+                             size_t nextra)
+{
+    srv_writer_t *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->cfg = cfg;
+    w->pub = pub;
+    w->notifier = notifier;
+    w->changes = (srv_changes_t){.update = changes_update, .reload = changes_reload, .self = w};
+    w->jobs = (srv_jobs_t){.submit = jobs_submit, .self = w};
+    w->queue_tail = &w->queue;
+    w->jobq_tail = &w->jobq;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    pthread_cond_init(&w->job_cond, NULL);
+    if (nextra) {
+        w->extra = malloc(nextra * sizeof *w->extra);
+        if (!w->extra) {
+            srv_writer_free(w);
+            return NULL;
+        }
+        memcpy(w->extra, extra_keys, nextra * sizeof *w->extra);
+        w->nextra = nextra;
+    }
+    return w;
+}
+
+void srv_writer_set_store(srv_writer_t *w, srv_store_t *store)
+{
+    w->store = store;
+}
+
+const srv_changes_t *srv_writer_changes(srv_writer_t *w) { return &w->changes; }
+const srv_jobs_t *srv_writer_jobs(srv_writer_t *w) { return &w->jobs; }
+
+int srv_writer_load(srv_writer_t *w)
+{
+    srv_loaded_t l;
+    memset(&l, 0, sizeof l);
+    if (w->store->load(w->store, &l) != 0)
+        return -1;
+    if (l.revision[0])
+        srv_log("store at %s", l.revision);
+    apply_loaded(w, &l);
+    srv_loaded_free(&l);
+    publish(w);
+    for (size_t i = 0; i < w->nzones; i++) {
+        w->store->published(w->store, zone_origin(w->zones[i].zone), w->zones[i].zone);
+        maybe_compact(w, &w->zones[i]);
+    }
+    srv_log("%zu zones served", w->nzones);
+    return 0;
+}
+
+int srv_writer_start(srv_writer_t *w)
+{
+    int rc = pthread_create(&w->helper, NULL, helper_main, w);
+    if (rc)
+        return rc;
+    rc = pthread_create(&w->thread, NULL, writer_main, w);
+    if (rc) {
+        pthread_mutex_lock(&w->lock);
+        w->stop = true;
+        pthread_cond_broadcast(&w->job_cond);
+        pthread_mutex_unlock(&w->lock);
+        pthread_join(w->helper, NULL);
+        return rc;
+    }
+    w->started = true;
+    return 0;
+}
+
+void srv_writer_stop(srv_writer_t *w)
+{
+    if (!w || !w->started)
+        return;
+    /* The helper finishes its job in flight and leaves; its completion
+     * (and everything queued) is taken by the writer's last batches. */
+    pthread_mutex_lock(&w->lock);
+    w->stop = true;
+    pthread_cond_broadcast(&w->job_cond);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->helper, NULL);
+    pthread_mutex_lock(&w->lock);
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    w->started = false;
+}
+
+void srv_writer_free(srv_writer_t *w)
+{
+    if (!w)
+        return;
+    srv_writer_stop(w);
+    /* Jobs never run: their completion frees what they hold. */
+    while (w->jobq) {
+        wjob_t *j = w->jobq;
+        w->jobq = j->next;
+        j->run(j->arg);
+        j->done(j->arg);
+        free(j);
+    }
+    while (w->queue) {
+        wreq_t *r = w->queue;
+        w->queue = r->next;
+        if (r->kind == REQ_UPDATE)
+            srv_pending_done(r->pending, DNS_R_SERVFAIL, (uint64_t)time(NULL));
+        free(r);
+    }
+    for (size_t i = 0; i < w->nzones; i++)
+        zone_free(w->zones[i].zone);
+    free(w->zones);
+    zone_keyring_free(w->store_keys);
+    if (w->store)
+        w->store->free(w->store);
+    free(w->extra);
+    pthread_cond_destroy(&w->cond);
+    pthread_cond_destroy(&w->job_cond);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}

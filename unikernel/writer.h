@@ -1,0 +1,64 @@
+/* The change path: one thread through which every change to every zone
+ * goes, in order (DESIGN.md "Data and concurrency", "The change path").
+ *
+ * Changes are UPDATEs (from the message layer, srv_changes_t), reloads
+ * from the store (SIGHUP, a signed NOTIFY from a hook, later a git poll)
+ * and the background's compactions. The writer takes whatever queued
+ * while it worked as one batch: reloads first (already durable in the
+ * store), then each UPDATE on the latest version of its zone (RFC 2136
+ * semantics in zone/update.c, the result checked like a loaded zone by
+ * zone/apply.c); then one store commit for all accepted UPDATEs (group
+ * commit: one fsync or one push for the batch); then one publication of
+ * the new snapshot (one pointer swap), the answers, the NOTIFYs, and one
+ * log line per change. A change the store could not make durable is
+ * answered SERVFAIL and changes nothing anywhere. Query workers never
+ * wait on any of it.
+ *
+ * A helper thread runs the long jobs (a flat rebuild of a zone whose
+ * overlay grew, the directory store's zone file rewrite) so the writer
+ * keeps taking changes meanwhile.
+ */
+#ifndef ZL_UNIKERNEL_WRITER_H
+#define ZL_UNIKERNEL_WRITER_H
+
+#include "unikernel/config.h"
+#include "unikernel/notifier.h"
+#include "unikernel/process.h"
+#include "unikernel/publish.h"
+#include "unikernel/store.h"
+
+typedef struct srv_writer srv_writer_t;
+
+/* A writer publishing to pub and notifying through notifier (both
+ * borrowed; notifier may be NULL), with cfg's limits and NOTIFY targets
+ * (borrowed). extra_keys[0..nextra): keys from the command line
+ * (copied), served beside the store's. NULL on failure. */
+srv_writer_t *srv_writer_new(const srv_config_t *cfg, srv_publish_t *pub,
+                             srv_notifier_t *notifier, const zone_key_t *extra_keys,
+                             size_t nextra);
+
+/* Gives the writer its store (taken: freed with the writer). The store
+ * is made with srv_writer_jobs(w), hence the separate step. */
+void srv_writer_set_store(srv_writer_t *w, srv_store_t *store);
+
+/* Loads the store and publishes the first snapshot (on the caller's
+ * thread, before any worker starts). Returns 0, or -1 when the store
+ * cannot be read. */
+int srv_writer_load(srv_writer_t *w);
+
+/* Starts and stops the writer's threads. Stop answers what is still
+ * queued (SERVFAIL) and waits for the helper's job in flight. */
+int srv_writer_start(srv_writer_t *w);
+void srv_writer_stop(srv_writer_t *w);
+void srv_writer_free(srv_writer_t *w);
+
+/* The writer as the message layer's change path (valid for w's life). */
+const srv_changes_t *srv_writer_changes(srv_writer_t *w);
+
+/* Queues a reload of everything from the store (SIGHUP). */
+void srv_writer_reload_all(srv_writer_t *w, const char *why);
+
+/* The background jobs interface the store uses (valid for w's life). */
+const srv_jobs_t *srv_writer_jobs(srv_writer_t *w);
+
+#endif
