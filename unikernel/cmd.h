@@ -10,4 +10,8 @@ int cmd_check(int argc, char **argv);
  * (unikernel/serve.c). */
 int cmd_serve(int argc, char **argv);
 
+/* `zonelet notify --server ADDR:PORT [--key NAME:ALG:BASE64] ZONE`: one
+ * signed NOTIFY, the answer printed, exit 0 on NOERROR (notify_cmd.c). */
+int cmd_notify(int argc, char **argv);
+
 #endif

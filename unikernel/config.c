@@ -12,7 +12,9 @@ enum {
     OPT_LISTEN = 256, OPT_ZONES, OPT_WORKERS, OPT_UDP_MAX, OPT_NSID, OPT_ID_SERVER,
     OPT_VERSION_SERVER, OPT_COOKIES, OPT_NO_COOKIES, OPT_LOG_QUERIES,
     OPT_TCP_MAX_CONNS, OPT_TCP_MAX_PER_IP, OPT_TCP_IDLE_MS, OPT_UDP_COALESCE_US, OPT_TSIG_KEY,
-    OPT_NOTIFY_TO, OPT_AXFR_ALLOW, OPT_IXFR_HISTORY, OPT_IXFR_MAX_BYTES, OPT_HELP
+    OPT_NOTIFY_TO, OPT_AXFR_ALLOW, OPT_IXFR_HISTORY, OPT_IXFR_MAX_BYTES, OPT_REMOTE,
+    OPT_REMOTE_KEY, OPT_REMOTE_KNOWN_HOSTS, OPT_REMOTE_CA, OPT_AUTHOR, OPT_CACHE, OPT_POLL,
+    OPT_PUSH_TIMEOUT, OPT_HELP
 };
 
 static const struct option srv_options[] = {
@@ -35,6 +37,14 @@ static const struct option srv_options[] = {
     {"axfr-allow", required_argument, NULL, OPT_AXFR_ALLOW},
     {"ixfr-history", required_argument, NULL, OPT_IXFR_HISTORY},
     {"ixfr-max-bytes", required_argument, NULL, OPT_IXFR_MAX_BYTES},
+    {"remote", required_argument, NULL, OPT_REMOTE},
+    {"remote-key", required_argument, NULL, OPT_REMOTE_KEY},
+    {"remote-known-hosts", required_argument, NULL, OPT_REMOTE_KNOWN_HOSTS},
+    {"remote-ca", required_argument, NULL, OPT_REMOTE_CA},
+    {"author", required_argument, NULL, OPT_AUTHOR},
+    {"cache", required_argument, NULL, OPT_CACHE},
+    {"poll", required_argument, NULL, OPT_POLL},
+    {"push-timeout", required_argument, NULL, OPT_PUSH_TIMEOUT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -80,6 +90,18 @@ void srv_config_usage(FILE *out)
           "                         [none: a transfer or update key is needed]\n"
           "  --ixfr-history N       versions of each zone kept for IXFR [100]\n"
           "  --ixfr-max-bytes N     and at most N octets of changes per zone [16777216]\n"
+          "  --remote URL[#BRANCH]  serve the zones of a git branch instead of --zones:\n"
+          "                         file://, git://, ssh:// or https://; every change is\n"
+          "                         committed and pushed before it is answered [off]\n"
+          "  --remote-key FILE      ssh:// private key\n"
+          "  --remote-known-hosts FILE  ssh:// known_hosts (the host key is checked)\n"
+          "  --remote-ca FILE       https:// CA certificates (PEM) [the system's]\n"
+          "  --author 'NAME <MAIL>' author of the commits zonelet makes [zonelet]\n"
+          "  --cache DIR            the local clone, kept across restarts: served from\n"
+          "                         while the remote is unreachable [.zonelet-cache]\n"
+          "  --poll SECONDS         fetch the remote this often [0: on NOTIFY and SIGHUP]\n"
+          "  --push-timeout SECONDS an UPDATE waits at most this long for its push, then\n"
+          "                         gets SERVFAIL [10]\n"
           "  --help                 this text\n"
           "signals: SIGHUP reloads the zones (a broken zone keeps its old version),\n"
           "SIGTERM and SIGINT stop.\n", out);
@@ -173,6 +195,8 @@ static void config_defaults(srv_config_t *cfg)
     cfg->tcp_idle_ms = 10000;
     cfg->udp_coalesce_us = 200;  /* chosen by measurement: tests/bench/RESULTS.md runs 4-7 */
     cfg->ixfr_history = 100;
+    cfg->cache_dir = ".zonelet-cache";
+    cfg->push_timeout_s = 10;
     cfg->ixfr_max_bytes = (size_t)16 << 20;
     srv_msg_cfg_init(&cfg->msg);
     cfg->msg.cookies = true;
@@ -271,6 +295,14 @@ static int apply_option(srv_config_t *cfg, int c, const char *arg)
     case OPT_NOTIFY_TO: return add_notify_to(cfg, arg);
     case OPT_AXFR_ALLOW: return add_axfr_allow(cfg, arg);
     case OPT_IXFR_HISTORY: return parse_uint("ixfr-history", arg, 1, 100000, &cfg->ixfr_history);
+    case OPT_REMOTE: cfg->remote = arg; return 0;
+    case OPT_REMOTE_KEY: cfg->remote_key = arg; return 0;
+    case OPT_REMOTE_KNOWN_HOSTS: cfg->remote_known_hosts = arg; return 0;
+    case OPT_REMOTE_CA: cfg->remote_ca = arg; return 0;
+    case OPT_AUTHOR: cfg->author = arg; return 0;
+    case OPT_CACHE: cfg->cache_dir = arg; return 0;
+    case OPT_POLL: return parse_uint("poll", arg, 0, 86400, &cfg->poll_s);
+    case OPT_PUSH_TIMEOUT: return parse_uint("push-timeout", arg, 1, 3600, &cfg->push_timeout_s);
     case OPT_IXFR_MAX_BYTES:
         if (parse_uint("ixfr-max-bytes", arg, 4096, 0xffffffffu, &v))
             return -1;

@@ -37,6 +37,15 @@ typedef struct srv_config {
     socklen_t notify_to_len[SRV_NOTIFY_MAX];
     size_t nnotify_to;
     srv_cidr_t axfr_allow[SRV_ACL_MAX]; /* --axfr-allow (msg.axfr_allow points here) */
+    /* The git store (--remote instead of --zones): all borrowed from argv. */
+    const char *remote;          /* URL[#BRANCH], or NULL: the zones directory */
+    const char *remote_key;      /* ssh:// private key file */
+    const char *remote_known_hosts; /* ssh:// known_hosts file */
+    const char *remote_ca;       /* https:// CA certificates (PEM) */
+    const char *author;          /* "Name <mail>" of the commits zonelet makes */
+    const char *cache_dir;       /* the local clone, kept across restarts */
+    unsigned poll_s;             /* fetch every N seconds (0: only on NOTIFY/SIGHUP) */
+    unsigned push_timeout_s;     /* an UPDATE waits at most this long for its push */
     unsigned ixfr_history;       /* versions kept for IXFR per zone */
     size_t ixfr_max_bytes;       /* and at most this many octets of them */
     uint8_t nsid[SRV_NSID_MAX];

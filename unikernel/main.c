@@ -6,5 +6,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "check") == 0)
         return cmd_check(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "notify") == 0)
+        return cmd_notify(argc - 1, argv + 1);
     return cmd_serve(argc, argv);
 }

@@ -155,12 +155,13 @@ size_t srv_msg_finish(srv_msg_t *m, dns_msgb_t *b, uint16_t flags, uint16_t rcod
     return len;
 }
 
-/* The key a request names, for dns_tsig_verify_request: known, and of
- * the algorithm it claims (else BADKEY). */
-static const dns_tsig_key_t *key_find(void *ctx, const uint8_t *name, int alg)
+/* No keys at all: every key is unknown (BADKEY). */
+static const dns_tsig_key_t *no_key(void *fctx, const uint8_t *name, uint8_t alg)
 {
-    const zone_key_t *k = ctx ? zone_keyring_find(ctx, name) : NULL;
-    return k && k->tsig.alg == alg ? &k->tsig : NULL;
+    (void)fctx;
+    (void)name;
+    (void)alg;
+    return NULL;
 }
 
 /* RFC 8945 §5.2: a request with a TSIG is answered only when it
@@ -168,12 +169,15 @@ static const dns_tsig_key_t *key_find(void *ctx, const uint8_t *name, int alg)
  * reply's TSIG) or FORMERR. Returns the rcode. */
 static uint16_t tsig_start(srv_msg_t *m)
 {
-    m->tsig = true;
-    uint16_t rc = (uint16_t)dns_tsig_verify_request(&m->tsig_ctx, m->req, m->req_len, m->q.tsig_off,
-                                                    m->now, key_find, (void *)m->ctx->keys);
+    int rc = dns_tsig_verify_request(&m->tsig_ctx, m->req, m->req_len, m->q.tsig_off, m->now,
+                                     m->ctx->keys ? zone_keyring_tsig_find : no_key,
+                                     (void *)m->ctx->keys);
+    if (rc < 0)
+        return DNS_R_SERVFAIL;   /* the MAC could not be computed: unsigned */
+    m->tsig = rc != DNS_R_FORMERR;
     if (rc == DNS_R_NOERROR)
-        m->key = zone_keyring_find(m->ctx->keys, m->tsig_ctx.key->name);
-    return rc;
+        m->key = zone_key_of(m->tsig_ctx.key);
+    return (uint16_t)rc;
 }
 
 const zone_t *srv_msg_zone(const srv_msg_t *m)

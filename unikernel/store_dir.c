@@ -22,8 +22,6 @@
 #include "zone/print.h"
 
 #define JOURNAL_DIR ".zonelet"
-#define JOURNAL_MAGIC 0x5a4c4a31u     /* "ZLJ1" */
-#define JOURNAL_HEAD 16               /* magic, length, FNV-1a 64 of the payload */
 #define COMPACT_AFTER_MS 1000         /* quiet time before the zone file is rewritten */
 #define COMPACT_BYTES ((size_t)1 << 20) /* or this much journal */
 
@@ -61,17 +59,10 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static uint64_t fnv64(const uint8_t *p, size_t n)
+static void report_line(void *ctx, zone_severity_t sev, const char *file, unsigned line,
+                        const char *msg)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
-
-static void report_line(void *ctx, const char *file, unsigned line, int severity, const char *msg)
-{
-    const char *what = severity == ZONE_REPORT_WARNING ? "warning: " : "";
+    const char *what = sev == ZONE_WARNING ? "warning: " : "";
     if (line)
         srv_log_raw("%s:%u: %s%s", file ? file : (const char *)ctx, line, what, msg);
     else
@@ -174,75 +165,61 @@ static int read_file(const char *path, uint8_t **buf, size_t *len)
     return 0;
 }
 
-/* The next record of a journal image at *off: its payload, or NULL at
- * the end or at a torn or corrupt record (*torn set). */
-static const uint8_t *journal_record(const uint8_t *buf, size_t len, size_t *off, size_t *plen,
-                                     bool *torn)
-{
-    *torn = false;
-    if (*off == len)
-        return NULL;
-    if (len - *off < JOURNAL_HEAD) {
-        *torn = true;
-        return NULL;
-    }
-    const uint8_t *h = buf + *off;
-    uint32_t n = dns_get_u32(h + 4);
-    uint64_t sum = (uint64_t)dns_get_u32(h + 8) << 32 | dns_get_u32(h + 12);
-    if (dns_get_u32(h) != JOURNAL_MAGIC || n > len - *off - JOURNAL_HEAD ||
-        fnv64(h + JOURNAL_HEAD, n) != sum) {
-        *torn = true;
-        return NULL;
-    }
-    *off += JOURNAL_HEAD + n;
-    *plen = n;
-    return h + JOURNAL_HEAD;
-}
-
-/* Replays f's journal onto *z (replaced by the result). Stops at a
- * torn record (the file is cut there) or at one that does not follow
- * (logged: the journal does not belong to this zone file). */
+/* Replays f's journal (concatenated zone_diff_encode records, each with
+ * its own magic and check value) onto *z (replaced by the result). Stops
+ * at a torn or corrupt record (the file is cut there: a crash in the
+ * middle of an append) or at one that does not follow (logged: the
+ * journal does not belong to this zone file). */
 static void journal_replay(store_dir_t *sd, dfile_t *f, zone_t **z)
 {
     char path[PATH_MAX];
     uint8_t *buf;
-    size_t len, off = 0, plen, applied = 0;
-    bool torn;
+    size_t len, applied = 0;
     journal_path(sd, f->name, "journal", path, sizeof path);
     if (read_file(path, &buf, &len) != 0)
         return;
-    const uint8_t *p;
-    while ((p = journal_record(buf, len, &off, &plen, &torn))) {
+    dns_wire_t w;
+    dns_wire_init_ro(&w, buf, len);
+    size_t at = 0;
+    bool torn = false;
+    while (at < len) {
         zone_diff_t *d = NULL;
-        if (zone_diff_decode(p, plen, &d) != ZL_OK) {
+        dns_wire_seek(&w, at);
+        if (zone_diff_decode(&w, &d) != ZL_OK) {
             torn = true;
-            off -= JOURNAL_HEAD + plen;
             break;
         }
         uint32_t cur = zone_serial(*z);
-        if (dns_serial_cmp(zone_diff_to_serial(d), cur) <= 0 &&
-            zone_diff_from_serial(d) != cur) {
+        size_t next = w.pos;
+        if (zone_diff_from(d) != cur && dns_serial_cmp(zone_diff_to(d), cur) <= 0) {
             zone_diff_free(d);   /* already in the zone file (written before the trim) */
+            at = next;
             continue;
         }
         zone_t *v = NULL;
-        if (zone_diff_from_serial(d) != cur || zone_apply(*z, d, &v, NULL) != ZL_OK) {
-            srv_log("%s: record at offset %zu does not apply to serial %u: the rest of the "
-                    "journal is ignored", path, off - JOURNAL_HEAD - plen, cur);
+        zone_journal_t *j = NULL;
+        if (zone_diff_from(d) != cur || zone_apply(*z, d, &v, NULL) != ZL_OK) {
+            srv_log("%s: the change at offset %zu does not apply to serial %u: the rest of the "
+                    "journal is ignored", path, at, cur);
             zone_diff_free(d);
             break;
         }
-        zone_journal_t *j = zone_journal_append(zone_journal(*z), d, 100, (size_t)16 << 20);
-        zone_set_journal(v, j);
-        zone_journal_free(j);
+        zone_t *vj = NULL;
+        if (zone_journal_append(zone_journal(*z), d, 100, (size_t)16 << 20, &j) == ZL_OK &&
+            zone_with_journal(v, j, &vj) == ZL_OK) {
+            zone_free(v);
+            v = vj;
+        }
+        zone_journal_unref(j);
         zone_diff_free(d);
         zone_free(*z);
         *z = v;
         applied++;
+        at = next;
     }
     if (torn) {
-        srv_log("%s: torn record at offset %zu (an interrupted write): cut off", path, off);
-        if (truncate(path, (off_t)off) != 0)
+        srv_log("%s: torn record at offset %zu (an interrupted write): cut off", path, at);
+        if (truncate(path, (off_t)at) != 0)
             srv_log("%s: cannot cut the journal: %s", path, strerror(errno));
     }
     if (applied)
@@ -250,39 +227,29 @@ static void journal_replay(store_dir_t *sd, dfile_t *f, zone_t **z)
     free(buf);
 }
 
-/* Appends one record for diff d to f's journal (not synced). */
+/* Appends the record of diff d to f's journal (not synced). */
 static int journal_append(store_dir_t *sd, dfile_t *f, const zone_diff_t *d)
 {
     if (journal_open(sd, f) != 0)
         return ZL_EIO;
-    size_t n = zone_diff_encoded_size(d);
-    uint8_t *buf = malloc(JOURNAL_HEAD + n);
+    size_t n = zone_diff_bytes(d);
+    uint8_t *buf = malloc(n ? n : 1);
     if (!buf)
         return ZL_ENOMEM;
     dns_wire_t w;
-    dns_wire_init(&w, buf + JOURNAL_HEAD, n);
+    dns_wire_init(&w, buf, n);
     int rc = zone_diff_encode(d, &w);
-    if (rc == ZL_OK && w.pos == n) {
-        uint64_t sum = fnv64(buf + JOURNAL_HEAD, n);
-        dns_put_u32(buf, JOURNAL_MAGIC);
-        dns_put_u32(buf + 4, (uint32_t)n);
-        dns_put_u32(buf + 8, (uint32_t)(sum >> 32));
-        dns_put_u32(buf + 12, (uint32_t)sum);
-        size_t done = 0;
-        while (done < JOURNAL_HEAD + n) {
-            ssize_t wr = write(f->jfd, buf + done, JOURNAL_HEAD + n - done);
-            if (wr < 0 && errno == EINTR)
-                continue;
-            if (wr <= 0) {
-                rc = ZL_EIO;
-                break;
-            }
+    size_t done = 0;
+    while (rc == ZL_OK && done < w.pos) {
+        ssize_t wr = write(f->jfd, buf + done, w.pos - done);
+        if (wr < 0 && errno == EINTR)
+            continue;
+        if (wr <= 0)
+            rc = ZL_EIO;
+        else
             done += (size_t)wr;
-        }
-        f->jbytes += done;
-    } else if (rc == ZL_OK) {
-        rc = ZL_EINVAL;
     }
+    f->jbytes += done;
     free(buf);
     return rc;
 }
@@ -389,7 +356,7 @@ static zone_keyring_t *load_keys(store_dir_t *sd)
         const uint8_t *scope = NULL;
         if (n > 6 && dns_name_from_text(f->name, n - 6, root, zone) > 0)
             scope = zone;
-        if (zone_keys_load_file(kr, path, scope, &rep) != ZL_OK)
+        if (zone_keyring_load(kr, NULL, path, scope, &rep) != ZL_OK)
             srv_log("%s: some keys not loaded", path);
     }
     return kr;
@@ -650,23 +617,26 @@ static void compact_done(void *arg)
         journal_path(sd, f->name, "journal", path, sizeof path);
         journal_path(sd, f->name, "journal-tmp", tmp, sizeof tmp);
         uint8_t *buf;
-        size_t len, off = 0, plen, keep_from = 0;
-        bool torn;
-        const uint8_t *p;
+        size_t len, keep_from = 0;
         uint32_t serial = zone_serial(c->zone);
         if (read_file(path, &buf, &len) == 0) {
+            /* Keep from the first change that starts at or after the
+             * serial written: those came while the file was written. */
+            dns_wire_t w;
+            dns_wire_init_ro(&w, buf, len);
             keep_from = len;
-            size_t at = 0;
-            while ((p = journal_record(buf, len, &off, &plen, &torn))) {
+            for (size_t at = 0; at < len;) {
                 zone_diff_t *d = NULL;
-                bool newer = zone_diff_decode(p, plen, &d) == ZL_OK &&
-                             dns_serial_cmp(zone_diff_from_serial(d), serial) >= 0;
+                dns_wire_seek(&w, at);
+                if (zone_diff_decode(&w, &d) != ZL_OK)
+                    break;
+                bool newer = dns_serial_cmp(zone_diff_from(d), serial) >= 0;
                 zone_diff_free(d);
                 if (newer) {
                     keep_from = at;
                     break;
                 }
-                at = off;
+                at = w.pos;
             }
             int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
             bool ok = fd >= 0 && (len - keep_from == 0 ||

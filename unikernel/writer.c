@@ -211,7 +211,7 @@ static zone_keyring_t *keys_merge(srv_writer_t *w)
         return NULL;
     if (w->store_keys)
         for (size_t i = 0; i < zone_keyring_count(w->store_keys); i++)
-            (void)zone_keyring_add(kr, zone_keyring_at(w->store_keys, i));
+            (void)zone_keyring_add(kr, zone_keyring_get(w->store_keys, i));
     for (size_t i = 0; i < w->nextra; i++)
         if (zone_keyring_add(kr, &w->extra[i]) != ZL_OK)
             srv_log("--tsig-key %zu: a key of that name is in the store too; the store's is used", i + 1);
@@ -300,9 +300,9 @@ static void notify(srv_writer_t *w, const zone_t *z)
     n = ns_targets(z, t, n);
     const zone_keyring_t *kr = srv_publish_current(w->pub)->keys;
     for (size_t i = 0; kr && i < zone_keyring_count(kr); i++) {
-        const zone_key_t *k = zone_keyring_at(kr, i);
-        if (k->secondary_family && zone_key_allows(k, zone_origin(z), ZONE_KEY_TRANSFER))
-            n = add_target(t, n, k->secondary_family, k->secondary);
+        const zone_key_t *k = zone_keyring_get(kr, i);
+        if (k->secondary.family && zone_key_allows(k, zone_origin(z), ZONE_KEY_TRANSFER))
+            n = add_target(t, n, k->secondary.family, k->secondary.addr);
     }
     const zone_rrset_t *soa = zone_soa(z);
     uint16_t len;
@@ -371,9 +371,77 @@ static void after_change(srv_writer_t *w, wzone_t *wz)
     maybe_compact(w, wz);
 }
 
-/* ---- reloads ----------------------------------------------------------- */
+/* ---- versions and their journals -------------------------------------- */
 
-static const zone_journal_t *journal_of(const zone_t *z) { return zone_journal(z); }
+/* v (taken) made into the version that carries base's journal with d
+ * appended (the IXFR history, --ixfr-history / --ixfr-max-bytes).
+ * Returns the new version, or v itself when that fails (logged: IXFR
+ * then falls back to whole transfers). */
+static zone_t *with_history(srv_writer_t *w, const zone_t *base, zone_t *v, zone_diff_t *d)
+{
+    zone_journal_t *j = NULL;
+    zone_t *out = NULL;
+    if (zone_journal_append(zone_journal(base), d, w->cfg->ixfr_history, w->cfg->ixfr_max_bytes,
+                            &j) != ZL_OK ||
+        zone_with_journal(v, j, &out) != ZL_OK) {
+        srv_log_zone(zone_origin(v), "cannot keep the change for IXFR (out of memory)");
+        zone_journal_unref(j);
+        return v;
+    }
+    zone_journal_unref(j);
+    zone_free(v);
+    return out;
+}
+
+static size_t diff_added(const zone_diff_t *d)
+{
+    size_t n;
+    (void)zone_diff_added(d, &n);
+    return n;
+}
+
+static size_t diff_removed(const zone_diff_t *d)
+{
+    size_t n;
+    (void)zone_diff_removed(d, &n);
+    return n;
+}
+
+/* d with its new SOA's serial set to serial (a new sealed diff). */
+static int diff_reserial(const zone_diff_t *d, uint32_t serial, zone_diff_t **out)
+{
+    const dns_rr_t *old = zone_diff_old_soa(d), *new = zone_diff_new_soa(d);
+    uint8_t rd[2 * DNS_NAME_MAX + 20];
+    size_t n;
+    zone_diff_t *r = zone_diff_new(zone_diff_origin(d));
+    *out = NULL;
+    if (!r || new->rdlen < 20 || new->rdlen > sizeof rd) {
+        zone_diff_free(r);
+        return ZL_ENOMEM;
+    }
+    memcpy(rd, new->rdata, new->rdlen);
+    dns_put_u32(rd + new->rdlen - 20, serial);
+    dns_rr_t soa = *new;
+    soa.rdata = rd;
+    const dns_rr_t *rr = zone_diff_removed(d, &n);
+    int rc = ZL_OK;
+    for (size_t i = 0; i < n && rc == ZL_OK; i++)
+        rc = zone_diff_remove(r, &rr[i]);
+    rr = zone_diff_added(d, &n);
+    for (size_t i = 0; i < n && rc == ZL_OK; i++)
+        rc = zone_diff_add(r, &rr[i]);
+    if (rc == ZL_OK)
+        rc = zone_diff_set_soa(r, old, &soa);
+    if (rc == ZL_OK)
+        rc = zone_diff_seal(r);
+    if (rc != ZL_OK)
+        zone_diff_free(r);
+    else
+        *out = r;
+    return rc;
+}
+
+/* ---- reloads ----------------------------------------------------------- */
 
 /* The version that replaces old by what the store holds now: new itself
  * (with old's journal and the diff appended), or, when new's serial was
@@ -386,7 +454,7 @@ static zone_t *reloaded_version(srv_writer_t *w, zone_t *old, zone_t *new)
         zone_free(new);
         return NULL;
     }
-    if (zone_diff_empty(d)) {
+    if (zone_diff_is_empty(d)) {
         zone_diff_free(d);
         zone_free(new);
         return NULL;
@@ -398,8 +466,7 @@ static zone_t *reloaded_version(srv_writer_t *w, zone_t *old, zone_t *new)
                      zone_serial(new), serial);
         zone_diff_t *bumped = NULL;
         v = NULL;
-        if (zone_diff_with_serial(d, serial, &bumped) == ZL_OK &&
-            zone_apply(old, bumped, &v, NULL) == ZL_OK) {
+        if (diff_reserial(d, serial, &bumped) == ZL_OK && zone_apply(old, bumped, &v, NULL) == ZL_OK) {
             zone_diff_free(d);
             d = bumped;
         } else {
@@ -411,12 +478,9 @@ static zone_t *reloaded_version(srv_writer_t *w, zone_t *old, zone_t *new)
             return NULL;
         }
     }
-    zone_journal_t *j = zone_journal_append(journal_of(old), d, w->cfg->ixfr_history,
-                                            w->cfg->ixfr_max_bytes);
-    zone_set_journal(v, j);
-    zone_journal_free(j);
+    v = with_history(w, old, v, d);
     srv_log_zone(zone_origin(v), "serial %u -> %u, %zu records added, %zu removed, reloaded",
-                 zone_serial(old), zone_serial(v), zone_diff_added(d), zone_diff_removed(d));
+                 zone_serial(old), zone_serial(v), diff_added(d), diff_removed(d));
     zone_diff_free(d);
     return v;
 }
@@ -505,12 +569,13 @@ typedef struct staged {
     zone_t *zone;            /* the zone's latest version in this batch (a reference) */
 } staged_t;
 
-static void report_rule(void *ctx, const char *file, unsigned line, int severity, const char *msg)
+static void report_rule(void *ctx, zone_severity_t sev, const char *file, unsigned line,
+                        const char *msg)
 {
     (void)file;
     (void)line;
-    (void)severity;
-    snprintf(ctx, 256, "%s", msg);
+    if (sev == ZONE_ERROR && !*(char *)ctx)
+        snprintf(ctx, 256, "%s", msg);
 }
 
 /* Runs the batch's updates on the latest versions and commits them.
@@ -552,10 +617,7 @@ static size_t run_updates(srv_writer_t *w, wreq_t **u, size_t n, uint16_t *rcode
             zone_diff_free(d);
             continue;
         }
-        zone_journal_t *j = zone_journal_append(zone_journal(base), d, w->cfg->ixfr_history,
-                                                w->cfg->ixfr_max_bytes);
-        zone_set_journal(v, j);
-        zone_journal_free(j);
+        v = with_history(w, base, v, d);
         if (s == nstaged) {
             staged[nstaged].wz = wz;
             staged[nstaged++].zone = v;
@@ -615,8 +677,8 @@ static void updates(srv_writer_t *w, wreq_t **u, size_t n, uint64_t now)
         } else if (nstaged) {
             for (size_t k = 0; k < ncommits; k++)
                 srv_log_zone(commits[k].origin, "serial %u -> %u, %zu records added, %zu removed, %s",
-                             zone_diff_from_serial(commits[k].diff), zone_diff_to_serial(commits[k].diff),
-                             zone_diff_added(commits[k].diff), zone_diff_removed(commits[k].diff),
+                             zone_diff_from(commits[k].diff), zone_diff_to(commits[k].diff),
+                             diff_added(commits[k].diff), diff_removed(commits[k].diff),
                              commits[k].who);
             for (size_t s = 0; s < nstaged; s++) {
                 zone_free(staged[s].wz->zone);

@@ -39,6 +39,7 @@ typedef struct xfr_stream {
     size_t index;
     /* XFR_ZONE: the node walk and where in the current RRset we are */
     zone_iter_t it;
+    bool iter;                /* it was started */
     const uint8_t *owner;
     const zone_rrset_t *rs;
     unsigned rr;
@@ -81,24 +82,29 @@ static bool zone_next_rr(xfr_stream_t *s, dns_rr_t *rr)
 static bool diff_next_rr(xfr_stream_t *s, dns_rr_t *rr)
 {
     const zone_diff_t *d = s->diff;
+    size_t n;
     for (;;) {
         switch (s->part) {
-        case 0: *rr = d->soa_old; s->part = 1; s->index = 0; return true;
-        case 1:
-            if (s->index < d->nremoved) {
-                *rr = d->removed[s->index++];
+        case 0: *rr = *zone_diff_old_soa(d); s->part = 1; s->index = 0; return true;
+        case 1: {
+            const dns_rr_t *v = zone_diff_removed(d, &n);
+            if (s->index < n) {
+                *rr = v[s->index++];
                 return true;
             }
             s->part = 2;
             break;
-        case 2: *rr = d->soa_new; s->part = 3; s->index = 0; return true;
-        case 3:
-            if (s->index < d->nadded) {
-                *rr = d->added[s->index++];
+        }
+        case 2: *rr = *zone_diff_new_soa(d); s->part = 3; s->index = 0; return true;
+        case 3: {
+            const dns_rr_t *v = zone_diff_added(d, &n);
+            if (s->index < n) {
+                *rr = v[s->index++];
                 return true;
             }
             s->part = 4;
             break;
+        }
         default:
             return false;
         }
@@ -189,13 +195,16 @@ static size_t xfr_stream_next(srv_stream_t *base, uint8_t *buf, size_t cap)
 static void xfr_stream_free(srv_stream_t *base)
 {
     xfr_tcp_t *t = (xfr_tcp_t *)base;
+    if (t->s.iter)
+        zone_iter_fini(&t->s.it);
     zone_free(t->s.zone);
     zone_diff_free(t->s.diff);
     free(t);
 }
 
-/* Starts a transfer of z (and diff, may be NULL: the whole zone). */
-static void xfr_init(xfr_stream_t *s, const srv_msg_t *m, const zone_t *z, zone_diff_t *diff)
+/* Starts a transfer of z (and diff, may be NULL: the whole zone).
+ * Returns ZL_OK or ZL_ENOMEM (then free the stream). */
+static int xfr_init(xfr_stream_t *s, const srv_msg_t *m, const zone_t *z, zone_diff_t *diff)
 {
     s->reply = *m;
     s->reply.req = NULL;
@@ -212,7 +221,10 @@ static void xfr_init(xfr_stream_t *s, const srv_msg_t *m, const zone_t *z, zone_
     s->first = true;
     s->rs = NULL;
     s->rr = 0;
-    zone_iter_init(&s->it, z);
+    if (diff)
+        return ZL_OK;
+    s->iter = zone_iter_init(&s->it, (zone_t *)z) == ZL_OK;
+    return s->iter ? ZL_OK : ZL_ENOMEM;
 }
 
 /* The serial of the SOA in an IXFR request's authority section (RFC 1995
@@ -293,7 +305,10 @@ uint16_t srv_xfr(srv_msg_t *m)
     }
     t->s.base.next = xfr_stream_next;
     t->s.base.free = xfr_stream_free;
-    xfr_init(&t->s, m, z, diff);
+    if (xfr_init(&t->s, m, z, diff) != ZL_OK) {
+        xfr_stream_free(&t->s.base);
+        return DNS_R_SERVFAIL;
+    }
     if (!tcp) {
         uint16_t rc = ixfr_udp(m, &t->s);
         xfr_stream_free(&t->s.base);
