@@ -343,6 +343,38 @@ size_t dns_tsig_space(const dns_tsig_ctx_t *ctx)
            (sign_badtime(ctx) ? 6 : 0);
 }
 
+/* Writes the TSIG RR at the cursor: owner and algorithm as ctx holds
+ * them, uncompressed (RFC 3597 §4; some peers reject a compressed owner). */
+static void tsig_write(dns_wire_t *w, const dns_tsig_ctx_t *ctx, const tsig_vars_t *v,
+                       const uint8_t *mac, uint16_t mac_len, uint16_t id)
+{
+    dns_name_write(w, ctx->key_name, NULL);
+    dns_wire_put_u16(w, DNS_T_TSIG);
+    dns_wire_put_u16(w, DNS_C_ANY);
+    dns_wire_put_u32(w, 0);
+    dns_wire_put_u16(w, (uint16_t)(dns_name_len(ctx->alg_name) + TSIG_FIXED + mac_len +
+                                   v->other_len));
+    dns_name_write(w, ctx->alg_name, NULL);
+    dns_wire_put_u16(w, (uint16_t)(v->time >> 32));
+    dns_wire_put_u32(w, (uint32_t)v->time);
+    dns_wire_put_u16(w, v->fudge);
+    dns_wire_put_u16(w, mac_len);
+    dns_wire_write(w, mac, mac_len);
+    dns_wire_put_u16(w, id);
+    dns_wire_put_u16(w, v->error);
+    dns_wire_put_u16(w, v->other_len);
+    dns_wire_write(w, v->other, v->other_len);
+}
+
+static void run_free(dns_tsig_ctx_t *ctx)
+{
+    if (ctx->run) {
+        mbedtls_md_free(ctx->run);
+        free(ctx->run);
+        ctx->run = NULL;
+    }
+}
+
 int dns_tsig_sign(dns_tsig_ctx_t *ctx, uint8_t *buf, size_t *len, size_t cap, uint64_t now)
 {
     if (ctx->role == DNS_TSIG_ROLE_NONE)
@@ -352,11 +384,10 @@ int dns_tsig_sign(dns_tsig_ctx_t *ctx, uint8_t *buf, size_t *len, size_t cap, ui
     if (cap - *len < dns_tsig_space(ctx))
         return ZL_ESPACE;
     bool client = ctx->role == DNS_TSIG_ROLE_CLIENT;
-    bool first = client || ctx->count == 0;
-    uint16_t id = dns_get_u16(buf), arcount = dns_get_u16(buf + 10);
+    uint16_t id = dns_get_u16(buf), arcount = dns_get_u16(buf + 10), mac_len = 0;
     uint8_t other[6], mac[DNS_TSIG_MAC_MAX];
-    tsig_vars_t v = { ctx->key_name, ctx->alg_name, now, ctx->fudge,
-                      client ? 0 : ctx->error, 0, other, !first };
+    tsig_vars_t v = { ctx->key_name, ctx->alg_name, now, ctx->fudge, client ? 0 : ctx->error,
+                      0, other, !client && ctx->count > 0 };
     if (sign_badtime(ctx)) {
         /* RFC 8945 §5.2.3, §5.3.2: the request's time, ours as Other Data. */
         v.time = ctx->req_time;
@@ -365,10 +396,13 @@ int dns_tsig_sign(dns_tsig_ctx_t *ctx, uint8_t *buf, size_t *len, size_t cap, ui
         dns_put_u32(other + 2, (uint32_t)now);
     }
     if (client) {
-        ctx->mac_len = 0; /* a request has no prior MAC */
+        /* A new request: no prior MAC, nothing received yet. */
+        run_free(ctx);
+        ctx->mac_len = 0;
         ctx->req_time = now;
+        ctx->count = ctx->unsigned_run = 0;
+        ctx->error = ctx->peer_error = 0;
     }
-    uint16_t mac_len = 0;
     if (!sign_unsigned(ctx)) {
         int rc = tsig_mac(ctx->key, ctx->mac, ctx->mac_len, buf, *len, id, arcount, &v, mac);
         if (rc)
@@ -378,31 +412,14 @@ int dns_tsig_sign(dns_tsig_ctx_t *ctx, uint8_t *buf, size_t *len, size_t cap, ui
     dns_wire_t w;
     dns_wire_init(&w, buf, cap);
     dns_wire_seek(&w, *len);
-    dns_name_write(&w, ctx->key_name, NULL);
-    dns_wire_put_u16(&w, DNS_T_TSIG);
-    dns_wire_put_u16(&w, DNS_C_ANY);
-    dns_wire_put_u32(&w, 0);
-    dns_wire_put_u16(&w, (uint16_t)(dns_name_len(ctx->alg_name) + TSIG_FIXED + mac_len +
-                                    v.other_len));
-    dns_name_write(&w, ctx->alg_name, NULL);
-    dns_wire_put_u16(&w, (uint16_t)(v.time >> 32));
-    dns_wire_put_u32(&w, (uint32_t)v.time);
-    dns_wire_put_u16(&w, v.fudge);
-    dns_wire_put_u16(&w, mac_len);
-    dns_wire_write(&w, mac, mac_len);
-    dns_wire_put_u16(&w, id);
-    dns_wire_put_u16(&w, v.error);
-    dns_wire_put_u16(&w, v.other_len);
-    dns_wire_write(&w, other, v.other_len);
+    tsig_write(&w, ctx, &v, mac, mac_len, id);
     if (w.err)
         return w.err; /* not reached: the room was checked */
     dns_put_u16(buf + 10, (uint16_t)(arcount + 1));
     *len = w.pos;
     memcpy(ctx->mac, mac, mac_len);
     ctx->mac_len = mac_len;
-    if (client)
-        ctx->count = 0;
-    else
+    if (!client)
         ctx->count++;
     return ZL_OK;
 }
@@ -418,15 +435,6 @@ void dns_tsig_client_init(dns_tsig_ctx_t *ctx, const dns_tsig_key_t *key)
     dns_name_copy(ctx->key_name, key->name);
     const uint8_t *an = dns_tsig_alg_name(key->alg);
     dns_name_copy(ctx->alg_name, an ? an : (const uint8_t *)"");
-}
-
-static void run_free(dns_tsig_ctx_t *ctx)
-{
-    if (ctx->run) {
-        mbedtls_md_free(ctx->run);
-        free(ctx->run);
-        ctx->run = NULL;
-    }
 }
 
 void dns_tsig_ctx_clear(dns_tsig_ctx_t *ctx)
