@@ -660,7 +660,7 @@ static int ap_make(ap_t *ap, zone_t **out)
         ov_leaf_t *l = w->exists ? ap_leaf(w) : ap_tombstone(w);
         const ov_leaf_t *prev;
         ov_map_t *m;
-        if (!l || ovm_set(v->ov, l, &m, &prev)) {
+        if (!l || zf_filter_add(v->flat, l->hash) || ovm_set(v->ov, l, &m, &prev)) {
             ovl_unref(l);
             rc = ZL_ENOMEM;
             break;

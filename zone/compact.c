@@ -129,7 +129,7 @@ static int zc_move(void *ctx, const ov_leaf_t *l)
         return 0; /* gone, and not in the new base either */
     ov_map_t *m;
     const ov_leaf_t *prev;
-    if (ovm_set(r->v->ov, (ov_leaf_t *)l, &m, &prev))
+    if (zf_filter_add(r->v->flat, l->hash) || ovm_set(r->v->ov, (ov_leaf_t *)l, &m, &prev))
         return r->rc = ZL_ENOMEM;
     ovm_unref(r->v->ov);
     r->v->ov = m;

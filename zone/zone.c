@@ -43,7 +43,34 @@ void zf_unref(zone_flat_t *f)
         return;
     free(f->slots);
     free(f->base);
+    free(atomic_load_explicit(&f->filter, memory_order_relaxed));
     free(f);
+}
+
+int zf_filter_add(zone_flat_t *f, uint64_t m)
+{
+    zf_filter_t *b = atomic_load_explicit(&f->filter, memory_order_acquire);
+    if (!b) {
+        /* 16 bits for each name the overlay may hold before compaction */
+        size_t names = f->nnodes / 16 > 4096 ? f->nnodes / 16 : 4096, words = 64;
+        while (words < names / 4)
+            words *= 2;
+        zf_filter_t *nb = calloc(1, sizeof(*nb) + words * sizeof(nb->w[0]));
+        if (!nb)
+            return ZL_ENOMEM;
+        nb->mask = words - 1;
+        zf_filter_t *expected = NULL;
+        if (atomic_compare_exchange_strong_explicit(&f->filter, &expected, nb,
+                                                    memory_order_acq_rel, memory_order_acquire)) {
+            b = nb;
+        } else {
+            free(nb); /* another writer made it first */
+            b = expected;
+        }
+    }
+    uint64_t bits = 1ull << ((m >> 52) & 63) | 1ull << (m >> 58);
+    atomic_fetch_or_explicit(&b->w[(m >> 20) & b->mask], bits, memory_order_relaxed);
+    return ZL_OK;
 }
 
 uint32_t zn_soa_serial(const uint8_t *rd, uint16_t len)
@@ -104,8 +131,9 @@ const zone_rrset_t *zone_soa(const zone_t *z) { return zone_node_rrset(z->apex, 
 
 size_t zone_memory(const zone_t *z)
 {
+    const zf_filter_t *f = atomic_load_explicit(&z->flat->filter, memory_order_acquire);
     return sizeof(*z) + z->size + (size_t)(z->mask + 1) * sizeof(uint64_t) + z->ov_bytes +
-           ovm_memory(z->ov);
+           ovm_memory(z->ov) + (f ? (f->mask + 1) * sizeof(uint64_t) : 0);
 }
 
 const uint8_t *zone_node_owner(const zone_node_t *node) { return node->name; }
@@ -175,7 +203,7 @@ static inline const struct zone_node *zone_get(const zone_t *z, const uint8_t *n
 const struct zone_node *zv_get(const zone_t *z, const uint8_t *name, size_t len, uint64_t h)
 {
     uint64_t m = zh_mix(h);
-    if (z->ov) {
+    if (z->ov && zf_filter_maybe(z->flat, m)) {
         const struct zone_node *n = ovm_get(z->ov, m, name, len);
         if (n)
             return n->flags & ZN_GONE ? NULL : n;

@@ -36,6 +36,7 @@
 #define ZL_ZONE_ZONE_INT_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "zone/zone.h"
@@ -62,9 +63,25 @@ struct zone_node {
 
 #define ZONE_BASE_START 8u
 
+/* A filter of the names that overlays over one flat base hold: a blocked
+ * Bloom filter, two bits in one 64-bit word per name, so that most
+ * lookups of a version with an overlay learn that the overlay lacks their
+ * name from one word, without walking the trie to a leaf that is a cache
+ * miss. Shared by every version on the base and made by the first
+ * zone_apply on it; zone_apply and zone_rebase only ever set bits (atomic
+ * OR), so a version may see bits of names that only later (or sibling)
+ * versions hold: a false positive, which costs the overlay lookup it
+ * would have made anyway. Sized for the compaction threshold (16 bits per
+ * name); past it the false positives grow, the answers stay right. */
+typedef struct zf_filter {
+    uint64_t mask;             /* words - 1 */
+    _Atomic uint64_t w[];
+} zf_filter_t;
+
 /* The flat part of a version, shared by the versions built on it. */
 typedef struct zone_flat {
     atomic_uint refs;
+    _Atomic(zf_filter_t *) filter; /* NULL until the first change */
     uint8_t *base;      /* the nodes, owned */
     size_t size;        /* octets used in base; nodes end here */
     uint64_t *slots;    /* hash tag << 32 | node offset; 0 = empty; owned */
@@ -161,6 +178,20 @@ zone_t *zv_new(zone_flat_t *flat, size_t nrecords);
 
 /* Drops a reference to a flat part (NULL is fine). */
 void zf_unref(zone_flat_t *f);
+
+/* Sets the bits of the name with mixed hash m in f's filter (made the
+ * first time). ZL_OK or ZL_ENOMEM. */
+int zf_filter_add(zone_flat_t *f, uint64_t m);
+
+/* False when no overlay over f holds the name with mixed hash m. */
+static inline bool zf_filter_maybe(const zone_flat_t *f, uint64_t m)
+{
+    const zf_filter_t *b = atomic_load_explicit(&f->filter, memory_order_acquire);
+    if (!b)
+        return true;
+    uint64_t bits = 1ull << ((m >> 52) & 63) | 1ull << (m >> 58);
+    return (atomic_load_explicit(&b->w[(m >> 20) & b->mask], memory_order_relaxed) & bits) == bits;
+}
 
 /* The node of name (len octets, unmixed zh hash h) in z: the overlay
  * first, then the base; NULL when there is none. */
