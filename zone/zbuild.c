@@ -20,7 +20,6 @@
 #include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
-#include <sys/mman.h>
 #endif
 
 #include "dns/err.h"
@@ -136,6 +135,7 @@ static void zb_free(zone_builder_t *b)
     free((void *)b->files);
     free(b->nodes);
     free(b->s);
+    free(b->zr);
     free(b);
 }
 
@@ -280,6 +280,8 @@ static int zb_node_push(zone_builder_t *b, uint32_t name, size_t len, uint32_t p
         zb_grow(&b->nodes, &b->nodes_cap, b->nnodes + 1, sizeof(zb_node_t)))
         return ZL_ENOMEM;
     b->nodes[b->nnodes++] = (zb_node_t){ .name = name, .len = (uint8_t)len, .parent = parent };
+    if (b->nnodes > 1)
+        b->nodes[parent].nchild++;
     return ZL_OK;
 }
 
@@ -446,6 +448,7 @@ static void zb_pass2(const zone_builder_t *b, uint8_t *base)
         struct zone_node *n = (struct zone_node *)(base + nd->off);
         n->cut = nd->cut ? b->nodes[nd->cut - 1].off : 0;
         n->dname = nd->dname ? b->nodes[nd->dname - 1].off : 0;
+        n->nchild = nd->nchild;
         n->nrrsets = nd->nrrsets;
         n->namelen = nd->len;
         n->flags = nd->flags;
@@ -460,75 +463,39 @@ static void zb_pass2(const zone_builder_t *b, uint8_t *base)
     }
 }
 
-/* Zeroed memory for the zone's two big arrays. Lookups hit them at
- * random, so on hosted Linux large ones get transparent huge pages: one
- * TLB entry per 2 MiB instead of per 4 KiB cuts the cost of a cold lookup.
- * (Not on the unikernel, whose memory is already mapped flat.) */
-static void *zb_alloc_big(size_t size)
-{
-#if defined(__GLIBC__) && defined(MADV_HUGEPAGE)
-    const size_t huge = (size_t)2 << 20;
-    if (size >= 2 * huge) {
-        void *p = NULL;
-        size_t n = (size + huge - 1) & ~(huge - 1);
-        if (posix_memalign(&p, huge, n))
-            return NULL;
-        (void)madvise(p, n, MADV_HUGEPAGE); /* advice only: fine if refused */
-        memset(p, 0, size);
-        return p;
-    }
-#endif
-    return calloc(1, size);
-}
-
-static int zb_index(zone_t *z, const zone_builder_t *b)
+static int zb_index(zone_flat_t *f, const zone_builder_t *b)
 {
     size_t cap = 16;
     while (cap < 2 * b->nnodes)
         cap *= 2;
-    if (!(z->slots = zb_alloc_big(cap * sizeof(*z->slots))))
+    if (!(f->slots = zf_alloc_big(cap * sizeof(*f->slots))))
         return ZL_ENOMEM;
-    z->mask = cap - 1;
+    f->mask = cap - 1;
     for (uint32_t rank = 0; rank < b->nnodes; rank++) {
         uint64_t h = zh_mix(zh_name(b->names + b->nodes[rank].name));
-        size_t i = h & z->mask;
-        while (z->slots[i])
-            i = (i + 1) & z->mask;
-        z->slots[i] = (h >> 32) << 32 | b->nodes[rank].off;
+        size_t i = h & f->mask;
+        while (f->slots[i])
+            i = (i + 1) & f->mask;
+        f->slots[i] = (h >> 32) << 32 | b->nodes[rank].off;
     }
     return ZL_OK;
-}
-
-static uint32_t zb_serial(const zone_t *z)
-{
-    uint16_t len;
-    const uint8_t *rd = zone_rrset_rdata(zone_soa(z), 0, &len);
-    size_t at = dns_name_len(rd);
-    at += dns_name_len(rd + at);
-    return (uint32_t)rd[at] << 24 | (uint32_t)rd[at + 1] << 16 | (uint32_t)rd[at + 2] << 8 |
-           rd[at + 3];
 }
 
 static int zb_make(const zone_builder_t *b, zone_t **out)
 {
-    zone_t *z = calloc(1, sizeof(*z));
-    if (!z || !(z->base = zb_alloc_big(b->size)) || zb_index(z, b)) {
-        if (z)
-            free(z->base);
-        free(z);
+    zone_flat_t *f = calloc(1, sizeof(*f));
+    if (!f || !(f->base = zf_alloc_big(b->size)) || zb_index(f, b)) {
+        if (f)
+            free(f->base);
+        free(f);
         return ZL_ENOMEM;
     }
-    zb_pass2(b, z->base);
-    atomic_init(&z->refs, 1);
-    z->size = b->size;
-    z->apex = ZONE_BASE_START;
-    z->nnodes = b->nnodes;
-    z->nrecords = b->nrecords;
-    z->apex_hash = zh_name(b->origin);
-    z->apex_labels = b->origin_labels;
-    z->serial = zb_serial(z);
-    *out = z;
-    return ZL_OK;
+    zb_pass2(b, f->base);
+    atomic_init(&f->refs, 1);
+    f->size = b->size;
+    f->nnodes = b->nnodes;
+    *out = zv_new(f, b->nrecords);
+    return *out ? ZL_OK : ZL_ENOMEM;
 }
 
 static int zb_finish(zone_builder_t *b, zone_t **out, const zone_report_t *rep)

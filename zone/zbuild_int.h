@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "zone/zone.h"
+#include "zone/zrules.h"
 
 #define ZB_NOFILE 0xffffu
 
@@ -45,6 +46,7 @@ typedef struct zb_node {
     uint32_t parent;    /* rank of the parent (the apex: 0) */
     uint32_t off;       /* offset in the zone's base, from pass one */
     uint32_t cut, dname; /* rank + 1 of the topmost cut / DNAME at or above, or 0 */
+    uint32_t nchild;    /* children, empty non-terminals included */
     uint16_t nrrsets;
     uint8_t len;
     uint8_t flags;      /* ZN_* */
@@ -70,6 +72,8 @@ struct zone_builder {
     zb_kv_t *s;         /* the records, sorted */
     size_t ns;
     size_t size, nrecords; /* the zone's base size and record count */
+    zr_rec_t *zr;       /* one node's records for the rules */
+    size_t zr_cap;
 };
 
 /* Content rules (zcheck.c). ---------------------------------------------- */
@@ -89,15 +93,11 @@ bool zb_check_rec(zone_builder_t *b, const zb_rec_t *r, const zone_report_t *rep
 uint32_t zb_rrset_dedupe(zone_builder_t *b, zb_kv_t *s, size_t n, unsigned *kept, uint32_t *ttl,
                          const zone_report_t *rep);
 
-/* Where a node sits, for the rules that depend on it. */
-typedef struct zb_where {
-    const uint8_t *name;
-    bool apex;
-    bool cut;                  /* this node is a delegation point */
-    const uint8_t *parent_cut; /* the delegation above it, or NULL */
-} zb_where_t;
+/* Where a node sits, for the rules that depend on it (zrules.h). */
+typedef zr_where_t zb_where_t;
 
-/* The content rules for one node whose records are s[0..n). */
+/* The content rules (zrules.h) for one node whose records are s[0..n)
+ * (duplicates marked). */
 void zb_check_node(zone_builder_t *b, const zb_where_t *w, const zb_kv_t *s, size_t n,
                    const zone_report_t *rep);
 

@@ -1,13 +1,109 @@
-/* A built zone: reference counting, walks and the lookups answering
- * needs. The layout is in zone_int.h; the builder is zone/zbuild.c. */
+/* Zone versions: reference counting, accessors and the lookups answering
+ * needs, on flat versions (the fast path, unchanged by overlays) and on
+ * versions with an overlay (zone_int.h). Walks are in ziter.c, the
+ * builder in zbuild.c, changes in apply.c. */
 #include "zone/zone.h"
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <sys/mman.h>
+#endif
 
 #include "dns/err.h"
+#include "zone/journal.h"
+#include "zone/ovmap.h"
 #include "zone/zhash.h"
 #include "zone/zone_int.h"
+
+/* On hosted Linux large arrays get transparent huge pages: lookups hit
+ * them at random, and one TLB entry per 2 MiB instead of per 4 KiB cuts
+ * the cost of a cold lookup. (Not on the unikernel, whose memory is
+ * already mapped flat.) */
+void *zf_alloc_big(size_t size)
+{
+#if defined(__GLIBC__) && defined(MADV_HUGEPAGE)
+    const size_t huge = (size_t)2 << 20;
+    if (size >= 2 * huge) {
+        void *p = NULL;
+        size_t n = (size + huge - 1) & ~(huge - 1);
+        if (posix_memalign(&p, huge, n))
+            return NULL;
+        (void)madvise(p, n, MADV_HUGEPAGE); /* advice only: fine if refused */
+        memset(p, 0, size);
+        return p;
+    }
+#endif
+    return calloc(1, size);
+}
+
+void zf_unref(zone_flat_t *f)
+{
+    if (!f || atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    free(f->slots);
+    free(f->base);
+    free(atomic_load_explicit(&f->filter, memory_order_relaxed));
+    free(f);
+}
+
+int zf_filter_add(zone_flat_t *f, uint64_t m)
+{
+    zf_filter_t *b = atomic_load_explicit(&f->filter, memory_order_acquire);
+    if (!b) {
+        /* 16 bits for each name the overlay may hold before compaction */
+        size_t names = f->nnodes / 16 > 4096 ? f->nnodes / 16 : 4096, words = 64;
+        while (words < names / 4)
+            words *= 2;
+        zf_filter_t *nb = calloc(1, sizeof(*nb) + words * sizeof(nb->w[0]));
+        if (!nb)
+            return ZL_ENOMEM;
+        nb->mask = words - 1;
+        zf_filter_t *expected = NULL;
+        if (atomic_compare_exchange_strong_explicit(&f->filter, &expected, nb,
+                                                    memory_order_acq_rel, memory_order_acquire)) {
+            b = nb;
+        } else {
+            free(nb); /* another writer made it first */
+            b = expected;
+        }
+    }
+    uint64_t bits = 1ull << ((m >> 52) & 63) | 1ull << (m >> 58);
+    atomic_fetch_or_explicit(&b->w[(m >> 20) & b->mask], bits, memory_order_relaxed);
+    return ZL_OK;
+}
+
+uint32_t zn_soa_serial(const uint8_t *rd, uint16_t len)
+{
+    (void)len;
+    size_t at = dns_name_len(rd);
+    at += dns_name_len(rd + at);
+    return dns_get_u32(rd + at);
+}
+
+zone_t *zv_new(zone_flat_t *flat, size_t nrecords)
+{
+    zone_t *z = calloc(1, sizeof(*z));
+    if (!z) {
+        zf_unref(flat);
+        return NULL;
+    }
+    atomic_init(&z->refs, 1);
+    z->flat = flat;
+    z->base = flat->base;
+    z->size = flat->size;
+    z->slots = flat->slots;
+    z->mask = flat->mask;
+    z->apex = zn_at(z, ZONE_BASE_START);
+    z->nnodes = flat->nnodes;
+    z->nrecords = nrecords;
+    z->apex_hash = zh_name(z->apex->name);
+    z->apex_labels = dns_name_labels(z->apex->name);
+    uint16_t len;
+    const uint8_t *rd = zone_rrset_rdata(zone_node_rrset(z->apex, DNS_T_SOA), 0, &len);
+    z->serial = zn_soa_serial(rd, len);
+    return z;
+}
 
 zone_t *zone_ref(zone_t *z)
 {
@@ -20,21 +116,24 @@ void zone_free(zone_t *z)
 {
     if (!z || atomic_fetch_sub_explicit(&z->refs, 1, memory_order_acq_rel) != 1)
         return;
-    free(z->slots);
-    free(z->base);
+    ovm_unref(z->ov);
+    zf_unref(z->flat);
+    zone_journal_unref(z->journal);
     free(z);
 }
 
-const uint8_t *zone_origin(const zone_t *z) { return zn_at(z, z->apex)->name; }
+const uint8_t *zone_origin(const zone_t *z) { return z->apex->name; }
 uint32_t zone_serial(const zone_t *z) { return z->serial; }
 size_t zone_record_count(const zone_t *z) { return z->nrecords; }
 size_t zone_node_count(const zone_t *z) { return z->nnodes; }
-const zone_node_t *zone_apex(const zone_t *z) { return zn_at(z, z->apex); }
-const zone_rrset_t *zone_soa(const zone_t *z) { return zone_node_rrset(zone_apex(z), DNS_T_SOA); }
+const zone_node_t *zone_apex(const zone_t *z) { return z->apex; }
+const zone_rrset_t *zone_soa(const zone_t *z) { return zone_node_rrset(z->apex, DNS_T_SOA); }
 
 size_t zone_memory(const zone_t *z)
 {
-    return sizeof(*z) + z->size + (size_t)(z->mask + 1) * sizeof(uint64_t);
+    const zf_filter_t *f = atomic_load_explicit(&z->flat->filter, memory_order_acquire);
+    return sizeof(*z) + z->size + (size_t)(z->mask + 1) * sizeof(uint64_t) + z->ov_bytes +
+           ovm_memory(z->ov) + (f ? (f->mask + 1) * sizeof(uint64_t) : 0);
 }
 
 const uint8_t *zone_node_owner(const zone_node_t *node) { return node->name; }
@@ -79,11 +178,8 @@ const struct zone_node *zn_next(const struct zone_node *n)
     return (const struct zone_node *)a;
 }
 
-/* The node of name (len octets, hash h), or NULL. */
-static const struct zone_node *zone_get(const zone_t *z, const uint8_t *name, size_t len,
-                                        uint64_t h)
+const struct zone_node *zf_get(const zone_t *z, const uint8_t *name, size_t len, uint64_t h)
 {
-    h = zh_mix(h);
     uint64_t tag = h >> 32;
     for (uint64_t i = h & z->mask;; i = (i + 1) & z->mask) {
         uint64_t s = z->slots[i];
@@ -97,38 +193,33 @@ static const struct zone_node *zone_get(const zone_t *z, const uint8_t *name, si
     }
 }
 
-static int rrset_walk(const zone_node_t *n, const zone_rrset_t *rs, zone_walk_fn fn, void *ctx)
+/* The node of name (len octets, unmixed hash h) in the flat part. */
+static inline const struct zone_node *zone_get(const zone_t *z, const uint8_t *name, size_t len,
+                                               uint64_t h)
 {
-    dns_rr_t r = { .owner = n->name, .type = rs->type, .rclass = DNS_C_IN, .ttl = rs->ttl };
-    const uint8_t *p = zone_rrset_rdata(rs, 0, &r.rdlen);
-    for (unsigned i = 0; i < rs->count; i++) {
-        if (i)
-            p = zone_rrset_rdata_next(p, r.rdlen, &r.rdlen);
-        r.rdata = p;
-        int rc = fn(ctx, &r);
-        if (rc)
-            return rc;
-    }
-    return ZL_OK;
+    return zf_get(z, name, len, zh_mix(h));
 }
 
-int zone_walk(const zone_t *z, zone_walk_fn fn, void *ctx)
+const struct zone_node *zv_get(const zone_t *z, const uint8_t *name, size_t len, uint64_t h)
 {
-    const zone_node_t *apex = zone_apex(z);
-    const zone_rrset_t *soa = zone_node_rrset(apex, DNS_T_SOA);
-    int rc = rrset_walk(apex, soa, fn, ctx);
-    const uint8_t *end = z->base + z->size;
-    for (const zone_node_t *n = zn_at(z, ZONE_BASE_START); !rc && (const uint8_t *)n < end;
-         n = zn_next(n)) {
-        const zone_rrset_t *rs = zn_rrsets(n);
-        for (unsigned i = 0; !rc && i < n->nrrsets; i++)
-            if (&rs[i] != soa)
-                rc = rrset_walk(n, &rs[i], fn, ctx);
+    uint64_t m = zh_mix(h);
+    if (z->ov && zf_filter_maybe(z->flat, m)) {
+        const struct zone_node *n = ovm_get(z->ov, m, name, len);
+        if (n)
+            return n->flags & ZN_GONE ? NULL : n;
     }
-    return rc;
+    return zf_get(z, name, len, m);
 }
 
-/* `*.<encloser>`: the encloser's name is name[at..len), hash h. */
+unsigned zv_anc_labels(const zone_t *z, const struct zone_node *n, int which)
+{
+    uint32_t f = which ? n->dname : n->cut;
+    if (!f || (n->flags & ZN_OWN))
+        return f;
+    return dns_name_labels(zn_at(z, f)->name);
+}
+
+/* `*.<encloser>`: the encloser's name is name[0..len), hash h. */
 static const struct zone_node *zone_get_wild(const zone_t *z, const uint8_t *name, size_t len,
                                              uint64_t h)
 {
@@ -138,7 +229,59 @@ static const struct zone_node *zone_get_wild(const zone_t *z, const uint8_t *nam
     w[0] = 1;
     w[1] = '*';
     memcpy(w + 2, name, len);
-    return zone_get(z, w, len + 2, zh_label(h, w));
+    uint64_t wh = zh_label(h, w);
+    return z->ov ? zv_get(z, w, len + 2, wh) : zone_get(z, w, len + 2, wh);
+}
+
+/* The query name split into its suffixes, for the overlay lookups. */
+typedef struct zv_name {
+    const uint8_t *name;
+    const uint8_t *off; /* label offsets, off[n] the root label */
+    unsigned n, k;      /* labels; suffix k is the origin */
+    size_t len;
+    const uint64_t *h;  /* unmixed hashes of the suffixes */
+} zv_name_t;
+
+static const struct zone_node *zv_suffix(const zone_t *z, const zv_name_t *q, unsigned i)
+{
+    if (i >= q->k)
+        return z->apex;
+    return zv_get(z, q->name + q->off[i], q->len - q->off[i], q->h[i]);
+}
+
+/* The ancestor of node e (suffix ie of the name) that e's cut or dname
+ * field names, looked up again in z: it may have been replaced. */
+static const struct zone_node *zv_anc(const zone_t *z, const struct zone_node *e,
+                                      const zv_name_t *q, int which)
+{
+    unsigned labels = zv_anc_labels(z, e, which);
+    if (!labels || labels > q->n || q->n - labels > q->k)
+        return NULL;
+    return zv_suffix(z, q, q->n - labels);
+}
+
+static int zv_lookup(const zone_t *z, const zv_name_t *q, zone_lookup_t *out)
+{
+    const struct zone_node *e = zv_suffix(z, q, 0);
+    unsigned i = 0;
+    if (e) {
+        out->node = e;
+    } else {
+        for (i = 1; i < q->k && !e; i++)
+            e = zv_suffix(z, q, i);
+        if (!e)
+            e = z->apex;
+        else
+            i--;
+    }
+    out->encloser = e;
+    out->cut = zv_anc(z, e, q, 0);
+    out->dname = zv_anc(z, e, q, 1);
+    if (out->dname == out->node)
+        out->dname = NULL; /* a DNAME at the name itself is an ordinary RRset */
+    if (!out->node && (e->flags & ZN_WILDCHILD))
+        out->wildcard = zone_get_wild(z, q->name + q->off[i], q->len - q->off[i], q->h[i]);
+    return ZL_OK;
 }
 
 int zone_lookup(const zone_t *z, const uint8_t *name, zone_lookup_t *out)
@@ -147,7 +290,7 @@ int zone_lookup(const zone_t *z, const uint8_t *name, zone_lookup_t *out)
     uint8_t off[128];
     unsigned n = zh_offsets(name, off);
     size_t len = off[n] + 1u;
-    const struct zone_node *apex = zn_at(z, z->apex);
+    const struct zone_node *apex = z->apex;
     if (n < z->apex_labels)
         return ZL_ENOTFOUND;
     unsigned k = n - z->apex_labels; /* name + off[k] should be the origin */
@@ -157,6 +300,10 @@ int zone_lookup(const zone_t *z, const uint8_t *name, zone_lookup_t *out)
     h[k] = z->apex_hash;
     for (unsigned i = k; i-- > 0;)
         h[i] = zh_label(h[i + 1], name + off[i]);
+    if (z->ov) {
+        zv_name_t q = { name, off, n, k, len, h };
+        return zv_lookup(z, &q, out);
+    }
     /* The slots of the name and its parent are the likely probes, and
      * each is a cache miss in a large zone: start both loads together. */
     __builtin_prefetch(&z->slots[zh_mix(h[0]) & z->mask]);
@@ -186,5 +333,8 @@ int zone_lookup(const zone_t *z, const uint8_t *name, zone_lookup_t *out)
 
 const zone_node_t *zone_find(const zone_t *z, const uint8_t *name)
 {
-    return zone_get(z, name, dns_name_len(name), zh_name(name));
+    size_t len = dns_name_len(name);
+    if (z->ov)
+        return zv_get(z, name, len, zh_name(name));
+    return zone_get(z, name, len, zh_name(name));
 }

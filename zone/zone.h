@@ -1,9 +1,12 @@
 /* Zones in memory.
  *
  * A zone_t is one immutable version of a zone: built once by a
- * zone_builder_t from records, validated, indexed, then only read (by any
- * number of threads without locks) until zone_free(). Lookups return
- * pointers into the zone that stay valid for the zone's lifetime.
+ * zone_builder_t from records (a flat version), or made from another
+ * version by applying a diff (zone/apply.h: the new version shares the
+ * old one's data and holds only the nodes that changed), validated,
+ * indexed, then only read (by any number of threads without locks) until
+ * zone_free(). Every function here works the same on both kinds. Lookups
+ * return pointers into the version that stay valid for its lifetime.
  */
 #ifndef ZL_ZONE_ZONE_H
 #define ZL_ZONE_ZONE_H
@@ -60,9 +63,11 @@ int zone_builder_add(zone_builder_t *b, const dns_rr_t *rec, const zone_report_t
 int zone_builder_finish(zone_builder_t *b, zone_t **out, const zone_report_t *rep);
 
 /* Zones are reference counted (atomically) so that successive zone sets
- * can share unchanged zones: zone_builder_finish returns one reference,
- * zone_ref takes another, zone_free drops one and frees the zone with the
- * last (NULL is fine). */
+ * can share unchanged zones: zone_builder_finish (and zone_apply...)
+ * returns one reference, zone_ref takes another, zone_free drops one and
+ * frees the version with the last (NULL is fine). What a version shares
+ * with others (its flat base, overlay nodes) lives until the last
+ * version using it is freed. */
 zone_t *zone_ref(zone_t *z);
 void zone_free(zone_t *z);
 
@@ -77,7 +82,9 @@ size_t zone_record_count(const zone_t *z);
  * order (RFC 4034 §6.1 names, then type, then canonical RDATA). The
  * records point into the zone; their class is IN, file NULL and line 0
  * (a built zone does not keep source positions). Stops at
- * the first non-zero return of fn and returns it; else ZL_OK. */
+ * the first non-zero return of fn and returns it; else ZL_OK (or
+ * ZL_ENOMEM: on a version with an overlay the walk sorts the overlay's
+ * names first, see zone_iter_init). */
 typedef int (*zone_walk_fn)(void *ctx, const dns_rr_t *rec);
 int zone_walk(const zone_t *z, zone_walk_fn fn, void *ctx);
 
@@ -170,10 +177,42 @@ static inline const uint8_t *zone_rrset_rdata_next(const uint8_t *prev, uint16_t
 /* The SOA RRset of the zone (at the apex). */
 const zone_rrset_t *zone_soa(const zone_t *z);
 
+/* A resumable walk over a version's RRsets, for zone transfers that go
+ * out in many messages: the SOA RRset first, then every RRset in
+ * canonical order (names, then types; the apex SOA is not repeated).
+ * Each step is O(1) amortised. The fields are private. */
+typedef struct zone_iter {
+    zone_t *z;                       /* the version walked (a reference) */
+    const struct zone_node **ov;     /* the overlay's nodes, sorted */
+    size_t nov, iov;
+    size_t bpos;                     /* offset of the next base node */
+    const struct zone_node *node;    /* the node being walked, or NULL */
+    unsigned rs;                     /* its next RRset */
+    int state;                       /* 0: SOA next; 1: nodes; 2: done */
+} zone_iter_t;
+
+/* Starts a walk over z: takes a reference to z (released by
+ * zone_iter_fini) and, for a version with an overlay, sorts the
+ * overlay's names (an allocation of 8 octets per overlay node). ZL_OK or
+ * ZL_ENOMEM (nothing to finish then). */
+int zone_iter_init(zone_iter_t *it, zone_t *z);
+
+/* The next RRset: true with *owner and *rs pointing into the version
+ * (valid while it lives), or false at the end (and ever after). */
+bool zone_iter_next(zone_iter_t *it, const uint8_t **owner, const zone_rrset_t **rs);
+
+/* Ends a walk (at any point) and drops its reference. */
+void zone_iter_fini(zone_iter_t *it);
+
 /* The number of nodes, empty non-terminals included. */
 size_t zone_node_count(const zone_t *z);
 
-/* Bytes of memory the zone's index and data take (for statistics). */
+/* Bytes of memory the zone's index and data take (for statistics),
+ * counting what the version shares with others. */
 size_t zone_memory(const zone_t *z);
+
+/* The overlay of a version: nodes held apart from its flat base (0 for a
+ * flat version; zone/apply.h compacts versions whose overlay grew). */
+size_t zone_overlay_nodes(const zone_t *z);
 
 #endif

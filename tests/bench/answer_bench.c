@@ -3,13 +3,17 @@
  * each kind and for the mix, and counts heap allocations made inside the
  * loops (malloc and friends are wrapped here): the query path must make
  * none (STYLE.md §13), so the exit status is 1 if it did.
- * Usage: answer_bench [ITERATIONS] (run from the repository top). */
+ * Usage: answer_bench [ITERATIONS [OVERLAY]] (run from the repository
+ * top). With OVERLAY > 0 every zone is first changed OVERLAY times by
+ * zone_apply (one new name each: the versions answer through an overlay
+ * of that many changed nodes, zone/zone_int.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "dns/msg.h"
+#include "zone/apply.h"
 #include "unikernel/process.h"
 #include "zone/parse.h"
 #include "tests/zone/answer_fixture.h"
@@ -67,11 +71,55 @@ static double now_ns(void)
     return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-static zone_set_t *load(void)
+/* z with n more names (ov<i>.<origin> A), one zone_apply each. */
+static zone_t *with_overlay(zone_t *z, long n)
+{
+    zone_ref(z);
+    for (long i = 0; i < n; i++) {
+        zone_diff_t *d = zone_diff_new(zone_origin(z));
+        const zone_rrset_t *rs = zone_soa(z);
+        dns_rr_t soa = { .owner = zone_origin(z), .type = DNS_T_SOA, .rclass = DNS_C_IN,
+                         .ttl = rs->ttl }, next;
+        soa.rdata = zone_rrset_rdata(rs, 0, &soa.rdlen);
+        uint8_t rd[512], owner[DNS_NAME_MAX], a[4] = { 10, 9, (uint8_t)(i >> 8), (uint8_t)i };
+        memcpy(rd, soa.rdata, soa.rdlen);
+        size_t at = dns_name_len(rd);
+        at += dns_name_len(rd + at);
+        dns_put_u32(rd + at, zone_serial(z) + 1);
+        next = soa;
+        next.rdata = rd;
+        int l = snprintf((char *)owner + 1, 16, "ov%ld", i);
+        owner[0] = (uint8_t)l;
+        dns_name_copy(owner + 1 + l, zone_origin(z));
+        dns_rr_t r = { .owner = owner, .type = DNS_T_A, .rclass = DNS_C_IN, .ttl = 300,
+                       .rdlen = 4, .rdata = a };
+        zone_t *v = NULL;
+        if (!d || zone_diff_add(d, &r) || zone_diff_set_soa(d, &soa, &next) ||
+            zone_diff_seal(d) || zone_apply(z, d, &v, NULL))
+            exit(1);
+        zone_diff_free(d);
+        zone_free(z);
+        z = v;
+    }
+    return z;
+}
+
+static zone_set_t *load(long overlay)
 {
     zone_set_t *zs;
     if (answer_fixture_load(&zs) != ZL_OK)
         exit(1);
+    if (overlay <= 0)
+        return zs;
+    zone_t *z[8];
+    size_t n = zone_set_count(zs);
+    for (size_t i = 0; i < n && i < 8; i++)
+        z[i] = with_overlay(zone_set_at(zs, i), overlay);
+    zone_set_free(zs);
+    if (zone_set_new(z, n, &zs) != ZL_OK)
+        exit(1);
+    for (size_t i = 0; i < n; i++)
+        zone_free(z[i]);
     return zs;
 }
 
@@ -92,7 +140,11 @@ static void build(kind_t *k)
 int main(int argc, char **argv)
 {
     long iters = argc > 1 ? atol(argv[1]) : 200000;
-    zone_set_t *zs = load();
+    long overlay = argc > 2 ? atol(argv[2]) : 0;
+    zone_set_t *zs = load(overlay);
+    if (overlay > 0)
+        printf("every zone through an overlay of %zu changed nodes\n",
+               zone_overlay_nodes(zone_set_at(zs, 0)));
     srv_msg_cfg_t cfg;
     srv_msg_cfg_init(&cfg);
     srv_ctx_t ctx = { .zones = zs, .cfg = &cfg };
