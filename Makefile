@@ -17,6 +17,10 @@ B        := build
 LIB_SRC  := $(sort $(wildcard dns/*.c zone/*.c))
 # Layers above zone/: gitstore/ and acme/ (DESIGN.md), then the appliance.
 APP_SRC  := $(sort $(wildcard gitstore/*.c acme/*.c unikernel/*.c platform/hosted/*.c))
+# The socket-free message layer of unikernel/ (what the fuzzers and the
+# answer benchmark drive besides dns/ and zone/).
+MSG_SRC  := unikernel/process.c unikernel/query.c unikernel/notify.c unikernel/update.c \
+            unikernel/xfr.c unikernel/cidr.c unikernel/log.c
 APP_MAIN := unikernel/main.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 APP_OBJ  := $(APP_SRC:%.c=$(B)/obj/%.o)

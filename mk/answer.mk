@@ -3,7 +3,7 @@
 # (tests/bench/answer_bench.c). `make bench-answer` runs it.
 .PHONY: bench-answer
 # The socket-free message layer (what the fuzzers and benchmarks drive).
-MSG_OBJ := $(B)/obj/unikernel/process.o $(B)/obj/unikernel/query.o
+MSG_OBJ := $(MSG_SRC:%.c=$(B)/obj/%.o)
 $(B)/bench/answer_bench: tests/bench/answer_bench.c $(MSG_OBJ) $(B)/libzl.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(MSG_OBJ) $(B)/libzl.a $(LDLIBS)

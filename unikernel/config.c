@@ -168,22 +168,6 @@ int srv_addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len)
     return 0;
 }
 
-void srv_addr_text(const struct sockaddr *sa, char *buf, size_t cap)
-{
-    char host[INET6_ADDRSTRLEN];
-    if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof host);
-        snprintf(buf, cap, "[%s]:%u", host, ntohs(a6->sin6_port));
-    } else if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *a4 = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &a4->sin_addr, host, sizeof host);
-        snprintf(buf, cap, "%s:%u", host, ntohs(a4->sin_port));
-    } else {
-        snprintf(buf, cap, "?");
-    }
-}
-
 static void config_defaults(srv_config_t *cfg)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);

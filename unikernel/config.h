@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "unikernel/log.h"
 #include "unikernel/process.h"
 
 #define SRV_LISTEN_MAX 16
@@ -63,7 +64,5 @@ void srv_config_usage(FILE *out);
 /* Parses "127.0.0.1:53", "[::1]:53" into ss. Returns 0 or -1. */
 int srv_addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 
-/* Writes "ADDR:PORT" / "[ADDR]:PORT" of sa into buf. */
-void srv_addr_text(const struct sockaddr *sa, char *buf, size_t cap);
 
 #endif

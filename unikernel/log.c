@@ -1,17 +1,15 @@
 #include "unikernel/log.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "dns/name.h"
 #include "dns/rr.h"
 #include "dns/wire.h"
-#include "unikernel/config.h"
 #include "unikernel/process.h"
-
-#include <arpa/inet.h>
-#include <string.h>
 
 static void log_write(const char *prefix, const char *fmt, va_list ap)
 {
@@ -93,4 +91,20 @@ void srv_log_zone(const uint8_t *origin, const char *fmt, ...)
     va_start(ap, fmt);
     log_write(prefix, fmt, ap);
     va_end(ap);
+}
+
+void srv_addr_text(const struct sockaddr *sa, char *buf, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN];
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof host);
+        snprintf(buf, cap, "[%s]:%u", host, ntohs(a6->sin6_port));
+    } else if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a4 = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &a4->sin_addr, host, sizeof host);
+        snprintf(buf, cap, "%s:%u", host, ntohs(a4->sin_port));
+    } else {
+        snprintf(buf, cap, "?");
+    }
 }

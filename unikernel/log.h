@@ -20,6 +20,9 @@ void srv_log_raw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * (query[0..len) is borrowed; malformed queries are logged as such). */
 void srv_log_query(const struct sockaddr *client, int tcp, const uint8_t *query, size_t len);
 
+/* Writes "ADDR:PORT" / "[ADDR]:PORT" of sa into buf. */
+void srv_addr_text(const struct sockaddr *sa, char *buf, size_t cap);
+
 /* "key NAME from ADDR" ("unsigned from ADDR" when key is NULL), for
  * log lines and commit messages naming who asked for a change. */
 #define SRV_WHO_MAX (DNS_NAME_TEXT_MAX + 80)

@@ -464,7 +464,7 @@ static zone_t *reloaded_version(srv_writer_t *w, zone_t *old, zone_t *new)
         uint32_t serial = zone_serial(old) + 1;
         srv_log_zone(zone_origin(old), "content changed but the serial %u was not raised: serving it as %u",
                      zone_serial(new), serial);
-        zone_diff_t *bumped = NULL;
+        zone_diff_t *bumped = NULL, *stored = NULL;
         v = NULL;
         if (diff_reserial(d, serial, &bumped) == ZL_OK && zone_apply(old, bumped, &v, NULL) == ZL_OK) {
             zone_diff_free(d);
@@ -472,6 +472,16 @@ static zone_t *reloaded_version(srv_writer_t *w, zone_t *old, zone_t *new)
         } else {
             zone_diff_free(bumped);
         }
+        /* The raised serial is a change of ours: the store gets it too
+         * (the directory's journal, a commit in git), so what it holds
+         * and what is served agree, and later changes follow on. */
+        if (v && zone_diff_versions(new, v, &stored) == ZL_OK) {
+            srv_commit_t c = {.origin = zone_origin(v), .diff = stored, .zone = v,
+                              .who = "zonelet (serial raised after a reload)"};
+            if (w->store->commit(w->store, &c, 1) != ZL_OK)
+                srv_log_zone(zone_origin(v), "the raised serial is not in the store yet");
+        }
+        zone_diff_free(stored);
         zone_free(new);
         if (!v) {
             zone_diff_free(d);
@@ -569,12 +579,11 @@ typedef struct staged {
     zone_t *zone;            /* the zone's latest version in this batch (a reference) */
 } staged_t;
 
-static void report_rule(void *ctx, zone_severity_t sev, const char *file, unsigned line,
-                        const char *msg)
+static void report_rule(void *ctx, const char *file, unsigned line, const char *msg)
 {
     (void)file;
     (void)line;
-    if (sev == ZONE_ERROR && !*(char *)ctx)
+    if (!*(char *)ctx)
         snprintf(ctx, 256, "%s", msg);
 }
 

@@ -578,8 +578,7 @@ static void test_chaos(void **state)
 static void test_opcodes(void **state)
 {
     (void)state;
-    static const uint8_t ops[] = { DNS_OP_IQUERY, DNS_OP_STATUS, DNS_OP_NOTIFY,
-                                   DNS_OP_UPDATE, DNS_OP_DSO, 15 };
+    static const uint8_t ops[] = { DNS_OP_IQUERY, DNS_OP_STATUS, DNS_OP_DSO, 15 };
     for (size_t i = 0; i < sizeof(ops); i++) {
         qopt_t o = { .opcode = ops[i] };
         ask_o("www.example.test.", DNS_T_A, &o, &udp4);
@@ -588,10 +587,23 @@ static void test_opcodes(void **state)
         assert_int_equal(msg.qdcount, 1);
         assert_counts(0, 0, 0);
     }
+    /* NOTIFY and UPDATE name a zone by its SOA (RFC 1996 §3.7, RFC 2136
+     * §3.1.1): another type is FORMERR (their own tests: test_changes). */
+    static const uint8_t zops[] = { DNS_OP_NOTIFY, DNS_OP_UPDATE };
+    for (size_t i = 0; i < sizeof(zops); i++) {
+        qopt_t o = { .opcode = zops[i] };
+        ask_o("www.example.test.", DNS_T_A, &o, &udp4);
+        assert_int_equal(rcode(), DNS_R_FORMERR);
+        assert_int_equal(DNS_F_OPCODE(msg.flags), zops[i]);
+    }
+    /* Transfers (their own tests: test_xfr): AXFR over UDP is NOTIMP
+     * (RFC 5936 §4.2, as Knot DNS), unsigned ones REFUSED. */
     ask("example.test.", DNS_T_AXFR);
     assert_int_equal(rcode(), DNS_R_NOTIMP);
+    ask_o("example.test.", DNS_T_AXFR, NULL, &tcp4);
+    assert_int_equal(rcode(), DNS_R_REFUSED);
     ask("example.test.", DNS_T_IXFR);
-    assert_int_equal(rcode(), DNS_R_NOTIMP);
+    assert_int_equal(rcode(), DNS_R_REFUSED);
 }
 
 static void assert_formerr(const uint8_t *q, size_t qlen, bool question)
