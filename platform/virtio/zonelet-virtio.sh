@@ -4,7 +4,8 @@
 #
 #   zonelet-virtio [--mem=MiB] [--block=PATH] [--block-ro=PATH] [--net=TAP]
 #                  [--net=user[,OPTS]] [--virtio=transitional|modern|legacy]
-#                  [--accel=auto|kvm|tcg] [--cpu=MODEL] [--print] IMAGE [ARGS...]
+#                  [--accel=auto|kvm|tcg] [--cpu=MODEL] [--no-rng] [--print]
+#                  IMAGE [ARGS...]
 #
 # ARGS reach the guest joined by spaces (plat_cmdline()); an argument with
 # whitespace is refused. The guest's console is this program's standard
@@ -24,9 +25,11 @@
 #                    legacy (disable-modern=on), for every virtio device
 #   --accel=MODE     auto: KVM when /dev/kvm works and is not kvm-pvm
 #                    (which cannot run CPL0 guests), else TCG
+#   --cpu=MODEL      QEMU's -cpu (default: max under TCG, host under KVM)
+#   --no-rng         no virtio-rng device (randomness then needs RDRAND)
 #   --print          print the QEMU command line instead of running it
 QEMU=${QEMU:-qemu-system-x86_64}
-mem=64 block="" block_ro="" net="" mode=transitional accel=auto cpu="" print=""
+mem=64 block="" block_ro="" net="" mode=transitional accel=auto cpu="" print="" rng=1
 die() {
     echo "zonelet-virtio: $1" >&2
     exit 125
@@ -40,6 +43,7 @@ while [ $# -gt 0 ]; do
     --virtio=*) mode=${1#--virtio=} ;;
     --accel=*) accel=${1#--accel=} ;;
     --cpu=*) cpu=${1#--cpu=} ;;
+    --no-rng) rng="" ;;
     --print) print=1 ;;
     --help) sed -n '2,/^QEMU=/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     --*) die "unknown option $1" ;;
@@ -81,8 +85,8 @@ set -- -nodefaults -no-user-config -display none -no-reboot \
     -machine pc -accel "$accel" -cpu "$cpu" -m "$mem" \
     -chardev "stdio,id=con,logfile=$tmp/console" -device isa-serial,chardev=con \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-    -device "virtio-rng-pci$dev" \
     -kernel "$image" -append "$*"
+[ -z "$rng" ] || set -- "$@" -device "virtio-rng-pci$dev"
 if [ -n "$block" ]; then
     [ -r "$block" ] || die "--block=$block: cannot read it"
     ro=""
