@@ -38,6 +38,9 @@ _start:
     cld
     movl %eax, %esi             /* kept for virtio_boot(magic, info) */
     movl %ebx, %edi
+    rdtsc                       /* monotonic time 0: the first instruction */
+    movl %eax, virtio_tsc_start
+    movl %edx, virtio_tsc_start + 4
 
     /* 2048 2 MiB pages: 0-4 GiB identity, read/write, executable. */
     xorl %ecx, %ecx
@@ -184,8 +187,13 @@ irq_common:
     addq $8, %rsp
     iretq
 
-/* ---- page tables for the way into long mode ---- */
     .section .bss
+    .balign 8
+    .globl virtio_tsc_start
+virtio_tsc_start:
+    .skip 8
+
+/* ---- page tables for the way into long mode ---- */
     .balign 4096
 boot_pml4:
     .skip 4096

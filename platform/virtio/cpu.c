@@ -8,8 +8,9 @@
  * stack still gets reported). Exceptions go to cpu_fault(), which prints
  * the shared report (platform/x86_64/fault.h) and ends the guest (139).
  *
- * RAM after the image is mapped on first touch, 2 MiB at a time, and
- * zeroed then: the firmware leaves data in memory it used (SeaBIOS: about
+ * RAM after the image is mapped on first touch, 2 MiB at a time (4 KiB
+ * in the partial 2 MiB at either end, where the device queues and the
+ * runtime's first pages are), and zeroed then: the firmware leaves data in memory it used (SeaBIOS: about
  * 120 KiB some 16 MiB below the top), plat.h promises zero, and zeroing
  * all of it at boot would make the host commit every page (~380 ms for
  * 64 MiB under TCG). That #PF returns to the faulting instruction; this
@@ -47,11 +48,9 @@ extern char virtio_ist_df[], virtio_ist_df_top[];
 extern char virtio_exc_stubs[], virtio_irq_stubs[]; /* 16 bytes per vector */
 
 #define CHUNK (2ull << 20)
-#define CHUNKS_MAX 2048 /* 4 GiB */
 
 static uint64_t pml4[512] __attribute__((aligned(4096)));
 static uint64_t lazy_lo, lazy_hi; /* RAM mapped on first touch */
-static uint8_t chunk_mapped[CHUNKS_MAX / 8];
 static uint8_t pt_pool[PT_POOL][4096] __attribute__((aligned(4096)));
 static unsigned pt_used;
 static uint64_t ram_top;
@@ -136,33 +135,63 @@ static void zero(uint64_t lo, uint64_t hi)
     __asm__ __volatile__("rep stosq" : "+D"(lo), "+c"(n) : "a"(0ull) : "memory");
 }
 
-/* Map and zero the chunk holding a (inside [lazy_lo, lazy_hi)): a 2 MiB
- * page, or 4 KiB pages for a partial chunk at either end. 0 if it was
- * mapped now, -1 if a is outside or already mapped (a real fault). */
-static int materialize(uint64_t a)
+/* The page-table entry mapping va (a 2 MiB one for a large page), or
+ * NULL if a level above it is missing. */
+static uint64_t *entry(uint64_t va)
+{
+    uint64_t *t = pml4;
+    for (int shift = 39; shift >= 12; shift -= 9) {
+        uint64_t *e = &t[(va >> shift) & 511];
+        if (shift == 12 || (shift == 21 && (*e & PTE_PS)))
+            return e;
+        if (!(*e & PTE_P))
+            return NULL;
+        t = (uint64_t *)(uintptr_t)(*e & PTE_ADDR);
+    }
+    return NULL;
+}
+
+static int partial(uint64_t chunk)
+{
+    return chunk < lazy_lo || chunk + CHUNK > lazy_hi;
+}
+
+static int mapped(uint64_t a)
 {
     if (a < lazy_lo || a >= lazy_hi)
+        return 0;
+    uint64_t *e = entry(a);
+    return e && (*e & PTE_P);
+}
+
+/* Map and zero what holds a (inside [lazy_lo, lazy_hi)): its 2 MiB
+ * chunk, or only its 4 KiB page in a partial chunk at either end. 0 if
+ * it was mapped now, -1 if a is outside or already mapped (a real
+ * fault). */
+static int materialize(uint64_t a)
+{
+    if (a < lazy_lo || a >= lazy_hi || mapped(a))
         return -1;
-    uint64_t c = a & ~(CHUNK - 1), i = c / CHUNK;
-    if (i >= CHUNKS_MAX || (chunk_mapped[i / 8] >> (i % 8)) & 1)
-        return -1;
-    uint64_t lo = c < lazy_lo ? lazy_lo : c, hi = c + CHUNK > lazy_hi ? lazy_hi : c + CHUNK;
-    map_range(lo, hi, PTE_P | PTE_RW | PTE_NX, 1);
-    chunk_mapped[i / 8] |= (uint8_t)(1u << (i % 8));
-    zero(lo, hi);
+    uint64_t c = a & ~(CHUNK - 1);
+    if (partial(c)) {
+        uint64_t p = a & ~(PAGE - 1);
+        map(p, PTE_P | PTE_RW | PTE_NX, 0);
+        zero(p, p + PAGE);
+    } else {
+        map(c, PTE_P | PTE_RW | PTE_NX, 1);
+        zero(c, c + CHUNK);
+    }
     return 0;
 }
 
 void cpu_prepare_dma(uintptr_t a, size_t len)
 {
-    for (uint64_t c = a & ~(CHUNK - 1); len && c < (uint64_t)a + len; c += CHUNK)
-        (void)materialize(c < a ? a : c);
-}
-
-static int mapped(uint64_t a)
-{
-    uint64_t i = a / CHUNK;
-    return a >= lazy_lo && a < lazy_hi && i < CHUNKS_MAX && ((chunk_mapped[i / 8] >> (i % 8)) & 1);
+    uint64_t p = a, end = (uint64_t)a + len;
+    while (p < end) {
+        (void)materialize(p);
+        uint64_t c = p & ~(CHUNK - 1);
+        p = partial(c) ? (p & ~(PAGE - 1)) + PAGE : c + CHUNK;
+    }
 }
 
 /* The image W^X with every gap unmapped (page 0 and low memory too), the

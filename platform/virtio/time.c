@@ -1,6 +1,7 @@
 /* virtio clocks and waiting (plat.h).
  *
- * Monotonic time is the TSC (platform/x86_64/tsc.h), whose rate comes
+ * Monotonic time is the TSC (platform/x86_64/tsc.h) since the guest's
+ * first instruction (boot.S reads it there), whose rate comes
  * from KVM's paravirtual clock (kvmclock) when there is one, else from a
  * 10 ms count of the PIT's channel 2 at boot; the local APIC timer's rate
  * is measured in the same window (against the TSC under KVM). The wall
@@ -26,6 +27,7 @@
 #define RTC_CHECK_NS (60ull * 1000000000ull)
 #define RTC_STEP_NS (2ull * 1000000000ull)
 
+extern uint64_t virtio_tsc_start; /* boot.S: the TSC at the first instruction */
 static struct x86_tsc_clock clock;
 static uint64_t tsc_hz, apic_mult; /* APIC ticks per ns, 32.32 */
 static uint64_t wall_offset, next_rtc_check;
@@ -47,22 +49,60 @@ static uint64_t apic_counted(void)
     return n;
 }
 
-/* Channel 2 in mode 0 counts CAL_PIT_TICKS down from its load and raises
- * its output (port 0x61 bit 5) at zero. */
+/* One reading of the TSC, PIT channel 2 and the APIC timer together.
+ * Under a hypervisor each port or register access is an exit, and the
+ * vCPU may be descheduled between any two instructions: of 8 tries, the
+ * one whose TSC bracket is narrowest is kept, its TSC midpoint paired
+ * with the counters. */
+struct sample {
+    uint64_t tsc;
+    uint16_t pit;
+    uint32_t apic;
+};
+
+static struct sample sample(void)
+{
+    struct sample s = { 0, 0, 0 };
+    uint64_t best = UINT64_MAX;
+    for (int i = 0; i < 8; i++) {
+        uint64_t a = x86_rdtsc();
+        outb(0x43, 0x80); /* latch channel 2 */
+        uint8_t lo = inb(0x42), hi = inb(0x42);
+        uint32_t ap = mmio_r32(cpu_lapic + APIC_TIMER_COUNT);
+        uint64_t b = x86_rdtsc();
+        if (b - a < best) {
+            best = b - a;
+            s = (struct sample){ a + (b - a) / 2, (uint16_t)(lo | hi << 8), ap };
+        }
+    }
+    return s;
+}
+
+/* Channel 2 counts down from 0xffff (mode 0, 55 ms to zero, when its
+ * output, port 0x61 bit 5, goes high). The rates come from two samples
+ * CAL_PIT_TICKS apart; a window that ran past zero (the vCPU stalled for
+ * 45 ms) is measured again. */
 static void calibrate_pit(uint64_t *apic_hz)
 {
-    outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01)); /* gate on, speaker off */
-    outb(0x43, 0xb0);                                  /* channel 2, lo/hi, mode 0 */
-    outb(0x42, CAL_PIT_TICKS & 0xff);
-    apic_count_start();
-    outb(0x42, CAL_PIT_TICKS >> 8); /* counting starts here */
-    uint64_t t0 = x86_rdtsc();
-    while (!(inb(0x61) & 0x20))
-        __builtin_ia32_pause();
-    uint64_t t1 = x86_rdtsc();
-    uint64_t n = apic_counted();
-    tsc_hz = (t1 - t0) * PIT_HZ / CAL_PIT_TICKS;
-    *apic_hz = n * PIT_HZ / CAL_PIT_TICKS;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01)); /* gate on, speaker off */
+        outb(0x43, 0xb0);                                  /* channel 2, lo/hi, mode 0 */
+        outb(0x42, 0xff);
+        outb(0x42, 0xff);
+        apic_count_start();
+        struct sample a = sample(), b;
+        do {
+            b = sample();
+        } while ((uint16_t)(a.pit - b.pit) < CAL_PIT_TICKS && !(inb(0x61) & 0x20));
+        if (inb(0x61) & 0x20)
+            continue;
+        uint16_t ticks = (uint16_t)(a.pit - b.pit);
+        tsc_hz = (b.tsc - a.tsc) * PIT_HZ / ticks;
+        *apic_hz = (uint64_t)(a.apic - b.apic) * PIT_HZ / ticks;
+        apic_counted();
+        return;
+    }
+    plat_abort("virtio: PIT calibration kept failing (vCPU stalled for 45 ms each time)");
 }
 
 /* ---- kvmclock (KVM's pvclock ABI) ---- */
@@ -197,7 +237,7 @@ void time_init(void)
     if (tsc_hz < 1000000 || apic_hz < 1000)
         plat_abort("virtio: TSC or APIC timer rate not measurable");
     apic_mult = (apic_hz << 32) / 1000000000ull;
-    x86_tsc_clock_init(&clock, x86_rdtsc(), tsc_hz);
+    x86_tsc_clock_init(&clock, virtio_tsc_start, tsc_hz);
     if (wall_from_rtc) {
         wall = rtc_seconds() * 1000000000ull;
         wall_offset = wall - plat_clock_monotonic_ns();
