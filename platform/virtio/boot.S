@@ -144,6 +144,7 @@ exc_common:
     pushq %r14
     pushq %r15
     movq %rsp, %rdi
+    cld                         /* the C ABI's direction; iretq restores the guest's */
     call cpu_fault              /* returns only for a first touch of RAM */
     popq %r15
     popq %r14
