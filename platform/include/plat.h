@@ -93,8 +93,8 @@ uint32_t plat_wait(uint64_t deadline_ns);
 /* ---- Randomness ---- */
 
 /* Fill len bytes at buf (borrowed) with cryptographically strong random
- * bytes (from the host, or the CPU's RDRAND on virtio). Any length.
- * PLAT_EUNSPEC if there is no source or it failed. */
+ * bytes (the host's generator or the CPU's). Any length. PLAT_EUNSPEC if
+ * there is no source or it failed. */
 plat_result_t plat_random(void *buf, size_t len);
 
 /* ---- Block device (one; the launcher's --block=PATH) ---- */
@@ -152,8 +152,9 @@ plat_result_t plat_net_write(const void *buf, size_t len);
  * returns PLAT_EV_NET_RX as long as frames are waiting. */
 plat_result_t plat_net_read(void *buf, size_t size, size_t *len);
 
-/* Hand queued frames to the host now, and fetch waiting ones (one exit).
- * Only needed by a guest that computes a long time without waiting. */
+/* Hand queued frames to the host now, and fetch waiting ones (at most one
+ * exit). Only needed by a guest that computes a long time without
+ * waiting. */
 void plat_net_flush(void);
 
 /* ---- Thread-local storage ---- */

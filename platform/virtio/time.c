@@ -266,11 +266,6 @@ uint64_t plat_clock_wall_ns(void)
     return wall_offset + mono;
 }
 
-uint64_t virtio_tsc_hz(void)
-{
-    return tsc_hz;
-}
-
 void time_arm(uint64_t ns)
 {
     if (ns == 0) {
@@ -288,7 +283,6 @@ void time_arm(uint64_t ns)
 
 /* Devices without MSI-X cannot wake the CPU: they are polled this often. */
 #define POLL_NS 1000000ull
-extern int virtio_polled_devices;
 
 uint32_t plat_wait(uint64_t deadline_ns)
 {

@@ -222,9 +222,9 @@ struct vdev {
  * (d->features holds the result), -1 if the device refused. */
 int vdev_init(struct vdev *d, struct pci_dev *p, uint64_t wanted);
 
-/* Set up queue index with at most max entries (legacy devices: exactly
- * the device's size, which must then be <= max... see virtio.c).
- * 0 on success. */
+/* Set up queue index: at most max entries on a modern device; a legacy
+ * device fixes its own size (up to 1024, memory from virtio_alloc). 0 on
+ * success, -1 if the device has no such queue or refuses it. */
 int vq_setup(struct vdev *d, struct vq *q, uint16_t index, uint16_t max);
 
 /* Tell the device it may start (DRIVER_OK). */
@@ -257,7 +257,11 @@ void vq_interrupts(struct vq *q, int on);
  * length. */
 uint32_t vq_run(struct vq *q, uint16_t head);
 
-/* ---- drivers (probe: the device was found; 0 if taken into use) ---- */
+/* Devices without MSI-X: they cannot wake the CPU, so waits poll them
+ * (every 1 ms). */
+extern int virtio_polled_devices;
+
+/* ---- drivers (probe: the device was found; 1 if taken into use) ---- */
 
 int net_probe(struct pci_dev *p);
 int block_probe(struct pci_dev *p);

@@ -125,6 +125,14 @@ else
     echo "not ok - exit statuses: build $H"
 fi
 
+# --- a closed console does not end the guest ---
+rc=$( { "$RUN" "$B/hello" sleep; echo $? >"$tmp/rc"; } | head -c 1 >/dev/null; cat "$tmp/rc")
+if [ "$rc" = 7 ]; then
+    echo "ok - console reader gone: the guest still runs to its exit"
+else
+    echo "not ok - console reader gone: the guest still runs to its exit (status $rc)"
+fi
+
 # --- the guest's wall clock is the host's (CMOS: whole seconds) ---
 t0=$(date +%s%N)
 "$RUN" "$B/hello" quick >"$tmp/quick.out" 2>&1
