@@ -28,8 +28,15 @@ static int checksum_ok(const uint8_t *p, uint32_t len)
     return sum == 0;
 }
 
-static uint32_t rd32(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static uint32_t rd32(const uint8_t *p)
+{
+    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+    return rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
 
 /* A fixed low address as a pointer GCC does not reason about (it takes
  * small constants for offsets from NULL). */
@@ -114,7 +121,7 @@ static void find_s5(const uint8_t *dsdt)
     }
 }
 
-void acpi_init(void)
+void virtio_acpi_init(void)
 {
     const uint8_t *rsdp = find_rsdp();
     const uint8_t *fadt = rsdp ? find_fadt(rsdp) : NULL;
@@ -130,7 +137,7 @@ void acpi_init(void)
         find_s5(d);
 }
 
-void acpi_poweroff(void)
+void virtio_acpi_poweroff(void)
 {
     if (!pm1a_cnt || !s5_found)
         return;

@@ -27,14 +27,14 @@ static uint64_t capacity; /* bytes */
 static struct req_hdr hdr;
 static volatile uint8_t status;
 
-int block_probe(struct pci_dev *p)
+int virtio_block_probe(struct pci_dev *p)
 {
     if (ready)
         return 0; /* one block device */
-    if (vdev_init(&dev, p, F_RO | F_FLUSH) < 0 || vq_setup(&dev, &q, 0, 16) < 0)
+    if (virtio_dev_init(&dev, p, F_RO | F_FLUSH) < 0 || virtio_vq_setup(&dev, &q, 0, 16) < 0)
         return 0;
-    capacity = vdev_cfg64(&dev, 0) * SECTOR;
-    vdev_ready(&dev);
+    capacity = virtio_cfg64(&dev, 0) * SECTOR;
+    virtio_dev_ready(&dev);
     ready = 1;
     return 1;
 }
@@ -65,7 +65,7 @@ static plat_result_t request(uint32_t type, uint64_t sector, uintptr_t data, uin
     }
     q.desc[n] = (struct vq_desc){ (uintptr_t)&status, 1, VQ_DESC_F_WRITE, 0 };
     q.desc[n - 1].next = (uint16_t)n;
-    vq_run(&q, 0);
+    virtio_vq_run(&q, 0);
     barrier();
     return status == S_OK ? PLAT_OK : PLAT_EUNSPEC;
 }
@@ -76,7 +76,7 @@ static plat_result_t transfer(uint32_t type, uint64_t offset, uintptr_t buf, siz
         return PLAT_EINVAL;
     if (type == T_OUT && (dev.features & F_RO))
         return PLAT_EUNSPEC;
-    cpu_prepare_dma(buf, len);
+    virtio_prepare_dma(buf, len);
     while (len > 0) {
         uint32_t n = len < CHUNK ? (uint32_t)len : CHUNK;
         plat_result_t r = request(type, offset / SECTOR, buf, n);

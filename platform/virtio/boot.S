@@ -106,11 +106,11 @@ boot_gdt_desc:
 /* ---- exception and interrupt entry ----
  * One 16-byte stub per vector. Exceptions push a zero error code where
  * the CPU pushes none, the vector, and the general registers (struct
- * x86_fault_frame), and call cpu_fault(frame), which returns only when
+ * x86_fault_frame), and call virtio_fault(frame), which returns only when
  * it mapped RAM on first touch; then the fault is retried.
- * Interrupts (vectors 32-255) record the vector in cpu_irq_seen (bit
+ * Interrupts (vectors 32-255) record the vector in virtio_irq_seen (bit
  * vector % 64), acknowledge the local APIC (not for the spurious vector
- * 0xff) and return: they only ever end a hlt in cpu_idle(). */
+ * 0xff) and return: they only ever end a hlt in virtio_idle(). */
     .text
     .balign 16
     .globl virtio_exc_stubs
@@ -145,7 +145,7 @@ exc_common:
     pushq %r15
     movq %rsp, %rdi
     cld                         /* the C ABI's direction; iretq restores the guest's */
-    call cpu_fault              /* returns only for a first touch of RAM */
+    call virtio_fault              /* returns only for a first touch of RAM */
     popq %r15
     popq %r14
     popq %r13
@@ -181,8 +181,8 @@ irq_common:
     cmpq $0xff, %rax
     je 1f
     andl $63, %eax
-    lock btsq %rax, cpu_irq_seen(%rip) /* bit vector % 64 */
-    movq cpu_lapic(%rip), %rax
+    lock btsq %rax, virtio_irq_seen(%rip) /* bit vector % 64 */
+    movq virtio_lapic(%rip), %rax
     movl $0, 0xb0(%rax)         /* end of interrupt */
 1:  popq %rax
     addq $8, %rsp

@@ -9,7 +9,7 @@
 #define LSR_THR_EMPTY 0x20
 #define FIFO_BYTES 16
 
-void console_init(void)
+void virtio_console_init(void)
 {
     outb(COM1 + 1, 0x00); /* no UART interrupts */
     outb(COM1 + 3, 0x80); /* DLAB: set the divisor */

@@ -2,21 +2,22 @@
  * fault reports. The guest runs at CPL0 (a multiboot kernel); hvt guests
  * get all of this from their monitor instead.
  *
- * Interrupts stay masked (IF=0) except inside cpu_idle(), so they never
+ * Interrupts stay masked (IF=0) except inside virtio_idle(), so they never
  * interrupt guest code; every vector uses an IST stack anyway (the red
  * zone below the interrupted rsp is left alone, and a fault on a full
- * stack still gets reported). Exceptions go to cpu_fault(), which prints
+ * stack still gets reported). Exceptions go to virtio_fault(), which prints
  * the shared report (platform/x86_64/fault.h) and ends the guest (139).
  *
  * RAM after the image is mapped on first touch, 2 MiB at a time (4 KiB
  * in the partial 2 MiB at either end, where the device queues and the
- * runtime's first pages are), and zeroed then: the firmware leaves data in memory it used (SeaBIOS: about
- * 120 KiB some 16 MiB below the top), plat.h promises zero, and zeroing
+ * runtime's first pages are), and zeroed then: the firmware leaves data
+ * in memory it used (SeaBIOS: about 120 KiB some 16 MiB below the top),
+ * plat.h promises zero, and zeroing
  * all of it at boot would make the host commit every page (~380 ms for
  * 64 MiB under TCG). That #PF returns to the faulting instruction; this
  * file is compiled with -mgeneral-regs-only so the handler leaves the
  * interrupted code's SSE registers alone. Memory a device will write
- * (DMA) is mapped first: cpu_prepare_dma(). */
+ * (DMA) is mapped first: virtio_prepare_dma(). */
 #include "platform/include/plat.h"
 #include "platform/virtio/virtio_guest.h"
 #include "platform/x86_64/fault.h"
@@ -36,9 +37,9 @@
 #define SEL_DATA 0x10
 #define SEL_TSS 0x18
 
-struct cpu_info cpu;
-volatile uint64_t cpu_irq_seen;
-uintptr_t cpu_lapic;
+struct cpu_info virtio_cpu;
+volatile uint64_t virtio_irq_seen;
+uintptr_t virtio_lapic;
 
 /* boot.S: stacks (each with an unmapped page below), stubs. */
 extern char virtio_boot_stack[], virtio_boot_stack_top[];
@@ -123,7 +124,7 @@ static void map_range(uint64_t lo, uint64_t hi, uint64_t flags, int large)
     }
 }
 
-uintptr_t cpu_map_mmio(uint64_t phys, uint64_t len)
+uintptr_t virtio_map_mmio(uint64_t phys, uint64_t len)
 {
     map_range(phys, phys + len, PTE_P | PTE_RW | PTE_PCD | PTE_PWT | PTE_NX, 0);
     return (uintptr_t)phys;
@@ -184,7 +185,7 @@ static int materialize(uint64_t a)
     return 0;
 }
 
-void cpu_prepare_dma(uintptr_t a, size_t len)
+void virtio_prepare_dma(uintptr_t a, size_t len)
 {
     uint64_t p = a, end = (uint64_t)a + len;
     while (p < end) {
@@ -257,21 +258,21 @@ static void detect_features(void)
     cpuid(0, 0, r);
     uint32_t max = r[0];
     cpuid(1, 0, r);
-    cpu.rdrand = (r[2] >> 30) & 1;
-    cpu.x2apic = (r[2] >> 21) & 1;
+    virtio_cpu.rdrand = (r[2] >> 30) & 1;
+    virtio_cpu.x2apic = (r[2] >> 21) & 1;
     if (max >= 7) {
         cpuid(7, 0, r);
-        cpu.fsgsbase = r[1] & 1;
+        virtio_cpu.fsgsbase = r[1] & 1;
     }
     cpuid(0x80000000u, 0, r);
     if (r[0] >= 0x80000007u) {
         cpuid(0x80000007u, 0, r);
-        cpu.invariant_tsc = (r[3] >> 8) & 1;
+        virtio_cpu.invariant_tsc = (r[3] >> 8) & 1;
     }
     cpuid(0x40000000u, 0, r); /* KVM's paravirtual leaves */
     if (r[1] == 0x4b4d564b && r[2] == 0x564b4d56 && r[3] == 0x4d && r[0] >= 0x40000001u) {
         cpuid(0x40000001u, 0, r);
-        cpu.kvm_clock = (r[0] >> 3) & 1; /* KVM_FEATURE_CLOCKSOURCE2 */
+        virtio_cpu.kvm_clock = (r[0] >> 3) & 1; /* KVM_FEATURE_CLOCKSOURCE2 */
     }
 }
 
@@ -283,23 +284,23 @@ static void setup_apic(void)
     if (base & (1u << 10))
         plat_abort("virtio: the local APIC is in x2APIC mode (not supported)");
     wrmsr(0x1b, base | (1u << 11));
-    cpu_lapic = cpu_map_mmio(base & PTE_ADDR, PAGE);
+    virtio_lapic = virtio_map_mmio(base & PTE_ADDR, PAGE);
     outb(0x21, 0xff);
     outb(0xa1, 0xff);
-    mmio_w32(cpu_lapic + 0x80, 0);           /* task priority: everything */
-    mmio_w32(cpu_lapic + 0x320, 1u << 16);   /* timer masked */
-    mmio_w32(cpu_lapic + 0x350, 1u << 16);   /* LINT0 */
-    mmio_w32(cpu_lapic + 0x360, 1u << 16);   /* LINT1 */
-    mmio_w32(cpu_lapic + 0x370, 1u << 16);   /* error */
-    mmio_w32(cpu_lapic + 0xf0, 0x100 | IRQ_SPURIOUS); /* software enable */
+    mmio_w32(virtio_lapic + 0x80, 0);           /* task priority: everything */
+    mmio_w32(virtio_lapic + 0x320, 1u << 16);   /* timer masked */
+    mmio_w32(virtio_lapic + 0x350, 1u << 16);   /* LINT0 */
+    mmio_w32(virtio_lapic + 0x360, 1u << 16);   /* LINT1 */
+    mmio_w32(virtio_lapic + 0x370, 1u << 16);   /* error */
+    mmio_w32(virtio_lapic + 0xf0, 0x100 | IRQ_SPURIOUS); /* software enable */
 }
 
-void cpu_init(uint64_t ram_end)
+void virtio_cpu_init(uint64_t ram_end)
 {
     detect_features();
     setup_descriptors();
     setup_paging(ram_end);
-    if (cpu.fsgsbase) {
+    if (virtio_cpu.fsgsbase) {
         uint64_t cr4;
         __asm__ __volatile__("movq %%cr4, %0" : "=r"(cr4));
         __asm__ __volatile__("movq %0, %%cr4" : : "r"(cr4 | (1u << 16)));
@@ -400,7 +401,7 @@ static uint64_t read_cr2(void)
     return v;
 }
 
-void cpu_fault(struct x86_fault_frame *f)
+void virtio_fault(struct x86_fault_frame *f)
 {
     if (f->vector == 14 && !(f->error_code & 1) && !reporting && materialize(read_cr2()) == 0)
         return; /* first touch of RAM */
@@ -419,7 +420,7 @@ void cpu_fault(struct x86_fault_frame *f)
     virtio_exit(VIRTIO_EXIT_FAULT);
 }
 
-void cpu_report_here(const char *msg, uint64_t rip, uint64_t rbp)
+void virtio_report_here(const char *msg, uint64_t rip, uint64_t rbp)
 {
     struct x86_regs r = { 0 };
     __asm__ __volatile__("movq %%rax, %0\n\tmovq %%rbx, %1\n\tmovq %%rcx, %2\n\tmovq %%rdx, %3\n\t"
@@ -441,7 +442,7 @@ void cpu_report_here(const char *msg, uint64_t rip, uint64_t rbp)
     x86_report_backtrace(&report, image_name, r.rip, r.rbp);
 }
 
-void cpu_set_image_name(const char *name)
+void virtio_set_image_name(const char *name)
 {
     image_name = name;
 }

@@ -44,18 +44,18 @@ static void fill(struct vq *q, unsigned s, uint8_t *buf, uint32_t frame_len, uin
 static void rx_post(unsigned s)
 {
     fill(&rxq, s, rx_buf + s * BUF_SIZE, BUF_SIZE - hdr_len, VQ_DESC_F_WRITE);
-    vq_push(&rxq, (uint16_t)(s * per_frame));
+    virtio_vq_push(&rxq, (uint16_t)(s * per_frame));
 }
 
-int net_probe(struct pci_dev *p)
+int virtio_net_probe(struct pci_dev *p)
 {
     if (ready)
         return 0; /* one network device */
-    if (vdev_init(&dev, p, F_MAC | VIRTIO_F_ANY_LAYOUT) < 0)
+    if (virtio_dev_init(&dev, p, F_MAC | VIRTIO_F_ANY_LAYOUT) < 0)
         return 0;
     hdr_len = dev.modern ? 12 : 10;
     per_frame = (dev.modern || (dev.features & VIRTIO_F_ANY_LAYOUT)) ? 1 : 2;
-    if (vq_setup(&dev, &rxq, 0, MAX_SLOTS) < 0 || vq_setup(&dev, &txq, 1, MAX_SLOTS) < 0)
+    if (virtio_vq_setup(&dev, &rxq, 0, MAX_SLOTS) < 0 || virtio_vq_setup(&dev, &txq, 1, MAX_SLOTS) < 0)
         return 0;
     rx_slots = rxq.size / per_frame;
     tx_slots = txq.size / per_frame;
@@ -71,18 +71,18 @@ int net_probe(struct pci_dev *p)
     tx_nfree = tx_slots;
     if (dev.features & F_MAC) {
         for (uint32_t i = 0; i < 6; i++)
-            mac[i] = vdev_cfg8(&dev, i);
+            mac[i] = virtio_cfg8(&dev, i);
     } else { /* a locally administered address of our own */
         uint64_t r = x86_rdtsc();
         mac[0] = 0x02;
         for (int i = 1; i < 6; i++)
             mac[i] = (uint8_t)(r >> (8 * i));
     }
-    vq_interrupts(&txq, 0);
+    virtio_vq_interrupts(&txq, 0);
     for (unsigned s = 0; s < rx_slots; s++)
         rx_post(s);
-    vdev_ready(&dev);
-    vq_kick(&rxq);
+    virtio_dev_ready(&dev);
+    virtio_vq_kick(&rxq);
     ready = 1;
     return 1;
 }
@@ -101,7 +101,7 @@ static void tx_reclaim(void)
 {
     uint16_t id;
     uint32_t len;
-    while (vq_pop(&txq, &id, &len))
+    while (virtio_vq_pop(&txq, &id, &len))
         if (id / per_frame < tx_slots && tx_nfree < tx_slots)
             tx_free[tx_nfree++] = (uint16_t)(id / per_frame);
 }
@@ -113,7 +113,7 @@ plat_result_t plat_net_write(const void *buf, size_t len)
     if (tx_nfree == 0) {
         tx_reclaim();
         if (tx_nfree == 0) {
-            vq_kick(&txq); /* the device may not have seen them yet */
+            virtio_vq_kick(&txq); /* the device may not have seen them yet */
             tx_reclaim();
         }
         if (tx_nfree == 0) {
@@ -125,7 +125,7 @@ plat_result_t plat_net_write(const void *buf, size_t len)
     uint8_t *b = tx_buf + s * BUF_SIZE;
     __builtin_memcpy(b + hdr_len, buf, len); /* the runtime (musl) provides memcpy */
     fill(&txq, s, b, (uint32_t)len, 0);
-    vq_push(&txq, (uint16_t)(s * per_frame));
+    virtio_vq_push(&txq, (uint16_t)(s * per_frame));
     return PLAT_OK;
 }
 
@@ -135,7 +135,7 @@ plat_result_t plat_net_read(void *buf, size_t size, size_t *len)
     uint32_t n;
     if (!ready)
         return PLAT_EINVAL;
-    if (!vq_pop(&rxq, &id, &n))
+    if (!virtio_vq_pop(&rxq, &id, &n))
         return PLAT_EAGAIN;
     unsigned s = id / per_frame;
     if (s >= rx_slots) /* a device bug: ignore the entry */
@@ -154,28 +154,28 @@ void plat_net_flush(void)
 {
     if (!ready)
         return;
-    vq_kick(&txq);
-    vq_kick(&rxq);
+    virtio_vq_kick(&txq);
+    virtio_vq_kick(&rxq);
 }
 
-uint32_t net_events(void)
+uint32_t virtio_net_events(void)
 {
     if (!ready)
         return 0;
     plat_net_flush();
-    uint32_t ev = vq_pending(&rxq) ? PLAT_EV_NET_RX : 0;
+    uint32_t ev = virtio_vq_pending(&rxq) ? PLAT_EV_NET_RX : 0;
     if (tx_was_full) {
         tx_reclaim();
         if (tx_nfree) {
             tx_was_full = 0;
-            vq_interrupts(&txq, 0);
+            virtio_vq_interrupts(&txq, 0);
             ev |= PLAT_EV_NET_TX;
         } else {
-            vq_interrupts(&txq, 1); /* wake plat_wait() when room comes */
+            virtio_vq_interrupts(&txq, 1); /* wake plat_wait() when room comes */
             tx_reclaim();
             if (tx_nfree) {
                 tx_was_full = 0;
-                vq_interrupts(&txq, 0);
+                virtio_vq_interrupts(&txq, 0);
                 ev |= PLAT_EV_NET_TX;
             }
         }

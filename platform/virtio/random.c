@@ -11,27 +11,27 @@ static struct vdev dev;
 static struct vq q;
 static int ready;
 
-int rng_probe(struct pci_dev *p)
+int virtio_rng_probe(struct pci_dev *p)
 {
     if (ready)
         return 0;
-    if (vdev_init(&dev, p, 0) < 0 || vq_setup(&dev, &q, 0, 4) < 0)
+    if (virtio_dev_init(&dev, p, 0) < 0 || virtio_vq_setup(&dev, &q, 0, 4) < 0)
         return 0;
-    vdev_ready(&dev);
+    virtio_dev_ready(&dev);
     ready = 1;
     return 1;
 }
 
-int rng_read(void *buf, size_t n)
+int virtio_rng_read(void *buf, size_t n)
 {
     if (!ready)
         return -1;
     uint8_t *p = buf;
-    cpu_prepare_dma((uintptr_t)buf, n);
+    virtio_prepare_dma((uintptr_t)buf, n);
     for (int empty = 0; n > 0;) {
         uint32_t want = n < RNG_CHUNK ? (uint32_t)n : RNG_CHUNK;
         q.desc[0] = (struct vq_desc){ (uintptr_t)p, want, VQ_DESC_F_WRITE, 0 };
-        uint32_t got = vq_run(&q, 0);
+        uint32_t got = virtio_vq_run(&q, 0);
         if (got > want || (got == 0 && ++empty == 100))
             return -1;
         p += got;
@@ -54,8 +54,8 @@ static int rdrand64(uint64_t *v)
 plat_result_t plat_random(void *buf, size_t len)
 {
     uint8_t *p = buf;
-    if (!cpu.rdrand)
-        return rng_read(buf, len) == 0 ? PLAT_OK : PLAT_EUNSPEC;
+    if (!virtio_cpu.rdrand)
+        return virtio_rng_read(buf, len) == 0 ? PLAT_OK : PLAT_EUNSPEC;
     while (len > 0) {
         uint64_t v;
         if (rdrand64(&v) < 0)

@@ -72,7 +72,7 @@ static void copy_cmdline(const struct mb_info *mb)
         s++;
     }
     if (n)
-        cpu_set_image_name(image_path);
+        virtio_set_image_name(image_path);
     while (*s == ' ')
         s++;
     n = 0;
@@ -109,9 +109,9 @@ static int probe(struct pci_dev *d)
     if (d->vendor != 0x1af4)
         return 0;
     switch (d->device) { /* transitional (0x1000 + n) and modern (0x1040 + type) ids */
-    case 0x1000: case 0x1041: return net_probe(d);
-    case 0x1001: case 0x1042: return block_probe(d);
-    case 0x1005: case 0x1044: return rng_probe(d);
+    case 0x1000: case 0x1041: return virtio_net_probe(d);
+    case 0x1001: case 0x1042: return virtio_block_probe(d);
+    case 0x1005: case 0x1044: return virtio_rng_probe(d);
     }
     return 0;
 }
@@ -123,7 +123,7 @@ static void found(struct pci_dev *d)
 
 void virtio_boot(uint32_t magic, uint32_t mbi)
 {
-    console_init();
+    virtio_console_init();
     if (magic != MB_MAGIC)
         plat_abort("not started by a multiboot loader (QEMU -kernel)");
     const struct mb_info *mb = (const struct mb_info *)(uintptr_t)mbi;
@@ -132,10 +132,10 @@ void virtio_boot(uint32_t magic, uint32_t mbi)
     mem_end = ram_end_from(mb);
     if (mem_end < mem_start + (2u << 20))
         plat_abort("less than 2 MiB of RAM after the image");
-    acpi_init();
-    cpu_init(mem_end);
-    time_init();
-    pci_scan(found);
+    virtio_acpi_init();
+    virtio_cpu_init(mem_end);
+    virtio_time_init();
+    virtio_pci_scan(found);
     mem_start = alloc_next;
     running = 1;
     plat_runtime_start();
@@ -149,7 +149,7 @@ void *virtio_alloc(size_t size)
         plat_abort("virtio: no memory for the device queues");
     void *p = (void *)alloc_next;
     alloc_next += size;
-    cpu_prepare_dma((uintptr_t)p, size);
+    virtio_prepare_dma((uintptr_t)p, size);
     return p;
 }
 
@@ -171,7 +171,7 @@ uintptr_t plat_mem_end(void)
 void plat_set_tls_base(uintptr_t base)
 {
     tls_base = base;
-    if (cpu.fsgsbase)
+    if (virtio_cpu.fsgsbase)
         __asm__ __volatile__("wrfsbase %0" : : "r"((uint64_t)base) : "memory");
     else
         wrmsr(0xc0000100, base); /* IA32_FS_BASE */
@@ -206,7 +206,7 @@ void virtio_exit(int status)
     /* Still here: no isa-debug-exit device. */
     if (code != 125)
         put_status(status);
-    acpi_poweroff();
+    virtio_acpi_poweroff();
     for (;;)
         __asm__ __volatile__("cli; hlt");
 }
@@ -220,6 +220,6 @@ void plat_abort(const char *msg)
 {
     uint64_t rip;
     __asm__ __volatile__("leaq 0(%%rip), %0" : "=r"(rip));
-    cpu_report_here(msg, rip, (uint64_t)(uintptr_t)__builtin_frame_address(0));
+    virtio_report_here(msg, rip, (uint64_t)(uintptr_t)__builtin_frame_address(0));
     virtio_exit(VIRTIO_EXIT_ABORT);
 }

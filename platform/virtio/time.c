@@ -37,15 +37,15 @@ static int wall_from_rtc;
 
 static void apic_count_start(void)
 {
-    mmio_w32(cpu_lapic + APIC_TIMER_DIV, 0x3); /* divide by 16 */
-    mmio_w32(cpu_lapic + APIC_LVT_TIMER, (1u << 16) | IRQ_TIMER);
-    mmio_w32(cpu_lapic + APIC_TIMER_INIT, 0xffffffffu);
+    mmio_w32(virtio_lapic + APIC_TIMER_DIV, 0x3); /* divide by 16 */
+    mmio_w32(virtio_lapic + APIC_LVT_TIMER, (1u << 16) | IRQ_TIMER);
+    mmio_w32(virtio_lapic + APIC_TIMER_INIT, 0xffffffffu);
 }
 
 static uint64_t apic_counted(void)
 {
-    uint64_t n = 0xffffffffu - mmio_r32(cpu_lapic + APIC_TIMER_COUNT);
-    mmio_w32(cpu_lapic + APIC_TIMER_INIT, 0);
+    uint64_t n = 0xffffffffu - mmio_r32(virtio_lapic + APIC_TIMER_COUNT);
+    mmio_w32(virtio_lapic + APIC_TIMER_INIT, 0);
     return n;
 }
 
@@ -68,7 +68,7 @@ static struct sample sample(void)
         uint64_t a = x86_rdtsc();
         outb(0x43, 0x80); /* latch channel 2 */
         uint8_t lo = inb(0x42), hi = inb(0x42);
-        uint32_t ap = mmio_r32(cpu_lapic + APIC_TIMER_COUNT);
+        uint32_t ap = mmio_r32(virtio_lapic + APIC_TIMER_COUNT);
         uint64_t b = x86_rdtsc();
         if (b - a < best) {
             best = b - a;
@@ -221,15 +221,19 @@ static uint64_t rtc_seconds(void)
 
 /* ---- set-up ---- */
 
-void time_init(void)
+void virtio_time_init(void)
 {
     uint64_t apic_hz = 0, wall = 0, at = 0;
-    if (cpu.kvm_clock && kvmclock_init(&wall, &at) == 0) {
+    if (virtio_cpu.kvm_clock && kvmclock_init(&wall, &at) == 0) {
         apic_count_start(); /* the APIC's rate against the now known TSC */
-        uint64_t t0 = x86_rdtsc(), ticks = CAL_TSC_NS * (tsc_hz / 1000) / 1000000;
-        while (x86_rdtsc() - t0 < ticks)
-            __builtin_ia32_pause();
-        apic_hz = apic_counted() * 1000000000ull / CAL_TSC_NS;
+        struct sample a = sample(), b;
+        uint64_t ticks = CAL_TSC_NS * (tsc_hz / 1000) / 1000000;
+        do
+            b = sample();
+        while (b.tsc - a.tsc < ticks);
+        apic_counted();
+        uint64_t ns = x86_tsc_to_ns(b.tsc - a.tsc, x86_tsc_mult(tsc_hz));
+        apic_hz = (uint64_t)(a.apic - b.apic) * 1000000000ull / ns;
     } else {
         calibrate_pit(&apic_hz);
         wall_from_rtc = 1;
@@ -266,10 +270,10 @@ uint64_t plat_clock_wall_ns(void)
     return wall_offset + mono;
 }
 
-void time_arm(uint64_t ns)
+void virtio_time_arm(uint64_t ns)
 {
     if (ns == 0) {
-        mmio_w32(cpu_lapic + APIC_TIMER_INIT, 0);
+        mmio_w32(virtio_lapic + APIC_TIMER_INIT, 0);
         return;
     }
     uint64_t n = ns > (1ull << 36) ? 0xffffffffu : x86_tsc_to_ns(ns, apic_mult);
@@ -277,8 +281,8 @@ void time_arm(uint64_t ns)
         n = 1;
     if (n > 0xffffffffu)
         n = 0xffffffffu;
-    mmio_w32(cpu_lapic + APIC_LVT_TIMER, IRQ_TIMER); /* one-shot, unmasked */
-    mmio_w32(cpu_lapic + APIC_TIMER_INIT, (uint32_t)n);
+    mmio_w32(virtio_lapic + APIC_LVT_TIMER, IRQ_TIMER); /* one-shot, unmasked */
+    mmio_w32(virtio_lapic + APIC_TIMER_INIT, (uint32_t)n);
 }
 
 /* Devices without MSI-X cannot wake the CPU: they are polled this often. */
@@ -287,7 +291,7 @@ void time_arm(uint64_t ns)
 uint32_t plat_wait(uint64_t deadline_ns)
 {
     for (;;) {
-        uint32_t ev = net_events();
+        uint32_t ev = virtio_net_events();
         if (ev)
             return ev;
         uint64_t now = plat_clock_monotonic_ns();
@@ -296,8 +300,8 @@ uint32_t plat_wait(uint64_t deadline_ns)
         uint64_t d = deadline_ns - now;
         if (virtio_polled_devices && d > POLL_NS)
             d = POLL_NS;
-        time_arm(d);
-        cpu_idle();
-        cpu_irq_seen = 0;
+        virtio_time_arm(d);
+        virtio_idle();
+        virtio_irq_seen = 0;
     }
 }

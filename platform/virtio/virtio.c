@@ -74,28 +74,29 @@ static uint8_t get_status(const struct vdev *d)
 static int find_modern(struct vdev *d)
 {
     const struct pci_dev *p = &d->pci;
-    for (uint8_t c = pci_cap_find(p, CAP_VENDOR, 0); c; c = pci_cap_find(p, CAP_VENDOR, c)) {
-        uint8_t type = pci_read8(p, (uint8_t)(c + 3)), bar = pci_read8(p, (uint8_t)(c + 4));
-        uint32_t off = pci_read32(p, (uint8_t)(c + 8)), len = pci_read32(p, (uint8_t)(c + 12));
+    for (uint8_t c = virtio_pci_cap(p, CAP_VENDOR, 0); c; c = virtio_pci_cap(p, CAP_VENDOR, c)) {
+        uint8_t type = virtio_pci_read8(p, (uint8_t)(c + 3)), bar = virtio_pci_read8(p, (uint8_t)(c + 4));
+        uint32_t off = virtio_pci_read32(p, (uint8_t)(c + 8));
+        uint32_t len = virtio_pci_read32(p, (uint8_t)(c + 12));
         if (bar > 5 || p->bar_io[bar] || !p->bar[bar] || len == 0)
             continue;
         uint64_t at = p->bar[bar] + off;
         if (type == CFG_COMMON && !d->common) {
-            d->common = cpu_map_mmio(at, len);
+            d->common = virtio_map_mmio(at, len);
         } else if (type == CFG_NOTIFY && !d->notify_base) {
-            d->notify_base = cpu_map_mmio(at, len);
-            d->notify_mult = pci_read32(p, (uint8_t)(c + 16));
+            d->notify_base = virtio_map_mmio(at, len);
+            d->notify_mult = virtio_pci_read32(p, (uint8_t)(c + 16));
         } else if (type == CFG_DEVICE && !d->devcfg) {
-            d->devcfg = cpu_map_mmio(at, len);
+            d->devcfg = virtio_map_mmio(at, len);
         }
     }
     return d->common && d->notify_base ? 0 : -1;
 }
 
-int vdev_init(struct vdev *d, struct pci_dev *p, uint64_t wanted)
+int virtio_dev_init(struct vdev *d, struct pci_dev *p, uint64_t wanted)
 {
     *d = (struct vdev){ .pci = *p };
-    pci_enable(p);
+    virtio_pci_enable(p);
     if (find_modern(d) == 0) {
         d->modern = 1;
     } else if (p->bar_io[0] && p->bar[0]) {
@@ -104,7 +105,7 @@ int vdev_init(struct vdev *d, struct pci_dev *p, uint64_t wanted)
         return -1;
     }
     /* MSI-X first: on legacy devices it moves the device configuration. */
-    d->msix = pci_msix_enable(p) == 0;
+    d->msix = virtio_pci_msix(p) == 0;
     if (!d->msix)
         virtio_polled_devices++;
     set_status(d, 0);
@@ -140,7 +141,7 @@ failed:
     return -1;
 }
 
-void vdev_ready(struct vdev *d)
+void virtio_dev_ready(struct vdev *d)
 {
     set_status(d, ST_ACK | ST_DRIVER | (d->modern ? ST_FEATURES_OK : 0) | ST_DRIVER_OK);
 }
@@ -150,19 +151,19 @@ static uintptr_t cfg_io(const struct vdev *d, uint32_t off)
     return d->io + (d->msix ? 0x18u : 0x14u) + off;
 }
 
-uint8_t vdev_cfg8(const struct vdev *d, uint32_t off)
+uint8_t virtio_cfg8(const struct vdev *d, uint32_t off)
 {
     return d->modern ? mmio_r8(d->devcfg + off) : inb((uint16_t)cfg_io(d, off));
 }
 
-uint32_t vdev_cfg32(const struct vdev *d, uint32_t off)
+uint32_t virtio_cfg32(const struct vdev *d, uint32_t off)
 {
     return d->modern ? mmio_r32(d->devcfg + off) : inl((uint16_t)cfg_io(d, off));
 }
 
-uint64_t vdev_cfg64(const struct vdev *d, uint32_t off)
+uint64_t virtio_cfg64(const struct vdev *d, uint32_t off)
 {
-    return vdev_cfg32(d, off) | ((uint64_t)vdev_cfg32(d, off + 4) << 32);
+    return virtio_cfg32(d, off) | ((uint64_t)virtio_cfg32(d, off + 4) << 32);
 }
 
 static size_t ring_bytes(uint16_t n)
@@ -171,7 +172,7 @@ static size_t ring_bytes(uint16_t n)
     return ((first + 4095) & ~(size_t)4095) + 2u * 3u + 8u * n;
 }
 
-int vq_setup(struct vdev *d, struct vq *q, uint16_t index, uint16_t max)
+int virtio_vq_setup(struct vdev *d, struct vq *q, uint16_t index, uint16_t max)
 {
     uint16_t n;
     if (d->modern) {
@@ -216,14 +217,14 @@ int vq_setup(struct vdev *d, struct vq *q, uint16_t index, uint16_t max)
     return 0;
 }
 
-void vq_push(struct vq *q, uint16_t head)
+void virtio_vq_push(struct vq *q, uint16_t head)
 {
     q->avail[2 + (q->avail_idx & (q->size - 1))] = head;
     barrier(); /* the entry before the index */
     q->avail[1] = ++q->avail_idx;
 }
 
-void vq_kick(struct vq *q)
+void virtio_vq_kick(struct vq *q)
 {
     if (q->kicked_idx == q->avail_idx)
         return;
@@ -237,44 +238,45 @@ void vq_kick(struct vq *q)
         outw((uint16_t)(q->dev->io + L_QUEUE_NOTIFY), q->index);
 }
 
-int vq_pending(const struct vq *q)
+int virtio_vq_pending(const struct vq *q)
 {
     return *(volatile uint16_t *)(q->used + 2) != q->used_seen;
 }
 
-int vq_pop(struct vq *q, uint16_t *id, uint32_t *len)
+int virtio_vq_pop(struct vq *q, uint16_t *id, uint32_t *len)
 {
-    if (!vq_pending(q))
+    if (!virtio_vq_pending(q))
         return 0;
     barrier(); /* the index before the entry */
-    volatile const uint32_t *e = (volatile const uint32_t *)(q->used + 4 + 8u * (q->used_seen & (q->size - 1)));
+    uint32_t slot = q->used_seen & (q->size - 1u);
+    volatile const uint32_t *e = (volatile const uint32_t *)(q->used + 4 + 8u * slot);
     *id = (uint16_t)e[0];
     *len = e[1];
     q->used_seen++;
     return 1;
 }
 
-void vq_interrupts(struct vq *q, int on)
+void virtio_vq_interrupts(struct vq *q, int on)
 {
     q->avail[0] = on ? 0 : AVAIL_F_NO_INTERRUPT;
     mb();
 }
 
-uint32_t vq_run(struct vq *q, uint16_t head)
+uint32_t virtio_vq_run(struct vq *q, uint16_t head)
 {
     uint16_t id;
     uint32_t len = 0;
-    vq_push(q, head);
-    vq_kick(q);
+    virtio_vq_push(q, head);
+    virtio_vq_kick(q);
     uint64_t give_up = plat_clock_monotonic_ns() + REQUEST_TIMEOUT_NS;
-    while (!vq_pending(q)) {
+    while (!virtio_vq_pending(q)) {
         uint64_t now = plat_clock_monotonic_ns();
         if (now >= give_up)
             plat_abort("virtio: a device did not complete a request within 30 s");
-        time_arm(q->dev->msix ? give_up - now : 1000000);
-        cpu_idle();
+        virtio_time_arm(q->dev->msix ? give_up - now : 1000000);
+        virtio_idle();
     }
-    while (vq_pop(q, &id, &len) && id != head)
+    while (virtio_vq_pop(q, &id, &len) && id != head)
         ;
     return len;
 }

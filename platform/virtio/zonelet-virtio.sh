@@ -4,8 +4,8 @@
 #
 #   zonelet-virtio [--mem=MiB] [--block=PATH] [--block-ro=PATH] [--net=TAP]
 #                  [--net=user[,OPTS]] [--virtio=transitional|modern|legacy]
-#                  [--accel=auto|kvm|tcg] [--cpu=MODEL] [--no-rng] [--print]
-#                  IMAGE [ARGS...]
+#                  [--accel=auto|kvm|tcg] [--cpu=MODEL] [--no-rng]
+#                  [--no-debug-exit] [--print] IMAGE [ARGS...]
 #
 # ARGS reach the guest joined by spaces (plat_cmdline()); an argument with
 # whitespace is refused. The guest's console is this program's standard
@@ -27,9 +27,11 @@
 #                    (which cannot run CPL0 guests), else TCG
 #   --cpu=MODEL      QEMU's -cpu (default: max under TCG, host under KVM)
 #   --no-rng         no virtio-rng device (randomness then needs RDRAND)
+#   --no-debug-exit  no isa-debug-exit device: the guest powers off through
+#                    ACPI (as on other hypervisors)
 #   --print          print the QEMU command line instead of running it
 QEMU=${QEMU:-qemu-system-x86_64}
-mem=64 block="" block_ro="" net="" mode=transitional accel=auto cpu="" print="" rng=1
+mem=64 block="" block_ro="" net="" mode=transitional accel=auto cpu="" print="" rng=1 dbgexit=1
 die() {
     echo "zonelet-virtio: $1" >&2
     exit 125
@@ -44,6 +46,7 @@ while [ $# -gt 0 ]; do
     --accel=*) accel=${1#--accel=} ;;
     --cpu=*) cpu=${1#--cpu=} ;;
     --no-rng) rng="" ;;
+    --no-debug-exit) dbgexit="" ;;
     --print) print=1 ;;
     --help) sed -n '2,/^QEMU=/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     --*) die "unknown option $1" ;;
@@ -84,8 +87,8 @@ trap 'rm -rf "$tmp"' EXIT
 set -- -nodefaults -no-user-config -display none -no-reboot \
     -machine pc -accel "$accel" -cpu "$cpu" -m "$mem" \
     -chardev "stdio,id=con,logfile=$tmp/console" -device isa-serial,chardev=con \
-    -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -kernel "$image" -append "$*"
+[ -z "$dbgexit" ] || set -- "$@" -device isa-debug-exit,iobase=0xf4,iosize=0x04
 [ -z "$rng" ] || set -- "$@" -device "virtio-rng-pci$dev"
 if [ -n "$block" ]; then
     [ -r "$block" ] || die "--block=$block: cannot read it"

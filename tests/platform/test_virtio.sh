@@ -125,6 +125,12 @@ else
     echo "not ok - exit statuses: build $H"
 fi
 
+# --- no isa-debug-exit (other hypervisors): ACPI power-off, status on the console ---
+t "no debug-exit device: ACPI power-off, status 7 from the console" 7 "SUCCESS" \
+    "zonelet-virtio: exit status 7" -- --no-debug-exit "$B/hello"
+t "no debug-exit device: a fault still ends with 139" 139 "NULL pointer dereference" \
+    "zonelet-virtio: exit status 139" -- --no-debug-exit "$B/faults" null
+
 # --- a closed console does not end the guest ---
 rc=$( { "$RUN" "$B/hello" sleep; echo $? >"$tmp/rc"; } | head -c 1 >/dev/null; cat "$tmp/rc")
 if [ "$rc" = 7 ]; then
