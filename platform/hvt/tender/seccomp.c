@@ -1,9 +1,9 @@
 /* The seccomp filter installed after set-up, before the first KVM_RUN:
  * from then on the monitor can only run the vCPU (and read its registers
  * and TSC), write to its standard output and error, do block I/O on the
- * block file (and sync it), read and write frames on the TAP fd, poll it or sleep, read
- * clocks and randomness, and exit. Anything else is reported and ends the
- * monitor. */
+ * block file (and sync it), read and write frames on the TAP fd, poll it
+ * or sleep, read clocks and randomness, and exit. Anything else is
+ * reported and ends the monitor. */
 #include <errno.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
