@@ -185,9 +185,10 @@ $(UK)/guests/%.$(1): $(UK)/guests/%.o $(UK_RT_LIB) $(UK_LIBS) $(PLAT_LIB_$(1)) $
 endef
 $(foreach t,hvt virtio,$(eval $(call uk_guest_rule,$(t))))
 
+UK_SUITES_hvt    := tests/platform/test_hvt.sh tests/platform/test_hvt_monitor.sh
+UK_SUITES_virtio := tests/platform/test_virtio.sh tests/platform/test_virtio_guests.sh
 test-unikernel: $(UK_GUESTS) $(UK_UNITS) $(foreach t,$(UK_TARGETS),$(PLAT_RUN_$(t)))
-	sh tests/run.sh $(foreach t,$(UK_TARGETS),tests/platform/test_$(t).sh) \
-		$(if $(filter hvt,$(UK_TARGETS)),tests/platform/test_hvt_monitor.sh)
+	sh tests/run.sh $(foreach t,$(UK_TARGETS),$(UK_SUITES_$(t)))
 
 -include $(wildcard $(UK)/rt/*.d $(UK)/guests/*.d $(UK)/unit/*.d $(shell find $(UK)/zl -name "*.d" 2>/dev/null))
 
