@@ -574,10 +574,31 @@ static bool reload(srv_writer_t *w, const uint8_t *origin, const char *who)
 
 /* ---- updates ------------------------------------------------------------ */
 
-typedef struct staged {
-    wzone_t *wz;
-    zone_t *zone;            /* the zone's latest version in this batch (a reference) */
-} staged_t;
+/* One batch of UPDATEs: per request, its rcode and, when it changed its
+ * zone, its diff and the version it made (a reference each); per zone,
+ * the latest version the batch made (borrowed from those). */
+typedef struct ubatch {
+    size_t n;
+    uint16_t *rcodes;
+    zone_diff_t **diffs;
+    zone_t **vers;
+    wzone_t **zones;         /* the zones changed, nstaged of them */
+    const zone_t **latest;   /* their latest versions */
+    size_t nstaged;
+    srv_commit_t *commits;
+    size_t ncommits;
+} ubatch_t;
+
+static void ubatch_clear(ubatch_t *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        zone_diff_free(b->diffs[i]);
+        zone_free(b->vers[i]);
+        b->diffs[i] = NULL;
+        b->vers[i] = NULL;
+    }
+    b->nstaged = b->ncommits = 0;
+}
 
 static void report_rule(void *ctx, const char *file, unsigned line, const char *msg)
 {
@@ -587,31 +608,28 @@ static void report_rule(void *ctx, const char *file, unsigned line, const char *
         snprintf(ctx, 256, "%s", msg);
 }
 
-/* Runs the batch's updates on the latest versions and commits them.
- * rcodes[i] gets each one's answer. Returns the number staged. */
-static size_t run_updates(srv_writer_t *w, wreq_t **u, size_t n, uint16_t *rcodes,
-                          staged_t *staged, srv_commit_t *commits, zone_diff_t **diffs)
+/* Runs each UPDATE on the latest version of its zone (the batch's own,
+ * when an earlier one changed it). */
+static void run_updates(srv_writer_t *w, wreq_t **u, ubatch_t *b)
 {
-    size_t nstaged = 0, ncommits = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < b->n; i++) {
         const dns_msg_t *msg = srv_pending_msg(u[i]->pending);
         const char *who = srv_pending_who(u[i]->pending);
         wzone_t *wz = find_zone(w, msg->qname);
-        diffs[i] = NULL;
         if (!wz) {
-            rcodes[i] = DNS_R_NOTAUTH;   /* gone since the request came in */
+            b->rcodes[i] = DNS_R_NOTAUTH;   /* gone since the request came in */
             continue;
         }
         size_t s = 0;
-        while (s < nstaged && staged[s].wz != wz)
+        while (s < b->nstaged && b->zones[s] != wz)
             s++;
-        const zone_t *base = s < nstaged ? staged[s].zone : wz->zone;
+        const zone_t *base = s < b->nstaged ? b->latest[s] : wz->zone;
         const char *why = NULL;
         zone_diff_t *d = NULL;
-        rcodes[i] = (uint16_t)zone_update(base, msg, &d, &why);
-        if (rcodes[i] != DNS_R_NOERROR) {
-            srv_log_zone(zone_origin(base), "UPDATE %s: refused (rcode %u): %s", who, rcodes[i],
-                         why ? why : "?");
+        b->rcodes[i] = (uint16_t)zone_update(base, msg, &d, &why);
+        if (b->rcodes[i] != DNS_R_NOERROR) {
+            srv_log_zone(zone_origin(base), "UPDATE %s: refused (rcode %u): %s", who,
+                         b->rcodes[i], why ? why : "?");
             continue;
         }
         if (!d)
@@ -622,92 +640,87 @@ static size_t run_updates(srv_writer_t *w, wreq_t **u, size_t n, uint16_t *rcode
         if (zone_apply(base, d, &v, &rep) != ZL_OK) {
             srv_log_zone(zone_origin(base), "UPDATE %s: refused, the zone would break a rule: %s",
                          who, rule);
-            rcodes[i] = DNS_R_REFUSED;
+            b->rcodes[i] = DNS_R_REFUSED;
             zone_diff_free(d);
             continue;
         }
         v = with_history(w, base, v, d);
-        if (s == nstaged) {
-            staged[nstaged].wz = wz;
-            staged[nstaged++].zone = v;
-        } else {
-            zone_free(staged[s].zone);
-            staged[s].zone = v;
+        if (s == b->nstaged) {
+            b->zones[s] = wz;
+            b->nstaged++;
         }
-        diffs[i] = d;
-        commits[ncommits++] = (srv_commit_t){.origin = zone_origin(v), .diff = d, .zone = v,
-                                             .who = who};
+        b->latest[s] = v;
+        b->diffs[i] = d;
+        b->vers[i] = v;
+        b->commits[b->ncommits++] = (srv_commit_t){.origin = zone_origin(v), .diff = d,
+                                                   .zone = v, .who = who};
     }
-    (void)ncommits;
-    return nstaged;
+}
+
+/* The batch's changes made durable: served, logged, notified. */
+static void updates_publish(srv_writer_t *w, ubatch_t *b)
+{
+    for (size_t k = 0; k < b->ncommits; k++) {
+        size_t na, nr;
+        (void)zone_diff_added(b->commits[k].diff, &na);
+        (void)zone_diff_removed(b->commits[k].diff, &nr);
+        srv_log_zone(b->commits[k].origin, "serial %u -> %u, %zu records added, %zu removed, %s",
+                     zone_diff_from(b->commits[k].diff), zone_diff_to(b->commits[k].diff), na, nr,
+                     b->commits[k].who);
+    }
+    for (size_t s = 0; s < b->nstaged; s++) {
+        zone_free(b->zones[s]->zone);
+        b->zones[s]->zone = zone_ref((zone_t *)b->latest[s]);
+    }
+    publish(w);
+    for (size_t s = 0; s < b->nstaged; s++)
+        after_change(w, b->zones[s]);
 }
 
 static void updates(srv_writer_t *w, wreq_t **u, size_t n, uint64_t now)
 {
-    uint16_t *rcodes = calloc(n, sizeof *rcodes);
-    staged_t *staged = calloc(n, sizeof *staged);
-    srv_commit_t *commits = calloc(n, sizeof *commits);
-    zone_diff_t **diffs = calloc(n, sizeof *diffs);
-    if (!rcodes || !staged || !commits || !diffs) {
+    ubatch_t b = {.n = n};
+    b.rcodes = calloc(n, sizeof *b.rcodes);
+    b.diffs = calloc(n, sizeof *b.diffs);
+    b.vers = calloc(n, sizeof *b.vers);
+    b.zones = calloc(n, sizeof *b.zones);
+    b.latest = calloc(n, sizeof *b.latest);
+    b.commits = calloc(n, sizeof *b.commits);
+    if (!b.rcodes || !b.diffs || !b.vers || !b.zones || !b.latest || !b.commits) {
         for (size_t i = 0; i < n; i++)
             srv_pending_done(u[i]->pending, DNS_R_SERVFAIL, now);
         goto out;
     }
     for (int attempt = 0;; attempt++) {
-        size_t nstaged = run_updates(w, u, n, rcodes, staged, commits, diffs);
-        size_t ncommits = 0;
-        for (size_t i = 0; i < n; i++)
-            if (diffs[i])
-                ncommits++;
-        int rc = ZL_OK;
-        if (ncommits) {
-            /* commits[] was filled in request order by run_updates */
-            rc = w->store->commit(w->store, commits, ncommits);
-        }
+        run_updates(w, u, &b);
+        int rc = b.ncommits ? w->store->commit(w->store, b.commits, b.ncommits) : ZL_OK;
         if (rc == ZL_ECONFLICT && attempt < CONFLICT_RETRIES) {
-            /* The store moved on: take its state, then re-apply (the
+            /* The store moved on: take its state, then apply again (the
              * prerequisites are checked again on the new versions). */
-            for (size_t s = 0; s < nstaged; s++)
-                zone_free(staged[s].zone);
-            for (size_t i = 0; i < n; i++) {
-                zone_diff_free(diffs[i]);
-                diffs[i] = NULL;
-            }
+            ubatch_clear(&b);
             if (reload(w, NULL, "the store moved on"))
                 publish(w);
             continue;
         }
         if (rc != ZL_OK) {
             for (size_t i = 0; i < n; i++)
-                if (diffs[i])
-                    rcodes[i] = DNS_R_SERVFAIL;
-            for (size_t s = 0; s < nstaged; s++)
-                zone_free(staged[s].zone);
-        } else if (nstaged) {
-            for (size_t k = 0; k < ncommits; k++)
-                srv_log_zone(commits[k].origin, "serial %u -> %u, %zu records added, %zu removed, %s",
-                             zone_diff_from(commits[k].diff), zone_diff_to(commits[k].diff),
-                             diff_added(commits[k].diff), diff_removed(commits[k].diff),
-                             commits[k].who);
-            for (size_t s = 0; s < nstaged; s++) {
-                zone_free(staged[s].wz->zone);
-                staged[s].wz->zone = staged[s].zone;
-            }
-            publish(w);
-            for (size_t s = 0; s < nstaged; s++)
-                after_change(w, staged[s].wz);
+                if (b.diffs[i])
+                    b.rcodes[i] = DNS_R_SERVFAIL;
+        } else if (b.nstaged) {
+            updates_publish(w, &b);
         }
         break;
     }
-    for (size_t i = 0; i < n; i++) {
-        srv_pending_done(u[i]->pending, rcodes[i], now);
-        zone_diff_free(diffs[i]);
-    }
+    for (size_t i = 0; i < n; i++)
+        srv_pending_done(u[i]->pending, b.rcodes[i], now);
+    ubatch_clear(&b);
 out:
-    free(rcodes);
-    free(staged);
-    free(commits);
-    free(diffs);
+    free(b.rcodes);
+    free(b.diffs);
+    free(b.vers);
+    free(b.zones);
+    free(b.latest);
+    free(b.commits);
 }
 
 /* ---- the thread ---------------------------------------------------------- */

@@ -1,0 +1,328 @@
+/* The change path (unikernel/writer.c) over a fake store: UPDATEs
+ * applied in order and answered after their commit, group commit, a
+ * store that fails (SERVFAIL, nothing changes anywhere), a store that
+ * moved on (reload, prerequisites checked again, retry), refusals, and
+ * reloads that raise a serial nobody raised. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dns/msg.h"
+#include "dns/tsig.h"
+#include "unikernel/writer.h"
+#include "zone/parse.h"
+
+#define K_UPD "u._update.w.test:hmac-sha256:c2VjcmV0LXVwZGF0ZS1rZXktZm9yLXRlc3Rz"
+
+/* ---- the fake store ---------------------------------------------------- */
+
+typedef struct fake {
+    srv_store_t base;
+    const char *text;           /* the zone as the store holds it */
+    int commit_rc[8];           /* what the next commits return (then ZL_OK) */
+    unsigned ncommit_rc, commits, committed;
+    const char *moved_text;     /* what a reload after ECONFLICT finds */
+    unsigned reloads;
+} fake_t;
+
+static fake_t fake;
+
+static int add_rec(void *ctx, const dns_rr_t *rr) { return zone_builder_add(ctx, rr, NULL); }
+
+static zone_t *zone_from(const char *text)
+{
+    static const uint8_t origin[] = "\1w\4test";
+    zone_builder_t *b = zone_builder_new(origin);
+    zone_parse_opts_t o = {.origin = origin};
+    if (zone_parse_text(text, strlen(text), "fake", &o, add_rec, b, NULL) != ZL_OK) {
+        zone_builder_finish(b, NULL, NULL);
+        return NULL;
+    }
+    zone_t *z = NULL;
+    return zone_builder_finish(b, &z, NULL) == ZL_OK ? z : NULL;
+}
+
+static int fake_listing(srv_loaded_t *out, const char *text, bool complete)
+{
+    memset(out, 0, sizeof *out);
+    out->complete = complete;
+    out->zones = calloc(1, sizeof *out->zones);
+    out->zones[0].zone = zone_from(text);
+    dns_name_copy(out->zones[0].origin, (const uint8_t *)"\1w\4test");
+    out->nzones = 1;
+    zone_key_t k;
+    const char *why;
+    out->keys = zone_keyring_new();
+    zone_key_from_arg(K_UPD, &k, &why);
+    zone_keyring_add(out->keys, &k);
+    return 0;
+}
+
+static int f_load(srv_store_t *s, srv_loaded_t *out)
+{
+    (void)s;
+    return fake_listing(out, fake.text, true);
+}
+
+static int f_reload(srv_store_t *s, const uint8_t *origin, srv_loaded_t *out)
+{
+    (void)s;
+    (void)origin;
+    fake.reloads++;
+    if (!fake.moved_text) {
+        memset(out, 0, sizeof *out);
+        return 0;
+    }
+    int rc = fake_listing(out, fake.moved_text, false);
+    zone_keyring_free(out->keys);
+    out->keys = NULL;
+    fake.moved_text = NULL;
+    return rc;
+}
+
+static int f_commit(srv_store_t *s, const srv_commit_t *c, size_t n)
+{
+    (void)s;
+    (void)c;
+    fake.commits++;
+    int rc = fake.ncommit_rc ? fake.commit_rc[--fake.ncommit_rc] : ZL_OK;
+    if (rc == ZL_OK)
+        fake.committed += (unsigned)n;
+    return rc;
+}
+
+static void f_published(srv_store_t *s, const uint8_t *o, const zone_t *z) { (void)s; (void)o; (void)z; }
+static void f_tick(srv_store_t *s) { (void)s; }
+static void f_free(srv_store_t *s) { (void)s; }
+
+/* ---- replies, delivered on the writer's thread ---------------------------- */
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static uint16_t rcodes[64];
+static unsigned nreplies;
+
+static void deliver(void *t, const srv_route_t *r, const uint8_t *msg, size_t len)
+{
+    (void)t;
+    (void)r;
+    pthread_mutex_lock(&lock);
+    if (len >= DNS_HDR_LEN && nreplies < 64)
+        rcodes[nreplies++] = DNS_F_RCODE(dns_get_u16(msg + 2));
+    pthread_cond_signal(&cond);
+    pthread_mutex_unlock(&lock);
+}
+
+static void wait_replies(unsigned n)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    pthread_mutex_lock(&lock);
+    while (nreplies < n && pthread_cond_timedwait(&cond, &lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&lock);
+    assert_int_equal(nreplies, n);
+}
+
+/* ---- the writer under test ------------------------------------------------ */
+
+static srv_config_t cfg;
+static srv_publish_t *pub;
+static srv_writer_t *w;
+static const srv_route_t route = {.deliver = deliver};
+
+static void start(const char *text)
+{
+    memset(&fake, 0, sizeof fake);
+    fake.base = (srv_store_t){.load = f_load, .reload = f_reload, .commit = f_commit,
+                              .published = f_published, .tick = f_tick, .free = f_free};
+    fake.text = text;
+    memset(&cfg, 0, sizeof cfg);
+    srv_msg_cfg_init(&cfg.msg);
+    cfg.ixfr_history = 100;
+    cfg.ixfr_max_bytes = 1 << 20;
+    nreplies = 0;
+    pub = srv_publish_new(1);
+    w = srv_writer_new(&cfg, pub, NULL, NULL, 0);
+    srv_writer_set_store(w, &fake.base);
+    assert_int_equal(srv_writer_load(w), 0);
+}
+
+static void stop(void)
+{
+    srv_writer_free(w);
+    srv_publish_free(pub);
+}
+
+/* Sends one signed UPDATE: prereq (NULL or "nxdomain NAME"), then an add
+ * of NAME A ADDR (last octet). Returns the srv_result. */
+static srv_result_t update(const char *name, uint8_t last, const char *prereq_absent)
+{
+    uint8_t buf[1024], reply[4096], n[DNS_NAME_MAX], p[DNS_NAME_MAX];
+    dns_msgb_t b;
+    dns_msgb_init(&b, buf, sizeof buf, 0x99, DNS_OP_UPDATE << 11);
+    dns_msgb_question(&b, (const uint8_t *)"\1w\4test", DNS_T_SOA, DNS_C_IN);
+    if (prereq_absent) {
+        dns_name_from_text(prereq_absent, strlen(prereq_absent), NULL, p);
+        dns_msgb_rr(&b, DNS_SEC_AN, p, DNS_T_ANY, DNS_C_NONE, 0, NULL, 0);
+    }
+    uint8_t a[4] = {192, 0, 2, last};
+    dns_name_from_text(name, strlen(name), NULL, n);
+    dns_msgb_rr(&b, DNS_SEC_NS, n, DNS_T_A, DNS_C_IN, 300, a, 4);
+    size_t len = dns_msgb_finish(&b);
+    zone_key_t k;
+    const char *why;
+    dns_tsig_ctx_t tc;
+    zone_key_from_arg(K_UPD, &k, &why);
+    memset(&tc, 0, sizeof tc);
+    dns_tsig_client_init(&tc, &k.tsig);
+    dns_tsig_sign(&tc, buf, &len, sizeof buf, (uint64_t)time(NULL));
+    const srv_snapshot_t *s = srv_publish_enter(pub, 0);
+    srv_ctx_t ctx = {.zones = s->zones, .keys = s->keys, .cfg = &cfg.msg, .route = &route,
+                     .changes = srv_writer_changes(w)};
+    srv_client_t cl = {.family = 4, .addr = {127, 0, 0, 1}};
+    srv_out_t out = {.buf = reply, .cap = sizeof reply};
+    srv_result_t r = srv_process(&ctx, buf, len, &cl, (uint64_t)time(NULL), &out);
+    srv_publish_leave(pub, 0);
+    dns_tsig_ctx_clear(&tc);
+    return r;
+}
+
+/* The served address of name's A, or -1 when it has none. */
+static int served(const char *name)
+{
+    uint8_t n[DNS_NAME_MAX];
+    dns_name_from_text(name, strlen(name), NULL, n);
+    const srv_snapshot_t *s = srv_publish_enter(pub, 0);
+    const zone_t *z = zone_set_find(s->zones, n);
+    const zone_node_t *node = z ? zone_find(z, n) : NULL;
+    const zone_rrset_t *rs = node ? zone_node_rrset(node, DNS_T_A) : NULL;
+    uint16_t len;
+    int v = rs ? zone_rrset_rdata(rs, 0, &len)[3] : -1;
+    srv_publish_leave(pub, 0);
+    return v;
+}
+
+static uint32_t serial(void)
+{
+    const srv_snapshot_t *s = srv_publish_enter(pub, 0);
+    uint32_t v = zone_serial(zone_set_get(s->zones, (const uint8_t *)"\1w\4test"));
+    srv_publish_leave(pub, 0);
+    return v;
+}
+
+#define ZONE "@ 3600 IN SOA ns hm 10 2 3 4 5\n@ 3600 IN NS ns\nns 3600 IN A 192.0.2.1\n"
+
+static void test_update_and_group_commit(void **state)
+{
+    (void)state;
+    start(ZONE);
+    /* Queued before the writer runs: one batch, one commit of three. */
+    assert_int_equal(update("a.w.test.", 1, NULL), SRV_DEFER);
+    assert_int_equal(update("b.w.test.", 2, NULL), SRV_DEFER);
+    assert_int_equal(update("c.w.test.", 3, "c.w.test."), SRV_DEFER);
+    assert_int_equal(served("a.w.test."), -1);   /* nothing before the commit */
+    assert_int_equal(srv_writer_start(w), 0);
+    wait_replies(3);
+    assert_int_equal(fake.commits, 1);
+    assert_int_equal(fake.committed, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(rcodes[i], DNS_R_NOERROR);
+    assert_int_equal(served("a.w.test."), 1);
+    assert_int_equal(served("c.w.test."), 3);
+    assert_int_equal(serial(), 13);   /* each raised the serial by one */
+    /* A prerequisite that fails now: YXDOMAIN, nothing committed. */
+    assert_int_equal(update("x.w.test.", 9, "a.w.test."), SRV_DEFER);
+    wait_replies(4);
+    assert_int_equal(rcodes[3], DNS_R_YXDOMAIN);
+    assert_int_equal(fake.commits, 1);
+    assert_int_equal(served("x.w.test."), -1);
+    stop();
+}
+
+static void test_store_failure_changes_nothing(void **state)
+{
+    (void)state;
+    start(ZONE);
+    assert_int_equal(srv_writer_start(w), 0);
+    fake.commit_rc[0] = ZL_EIO;
+    fake.ncommit_rc = 1;
+    assert_int_equal(update("a.w.test.", 1, NULL), SRV_DEFER);
+    wait_replies(1);
+    assert_int_equal(rcodes[0], DNS_R_SERVFAIL);
+    assert_int_equal(served("a.w.test."), -1);
+    assert_int_equal(serial(), 10);
+    /* The store is back: the next one works. */
+    assert_int_equal(update("a.w.test.", 1, NULL), SRV_DEFER);
+    wait_replies(2);
+    assert_int_equal(rcodes[1], DNS_R_NOERROR);
+    assert_int_equal(served("a.w.test."), 1);
+    assert_int_equal(serial(), 11);
+    stop();
+}
+
+static void test_conflict_retries_on_the_new_state(void **state)
+{
+    (void)state;
+    start(ZONE);
+    assert_int_equal(srv_writer_start(w), 0);
+    /* The remote moved on (someone added b and raised the serial to 20):
+     * the update is applied again on that state, its prerequisite
+     * checked again, and both changes end up served. */
+    fake.commit_rc[0] = ZL_ECONFLICT;
+    fake.ncommit_rc = 1;
+    fake.moved_text = "@ 3600 IN SOA ns hm 20 2 3 4 5\n@ 3600 IN NS ns\nns 3600 IN A 192.0.2.1\n"
+                      "b 300 IN A 192.0.2.2\n";
+    assert_int_equal(update("a.w.test.", 1, "a.w.test."), SRV_DEFER);
+    wait_replies(1);
+    assert_int_equal(rcodes[0], DNS_R_NOERROR);
+    assert_int_equal(fake.commits, 2);
+    assert_int_equal(served("a.w.test."), 1);
+    assert_int_equal(served("b.w.test."), 2);
+    assert_int_equal(serial(), 21);
+    /* Moved on so that the prerequisite no longer holds: refused. */
+    fake.commit_rc[0] = ZL_ECONFLICT;
+    fake.ncommit_rc = 1;
+    fake.moved_text = "@ 3600 IN SOA ns hm 30 2 3 4 5\n@ 3600 IN NS ns\nns 3600 IN A 192.0.2.1\n"
+                      "c 300 IN A 192.0.2.3\n";
+    assert_int_equal(update("c.w.test.", 7, "c.w.test."), SRV_DEFER);
+    wait_replies(2);
+    assert_int_equal(rcodes[1], DNS_R_YXDOMAIN);
+    assert_int_equal(served("c.w.test."), 3);
+    assert_int_equal(serial(), 30);
+    stop();
+}
+
+static void test_rule_refused(void **state)
+{
+    (void)state;
+    start(ZONE "cn 300 IN CNAME ns\n");
+    assert_int_equal(srv_writer_start(w), 0);
+    /* Data beside a CNAME is ignored (RFC 2136 §3.4.2.2): NOERROR, no
+     * change, no commit. */
+    assert_int_equal(update("cn.w.test.", 5, NULL), SRV_DEFER);
+    wait_replies(1);
+    assert_int_equal(rcodes[0], DNS_R_NOERROR);
+    assert_int_equal(fake.commits, 0);
+    assert_int_equal(serial(), 10);
+    stop();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_update_and_group_commit),
+        cmocka_unit_test(test_store_failure_changes_nothing),
+        cmocka_unit_test(test_conflict_retries_on_the_new_state),
+        cmocka_unit_test(test_rule_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
