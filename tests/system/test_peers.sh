@@ -32,6 +32,8 @@ U5=$(key_new u5._update.$Z hmac-md5)
 U1=$(key_new u1._update.$Z hmac-sha1)
 XFR=$(key_new sec._transfer.$Z hmac-sha512)
 OTHER=$(key_new u._update.other.test hmac-sha256)
+Q224=$(key_new q224._notify.$Z hmac-sha224)
+Q384=$(key_new q384._notify.$Z hmac-sha384)
 SECONDARIES="s-nsd s-knot s-bind"
 # NSD is told over IPv6 when the host has it (zonelet's --notify-to takes both).
 NSD_NOTIFY=127.0.0.1:$(peer_port s-nsd)
@@ -40,6 +42,7 @@ NSD_NOTIFY=127.0.0.1:$(peer_port s-nsd)
 t0=$(date +%s.%N)
 if ! knot_primary_start primary --zone $Z "$ZL_TMP/$Z" --zone other.test "$ZL_TMP/other.test" \
     --tsig-key "$U256" --tsig-key "$U5" --tsig-key "$U1" --tsig-key "$XFR" --tsig-key "$OTHER" \
+    --tsig-key "$Q224" --tsig-key "$Q384" \
     --notify-to "$NSD_NOTIFY" --notify-to "127.0.0.1:$(peer_port s-knot)" \
     --notify-to "127.0.0.1:$(peer_port s-bind)"; then
     not_ok "Knot starts as the primary"
@@ -180,15 +183,29 @@ update delete ns1.$Z. A
 update add ns1.$Z. 60 A 192.0.2.1
 EOF
 
+# ---- TSIG on queries and NOTIFY to the primary ------------------------------------
+
+# Every algorithm signs a query and verifies the signed answer (RFC 8945
+# §5.3: the answer to a signed request is signed with the same key).
+for k in "$U5" "$U1" "$Q224" "$U256" "$Q384" "$XFR"; do
+    check_match "signed SOA query, $(key_alg "$k"): answered and signed" "^NOERROR tsig=valid tsig-error=NOERROR .*answers=1" \
+        "$($ZL_ZONETOOL query "$P" $Z SOA --key "$k")"
+done
+check_match "signed query, algorithm name in upper case (certbot's way)" "^NOERROR tsig=valid tsig-error=NOERROR" \
+    "$($ZL_ZONETOOL query "$P" $Z SOA --key "$U256" --alg-name HMAC-SHA256.)"
+line=$($ZL_ZONETOOL notify "$P" $Z --key "$Q224" --serial "$(dump_serial "$ZL_TMP/prev.dump")")
+check_match "NOTIFY signed with a _notify key: NOERROR, signed" "^NOERROR tsig=valid tsig-error=NOERROR" "$line"
+echo "# NOTIFY answer: $line"
+
 # ---- refusals ------------------------------------------------------------------
 
 # refusal DESC RFC KNOT COMMAND...: the answer's "RCODE tsig-error=ERR"
-# is RFC's (KNOT's when the primary is Knot) and the zone is unchanged.
+# is RFC's (KNOT's when PRIMARY_KIND=knot) and the zone is unchanged.
 refusal() {
     desc=$1 rfc=$2 knot=$3; shift 3
     want=$rfc
     [ "$PRIMARY_KIND" = knot ] && want=$knot
-    [ "$rfc" != "$knot" ] && echo "# $desc: the RFC says '$rfc', Knot answers '$knot'"
+    [ "$rfc" != "$knot" ] && echo "# $desc: the RFC (and issue 7) want '$rfc', Knot answers '$knot'"
     zone_dump "$P" $Z "$XFR" >"$ZL_TMP/before.dump"
     got=$("$@" | awk '{ e = "-"; for (i = 2; i <= NF; i++) if ($i ~ /^tsig-error=/) e = $i; print $1, e }')
     check "refused, $desc: $want" "$want" "$got"
@@ -219,6 +236,20 @@ refusal "signed 1000 s ahead" "NOTAUTH tsig-error=BADTIME" "NOTAUTH tsig-error=B
 refusal "signed 1000 s behind (TCP)" "NOTAUTH tsig-error=BADTIME" "NOTAUTH tsig-error=BADTIME" rraw --key "$U1" --time-offset -1000 --tcp
 refusal "a flipped MAC bit" "NOTAUTH tsig-error=BADSIG" "NOTAUTH tsig-error=BADSIG" rraw --key "$U5" --bad-mac
 
+# Transfers and NOTIFY: REFUSED as issue 7 requires (RFC 2136 §3.3's rule
+# carried over); Knot answers NOTAUTH.
+rq() { $ZL_ZONETOOL "$@"; }
+refusal "AXFR without a key" "REFUSED tsig-error=-" "NOTAUTH tsig-error=-" rq query "$P" $Z AXFR --tcp
+refusal "IXFR without a key" "REFUSED tsig-error=-" "NOTAUTH tsig-error=-" rq query "$P" $Z IXFR --tcp
+refusal "AXFR with another zone's key" "REFUSED tsig-error=NOERROR" "NOTAUTH tsig-error=BADKEY" \
+    rq query "$P" $Z AXFR --tcp --key "$OTHER"
+refusal "AXFR with a _notify key" "REFUSED tsig-error=NOERROR" "NOTAUTH tsig-error=BADKEY" \
+    rq query "$P" $Z AXFR --tcp --key "$Q384"
+refusal "NOTIFY without a key" "REFUSED tsig-error=-" "NOTAUTH tsig-error=-" rq notify "$P" $Z
+line=$($ZL_ZONETOOL query "$P" $Z AXFR --key "$XFR")
+check_match "AXFR over UDP: no zone data" "answers=0" "$line"
+echo "# AXFR over UDP: $line"
+
 # RFC 8945 §5.3.2: BADSIG/BADKEY answers carry an empty MAC; the BADTIME
 # answer is signed and carries the server's time (§5.2.3).
 line=$(rraw --key "$WRONG")
@@ -227,6 +258,7 @@ line=$(rraw --key "$UNKNOWN")
 check_match "BADKEY answer: TSIG with an empty MAC" "tsig=empty tsig-error=BADKEY" "$line"
 line=$(rraw --key "$U256" --time-offset 1000)
 check_match "BADTIME answer: signed" "tsig=valid tsig-error=BADTIME" "$line"
+echo "# BADTIME answer (signed 1000 s ahead, at $(date +%s)): $line"
 st=$(echo "$line" | sed -n 's/.*server-time=\([0-9]*\).*/\1/p')
 check "BADTIME answer: the server's time in Other Data" "near" \
     "$(echo "${st:-0} $(date +%s)" | awk '{ d = $1 - $2; print (d > -5 && d < 5) ? "near" : "off by " d }')"

@@ -12,7 +12,8 @@ rcode the RFC requires, and the zone after: "unchanged" (byte for byte,
 serial included), "noop" (same records; the serial may stay or rise), or
 changes ("+ RR", "- RR", "- OWNER TTL TYPE", and "serial N" when the
 update sets the serial; otherwise the serial must rise, RFC 2136 §3.6,
-RFC 1982). Before each case the zone is brought to its "before" state by
+RFC 1982). "{S+N}" in a case stands for the serial before the case plus
+N (modulo 2^32): the serial grows from case to case. Before each case the zone is brought to its "before" state by
 an UPDATE computed from an AXFR (adds, then deletes), and that state is
 checked; so a server must get the plain forms right for the rest to run.
 
@@ -23,6 +24,7 @@ with the RFC section); the default, rfc, takes the RFC's. TAP on stdout,
 two lines a case (rcode, zone), then a summary of the departures.
 """
 import random
+import re
 import socket
 import sys
 import time
@@ -164,12 +166,17 @@ CASES = [
     Case("add a CNAME at a new name", "§3.4.2.2", "add ftp 3600 CNAME www", "NOERROR",
          ["+ ftp 3600 CNAME www"]),
     Case("add the SOA with a higher serial: replaces it", "§3.4.2.2 §3.6",
-         "add @ 3600 SOA ns1 hostmaster 2000 3600 600 86400 60", "NOERROR",
-         ["- @ 0 SOA", "+ @ 3600 SOA ns1 hostmaster 2000 3600 600 86400 60", "serial 2000"]),
+         "add @ 3600 SOA ns1 hostmaster {S+1000} 3600 600 86400 60", "NOERROR",
+         ["- @ 0 SOA", "+ @ 3600 SOA ns1 hostmaster {S+1000} 3600 600 86400 60", "serial {S+1000}"]),
     Case("add the SOA with a lower serial: ignored", "§3.4.2.2 §3.6",
-         "add @ 3600 SOA ns1 hostmaster 10 3600 600 86400 60", "NOERROR", N),
+         "add @ 3600 SOA ns1 hostmaster {S-10} 3600 600 86400 60", "NOERROR", N),
+    Case("add the SOA with a lower serial and other changes: only the SOA ignored", "§3.4.2.2 §3.6",
+         "add @ 3600 SOA ns1 hostmaster {S-10} 3600 600 86400 60\nadd new 300 A 192.0.2.99", "NOERROR",
+         ["+ new 300 A 192.0.2.99"]),
+    Case("add the SOA with a serial 2^31 ahead (RFC 1982 lower): ignored", "§3.4.2.2 §3.6, RFC 1982",
+         "add @ 3600 SOA ns1 hostmaster {S+2147483649} 3600 600 86400 60", "NOERROR", N),
     Case("add an SOA below the apex: ignored", "§3.4.2.2 (no zone SOA there)",
-         "add www 3600 SOA ns1 hostmaster 2000 3600 600 86400 60", "NOERROR", N),
+         "add www 3600 SOA ns1 hostmaster {S+1000} 3600 600 86400 60", "NOERROR", N),
     Case("delete an RRset", "§2.5.2 §3.4.2.3", "del www A", "NOERROR", ["- www 3600 A"]),
     Case("delete an absent RRset: ignored", "§2.5.2", "del www MX", "NOERROR", N),
     Case("delete the apex SOA RRset: ignored", "§3.4.2.3", "del @ SOA", "NOERROR", N),
@@ -181,7 +188,7 @@ CASES = [
     Case("delete an RR", "§2.5.4 §3.4.2.4", "del www A 192.0.2.10", "NOERROR", ["- www 3600 A 192.0.2.10"]),
     Case("delete an absent RR: ignored", "§2.5.4", "del www A 192.0.2.99", "NOERROR", N),
     Case("delete the SOA RR: ignored", "§3.4.2.4",
-         "del @ SOA ns1 hostmaster 1000 3600 600 86400 300", "NOERROR", N),
+         "del @ SOA ns1 hostmaster {S+0} 3600 600 86400 300", "NOERROR", N),
     Case("delete apex NS RRs: the last one stays", "§3.4.2.4", "del @ NS ns1\ndel @ NS ns2", "NOERROR",
          ["- @ 3600 NS ns1"]),
     Case("delete glue below a delegation", "§3.4.2.4", "del ns.sub A 192.0.2.53", "NOERROR",
@@ -194,8 +201,8 @@ CASES = [
          "del alias CNAME\nadd alias 300 A 192.0.2.99", "NOERROR",
          ["- alias 3600 CNAME www", "+ alias 300 A 192.0.2.99"]),
     Case("the SOA set with other changes: the serial is the one given", "§3.6",
-         "add new 300 A 192.0.2.99\nadd @ 3600 SOA ns1 hostmaster 3000 3600 600 86400 300", "NOERROR",
-         ["+ new 300 A 192.0.2.99", "serial 3000"]),
+         "add new 300 A 192.0.2.99\nadd @ 3600 SOA ns1 hostmaster {S+2000} 3600 600 86400 300", "NOERROR",
+         ["+ new 300 A 192.0.2.99", "serial {S+2000}"]),
     Case("an additional section is ignored", "§2.6", "add new 300 A 192.0.2.99\nrr additional x.example.com. 300 IN A 192.0.2.7",
          "NOERROR", ["+ new 300 A 192.0.2.99"]),
     Case("several changes at once", "§3.4.2",
@@ -361,6 +368,7 @@ def run(args):
             note = "; Knot departs: %s" % k["why"]
             departures.append((case, k))
         want_before = base + [zt.parse_rr(b, ZONE) for b in case.before]
+        update = case.update
         try:
             before = reset(server, key, xkey, want_before)
         except (zt.Fail, OSError, socket.timeout) as e:
@@ -370,8 +378,15 @@ def run(args):
             tap.ok(False, "%s: set-up of the zone before" % case.name,
                    diff(lines(without_serial(want_before)), lines(without_serial(before))))
             continue
+        serial_before = soa_of(before)[4].serial
+
+        def fill(text):
+            return re.sub(r"\{S([+-]\d+)\}", lambda m: str((serial_before + int(m.group(1))) % 2**32), text)
+        update = fill(update)
+        if after not in (U, N):
+            after = [fill(c) for c in after]
         try:
-            rcode, state, err = send(server, case.update, key, case.tcp or args.get("tcp"))
+            rcode, state, err = send(server, update, key, case.tcp or args.get("tcp"))
         except (zt.Fail, OSError, socket.timeout) as e:
             rcode, state, err = "TIMEOUT", "-", "- (%s)" % e
         tap.ok(rcode == rcode_want, "%s: %s (RFC 2136 %s)%s" % (case.name, rcode_want, case.rfc, note),
