@@ -16,6 +16,26 @@
 # contract: <x>._update.<zone> (update, transfer, notify), <x>._transfer.
 # <zone> (transfer, notify), <x>._notify.<zone> (notify).
 
+# The functions (each documented where it is defined):
+#   keys         key_new NAME [ALG], key_name/key_alg/key_secret KEY,
+#                key_wrong_secret KEY
+#   primary      knot_primary_start NAME [--zone Z FILE]... [--tsig-key K]...
+#                [--notify-to A:P]... [--axfr-allow CIDR]... (sets
+#                PRIMARY_ADDR, PRIMARY_PORT; zl_start takes the same
+#                options for zonelet)
+#   secondaries  secondary_start nsd|knot|bind NAME ZONE ADDR PORT [KEY],
+#                peer_stop NAME, peer_port/peer_server/peer_log/peer_kind NAME
+#   serials      server_serial A:P ZONE [KEY], peer_serial NAME,
+#                peer_wait_serial NAME SERIAL, peer_sync NAME SERIAL FILE
+#   dumps        zone_dump A:P ZONE [KEY], peer_dump NAME, dump_serial FILE,
+#                zone_same F1 F2, check_zone TEST F1 F2 (TAP)
+#   transfers    peer_xfrs NAME, peer_last_xfr NAME, peer_xfrs_log NAME,
+#                peer_tap_log NAME, peer_notifies NAME
+#   clients      ns_update nsupdate|knsupdate A:P ZONE KEY udp|tcp < SCRIPT,
+#                raw_update A:P ZONE [zonetool options] < SCRIPT
+# tests/system/zonetool.py does the DNS work (see its usage) and
+# tests/system/xfrtap.py watches transfers.
+#
 # Functions keep their variables `local` (dash, bash and busybox sh have
 # it) so that a caller's variables survive.
 
@@ -33,6 +53,7 @@ peers_cleanup() {
         keep=build/test-logs/peers-$(basename "$0" .sh)
         rm -rf "$keep"; mkdir -p "$keep"
         cp -r "$PEERS_DIR"/. "$keep"/ 2>/dev/null
+        [ -s "$ZL_LOG" ] && cp "$ZL_LOG" "$keep/zonelet.log"
         echo "# peer logs kept in $keep"
     fi
     zl_cleanup
@@ -287,19 +308,6 @@ _knot_keys_conf() {
     done
 }
 
-# _wait_cmd WHAT COMMAND...: runs COMMAND every 0.1 s until it succeeds,
-# at most PEER_WAIT seconds.
-_wait_cmd() {
-    local what=$1 i=0
-    shift
-    while [ $i -lt $((PEER_WAIT * 10)) ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1; i=$((i + 1))
-    done
-    echo "# timed out (${PEER_WAIT}s): $what"
-    return 1
-}
-
 # ---- secondaries ---------------------------------------------------------------
 
 # _tap_start NAME ADDR PORT: tests/system/xfrtap.py relaying NAME's
@@ -307,13 +315,21 @@ _wait_cmd() {
 # 127.0.0.2, not on the primary's address: BIND takes any NOTIFY, signed
 # or not, from an address in its primaries list.
 _tap_start() {
-    local d=$PEERS_DIR/$1 up
-    zl_free_port >"$d/tap.port"
+    local d=$PEERS_DIR/$1 up try i
     case "$2" in *:*) up="[$2]:$3" ;; *) up="$2:$3" ;; esac
-    : >"$d/xfr.log"
-    $ZL_PY tests/system/xfrtap.py "127.0.0.2:$(cat "$d/tap.port")" "$up" "$d/xfr.log" >"$d/tap.out" 2>&1 &
-    echo $! >"$d/tap.pid"
-    _wait_cmd "xfrtap for $1 ready" grep -q ready "$d/tap.out"
+    for try in 1 2 3; do  # the port was free on 127.0.0.1; retry if not on .2
+        zl_free_port >"$d/tap.port"
+        $ZL_PY tests/system/xfrtap.py "127.0.0.2:$(cat "$d/tap.port")" "$up" "$d/xfr.log" >"$d/tap.out" 2>&1 &
+        echo $! >"$d/tap.pid"
+        i=0
+        while [ $i -lt $((PEER_WAIT * 10)) ] && zl_alive "$(cat "$d/tap.pid")"; do
+            grep -q ready "$d/tap.out" && return 0
+            sleep 0.1; i=$((i + 1))
+        done
+        _peer_kill "$1"
+    done
+    echo "# xfrtap for $1 did not start:"; sed 's/^/#   /' "$d/tap.out"
+    return 1
 }
 
 # secondary_start KIND NAME ZONE PRIMARY_ADDR PRIMARY_PORT [KEY]
@@ -324,7 +340,10 @@ _tap_start() {
 # PEER_NOTIFY_UNSIGNED=1, or when no KEY), sending no NOTIFY itself, and
 # giving AXFR without a key to 127.0.0.1 and ::1 (for peer_dump). Returns
 # once it answers queries; the first transfer may still be under way
-# (peer_wait_serial).
+# (peer_wait_serial). Its requests to the primary go through a tap
+# (xfrtap.py, see peer_xfrs) unless PEER_TAP=0. Started again under the
+# same NAME after peer_stop, it keeps its zone and journal and appends to
+# its logs.
 secondary_start() {
     local kind=$1 name=$2 zone=$3 paddr=$4 pport=$5 key=${6:-} d=$PEERS_DIR/$2 port
     # NOTIFYs come from the primary itself, not through the tap: from its
@@ -334,7 +353,6 @@ secondary_start() {
     case "$zone" in *.) ;; *) zone=$zone. ;; esac
     port=$(peer_port "$name")
     mkdir -p "$d"
-    : >"$d/log"
     echo "$zone" >"$d/zone"
     if [ "${PEER_TAP:-1}" = 1 ]; then
         _tap_start "$name" "$paddr" "$pport" || return 1

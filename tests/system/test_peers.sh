@@ -199,16 +199,23 @@ echo "# NOTIFY answer: $line"
 
 # ---- refusals ------------------------------------------------------------------
 
-# refusal DESC RFC KNOT COMMAND...: the answer's "RCODE tsig-error=ERR"
-# is RFC's (KNOT's when PRIMARY_KIND=knot) and the zone is unchanged.
-refusal() {
-    desc=$1 rfc=$2 knot=$3; shift 3
+# answer DESC RFC KNOT COMMAND...: the answer's "RCODE tsig-error=ERR" is
+# RFC's (KNOT's when PRIMARY_KIND=knot).
+answer() {
+    local desc=$1 rfc=$2 knot=$3 want got
+    shift 3
     want=$rfc
     [ "$PRIMARY_KIND" = knot ] && want=$knot
     [ "$rfc" != "$knot" ] && echo "# $desc: the RFC (and issue 7) want '$rfc', Knot answers '$knot'"
-    zone_dump "$P" $Z "$XFR" >"$ZL_TMP/before.dump"
     got=$("$@" | awk '{ e = "-"; for (i = 2; i <= NF; i++) if ($i ~ /^tsig-error=/) e = $i; print $1, e }')
-    check "refused, $desc: $want" "$want" "$got"
+    check "$desc: $want" "$want" "$got"
+}
+# refusal DESC RFC KNOT COMMAND...: answer, and the zone is unchanged.
+refusal() {
+    local desc=$1
+    shift
+    zone_dump "$P" $Z "$XFR" >"$ZL_TMP/before.dump"
+    answer "refused, $desc" "$@"
     zone_dump "$P" $Z "$XFR" >"$ZL_TMP/after.dump"
     check_zone "refused, $desc: the zone is unchanged" "$ZL_TMP/before.dump" "$ZL_TMP/after.dump"
 }
@@ -235,6 +242,12 @@ refusal "knsupdate, another zone's update key" "REFUSED tsig-error=NOERROR" "NOT
 refusal "signed 1000 s ahead" "NOTAUTH tsig-error=BADTIME" "NOTAUTH tsig-error=BADTIME" rraw --key "$U256" --time-offset 1000
 refusal "signed 1000 s behind (TCP)" "NOTAUTH tsig-error=BADTIME" "NOTAUTH tsig-error=BADTIME" rraw --key "$U1" --time-offset -1000 --tcp
 refusal "a flipped MAC bit" "NOTAUTH tsig-error=BADSIG" "NOTAUTH tsig-error=BADSIG" rraw --key "$U5" --bad-mac
+# RFC 8945 §5.2.2.1: a MAC shorter than max(10 octets, half the hash) is a
+# FORMERR; Knot checks no truncation at all (BADSIG).
+refusal "a MAC truncated to 8 octets" "FORMERR tsig-error=-" "NOTAUTH tsig-error=BADSIG" rraw --key "$U256" --truncate 8
+# ... and one at least that long is accepted (Knot: BADSIG).
+answer "signed query, hmac-sha256 MAC truncated to 16 octets" "NOERROR tsig-error=NOERROR" "NOTAUTH tsig-error=BADSIG" \
+    $ZL_ZONETOOL query "$P" $Z SOA --key "$U256" --truncate 16
 
 # Transfers and NOTIFY: REFUSED as issue 7 requires (RFC 2136 §3.3's rule
 # carried over); Knot answers NOTAUTH.

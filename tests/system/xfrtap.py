@@ -209,9 +209,9 @@ def udp_one(front, data, peer, upstream):
     up.settimeout(5)
     client_name = "%s:%d" % (peer[0], peer[1])
     try:
-        qid, qtype, words = describe(data)
+        _, qtype, words = describe(data)
     except Exception as e:
-        qid, qtype, words = None, None, ["unparsable-request=%s" % str(e).replace(" ", "_")]
+        qtype, words = None, ["unparsable-request=%s" % str(e).replace(" ", "_")]
     try:
         up.sendto(data, addr)
         reply = up.recvfrom(65535)[0]
