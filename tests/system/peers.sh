@@ -19,10 +19,10 @@
 # The functions (each documented where it is defined):
 #   keys         key_new NAME [ALG], key_name/key_alg/key_secret KEY,
 #                key_wrong_secret KEY
-#   primary      knot_primary_start NAME [--zone Z FILE]... [--tsig-key K]...
-#                [--notify-to A:P]... [--axfr-allow CIDR]... (sets
-#                PRIMARY_ADDR, PRIMARY_PORT; zl_start takes the same
-#                options for zonelet)
+#   primary      primary_start [--zone Z FILE]... [--tsig-key K]...
+#                [--notify-to A:P]... [--axfr-allow CIDR]... (PRIMARY=knot
+#                or zonelet; sets PRIMARY_KIND, PRIMARY_ADDR, PRIMARY_PORT),
+#                knot_primary_start NAME OPTIONS...
 #   secondaries  secondary_start nsd|knot|bind NAME ZONE ADDR PORT [KEY],
 #                peer_stop NAME, peer_port/peer_server/peer_log/peer_kind NAME
 #   serials      server_serial A:P ZONE [KEY], peer_serial NAME,
@@ -166,6 +166,35 @@ _peer_kill() {
 
 # peer_stop NAME: SIGTERM, at most PEER_WAIT seconds, then SIGKILL.
 peer_stop() { _peer_kill "$1"; }
+
+# ---- the primary ---------------------------------------------------------------
+
+# primary_start [--zone ZONE FILE]... [--tsig-key KEY]... [--notify-to
+#     ADDR:PORT]... [--axfr-allow CIDR]...
+# Starts the primary PRIMARY names: knot (the default; knot_primary_start)
+# or zonelet (zl_start with the zone files in $ZL_ZONES and the other
+# options as they are: issue 7's contract). Sets PRIMARY_KIND,
+# PRIMARY_ADDR and PRIMARY_PORT.
+primary_start() {
+    local n=$# z
+    PRIMARY_KIND=${PRIMARY:-knot}
+    case "$PRIMARY_KIND" in
+    knot) knot_primary_start primary "$@" ;;
+    zonelet)
+        if [ ! -x "$ZL_BIN" ]; then echo "# $ZL_BIN not built (make)"; return 1; fi
+        while [ "$n" -gt 0 ]; do
+            case "$1" in
+            --zone) z=${2%.}; cp "$3" "$ZL_ZONES/$z"; shift 3; n=$((n - 3)) ;;
+            *) set -- "$@" "$1"; shift; n=$((n - 1)) ;;
+            esac
+        done
+        zl_start "$@" || return 1
+        PRIMARY_ADDR=127.0.0.1
+        PRIMARY_PORT=$ZL_PORT
+        ;;
+    *) echo "# PRIMARY=$PRIMARY_KIND: want knot or zonelet"; return 1 ;;
+    esac
+}
 
 # ---- Knot as primary ---------------------------------------------------------
 
