@@ -21,6 +21,12 @@ typedef struct srv_msg {
     uint16_t flags;          /* reply flags without rcode; handlers add AA and TC */
 } srv_msg_t;
 
+/* A multi-message reply: each kind (AXFR, IXFR) embeds this first. */
+struct srv_stream {
+    size_t (*next)(srv_stream_t *s, uint8_t *buf, size_t cap);
+    void (*free)(srv_stream_t *s);
+};
+
 /* QUERY (query.c): writes the answer into m->b and sets AA/TC in
  * m->flags; returns the rcode (up to 12 bits). */
 uint16_t srv_query(srv_msg_t *m);

@@ -16,6 +16,34 @@ void srv_msg_cfg_init(srv_msg_cfg_t *cfg)
     cfg->udp_max = 1232;
 }
 
+void srv_route_keep(srv_route_kept_t *dst, const srv_route_t *src)
+{
+    dst->r = *src;
+    dst->r.peer = NULL;
+    dst->r.ctl = NULL;
+    dst->r.ctl_len = 0;
+    if (src->peer && src->peer_len <= sizeof dst->peer) {
+        memcpy(&dst->peer, src->peer, src->peer_len);
+        dst->r.peer = (const struct sockaddr *)&dst->peer;
+    }
+    if (src->ctl && src->ctl_len <= sizeof dst->ctl) {
+        memcpy(dst->ctl, src->ctl, src->ctl_len);
+        dst->r.ctl = dst->ctl;
+        dst->r.ctl_len = src->ctl_len;
+    }
+}
+
+size_t srv_stream_next(srv_stream_t *s, uint8_t *buf, size_t cap)
+{
+    return s->next(s, buf, cap);
+}
+
+void srv_stream_free(srv_stream_t *s)
+{
+    if (s)
+        s->free(s);
+}
+
 /* RFC 1035 §4.2.1 (512 without EDNS), RFC 6891 §6.2.5 (the requestor's
  * size, at least 512), our configured maximum; TCP: one 16-bit frame. */
 static size_t reply_limit(const srv_msg_t *m, size_t cap)

@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "zone/zoneset.h"
 
@@ -45,6 +46,20 @@ typedef struct srv_client {
     bool tcp;            /* over TCP: no UDP size limit, full ANY */
 } srv_client_t;
 
+/* An address prefix (--axfr-allow 192.0.2.0/24, 2001:db8::/32; a plain
+ * address is the whole length). */
+typedef struct srv_cidr {
+    int family;          /* 4 or 6 */
+    uint8_t addr[16];
+    uint8_t bits;        /* prefix length */
+} srv_cidr_t;
+
+/* Parses "ADDR[/LEN]" into *out. Returns 0 or -1. */
+int srv_cidr_parse(const char *s, srv_cidr_t *out);
+
+/* True when client's address lies in c. */
+bool srv_cidr_match(const srv_cidr_t *c, const srv_client_t *client);
+
 /* What the message layer answers with, beyond the zones. */
 typedef struct srv_msg_cfg {
     uint16_t udp_max;            /* largest UDP reply with EDNS (default 1232) */
@@ -54,28 +69,77 @@ typedef struct srv_msg_cfg {
     const char *version_server;  /* CH TXT version.server / version.bind */
     bool cookies;                /* answer DNS cookies (RFC 7873/9018) */
     uint8_t cookie_secret[16];   /* server secret for SipHash-2-4 */
+    const srv_cidr_t *axfr_allow; /* unsigned AXFR/IXFR allowed from these, borrowed */
+    size_t naxfr_allow;
 } srv_msg_cfg_t;
 
 /* Fills cfg with the defaults (udp_max 1232, everything else off). */
 void srv_msg_cfg_init(srv_msg_cfg_t *cfg);
 
+typedef enum srv_result {
+    SRV_DROP = 0,    /* no reply */
+    SRV_REPLY = 1,   /* one reply in out->buf[0..out->len) */
+    SRV_STREAM = 2,  /* the first message of several in out->buf; the rest
+                      * from out->stream (TCP only: AXFR, IXFR) */
+    SRV_DEFER = 3,   /* the reply comes later through ctx->route (an UPDATE
+                      * waiting for its change to be durable) */
+} srv_result_t;
+
+/* A reply of several messages (a zone transfer): it holds what it needs
+ * (references to the zone version it sends), so it outlives the
+ * snapshot the request was answered from. */
+typedef struct srv_stream srv_stream_t;
+
+/* Writes the next message of s into buf[0..cap) (cap >= 65535) and
+ * returns its length; 0 when s has ended (then free it). */
+size_t srv_stream_next(srv_stream_t *s, uint8_t *buf, size_t cap);
+
+/* Frees s, finished or not (a connection that closed mid-transfer). */
+void srv_stream_free(srv_stream_t *s);
+
+/* Where a reply that comes later goes. The transport describes each
+ * request with one of these (pointers borrowed for the call); a deferred
+ * request keeps a copy (srv_route_keep), and deliver() is called exactly
+ * once for it, from the change path's thread, with the reply (borrowed
+ * for the call) — so deliver must be thread-safe, and the transport must
+ * outlive every pending request. */
+typedef struct srv_route {
+    void (*deliver)(void *transport, const struct srv_route *route, const uint8_t *msg,
+                    size_t len);
+    void *transport;
+    uint64_t conn;                  /* TCP: the connection, by id */
+    const struct sockaddr *peer;    /* UDP: the client's address */
+    socklen_t peer_len;
+    const void *ctl;                /* UDP: the request's control messages (its destination) */
+    size_t ctl_len;
+} srv_route_t;
+
+/* A route with its own copy of what it points to. */
+typedef struct srv_route_kept {
+    srv_route_t r;
+    struct sockaddr_storage peer;
+    uint8_t ctl[128];
+} srv_route_kept_t;
+
+/* Copies *src into *dst (control messages beyond 128 octets are dropped:
+ * the reply then leaves from the socket's own address). */
+void srv_route_keep(srv_route_kept_t *dst, const srv_route_t *src);
+
 /* Everything a request is answered from, borrowed for the call. */
 typedef struct srv_ctx {
     const zone_set_t *zones;     /* the snapshot to answer from; NULL: REFUSED */
     const srv_msg_cfg_t *cfg;
+    const srv_route_t *route;    /* for replies that come later; NULL: none can */
 } srv_ctx_t;
 
-typedef enum srv_result {
-    SRV_DROP = 0,    /* no reply */
-    SRV_REPLY = 1,   /* one reply in out->buf[0..out->len) */
-} srv_result_t;
-
 /* Where the reply goes: buf[0..cap) (cap >= 512; 65535 for TCP),
- * borrowed; len is set on SRV_REPLY. */
+ * borrowed; len is set on SRV_REPLY and SRV_STREAM, stream on
+ * SRV_STREAM (owned by the caller then). */
 typedef struct srv_out {
     uint8_t *buf;
     size_t cap;
     size_t len;
+    srv_stream_t *stream;
 } srv_out_t;
 
 /* Answers request[0..len) from client at time now (seconds since the

@@ -20,6 +20,7 @@
 #define TCP_SWEEP_MS 50
 #define TCP_EVENTS 64
 #define TCP_PRESSURE_IDLE_MS 1000  /* the idle timeout while connections run short */
+#define TCP_EVICT_SCAN 64          /* connections looked at to find one to close */
 
 enum { EV_LISTEN, EV_CONN, EV_WAKE };
 
@@ -35,9 +36,20 @@ typedef struct tcp_conn {
     size_t out_pos, out_len, out_cap;
     uint64_t last_ms;         /* last complete query or write progress */
     struct tcp_conn *older, *newer; /* the activity list: oldest first */
+    uint64_t id;              /* deferred replies find their connection by it */
+    srv_stream_t *stream;     /* a transfer in progress: later queries wait */
+    unsigned deferred;        /* replies the change path still owes */
     uint32_t events;          /* epoll mask registered */
     bool eof;                 /* the client closed its side */
 } tcp_conn_t;
+
+/* A reply the change path delivered for a connection (srv_route_t). */
+typedef struct tcp_done {
+    struct tcp_done *next;
+    uint64_t conn;
+    size_t len;
+    uint8_t msg[];
+} tcp_done_t;
 
 /* Open connections per client address: open addressing over
  * 2 * tcp_max_conns slots, so a count costs one probe, not a scan. */
@@ -66,9 +78,12 @@ struct srv_tcp {
     addr_slot_t *addrs;       /* per-address counts */
     size_t addr_mask;         /* number of slots - 1 */
     uint8_t *scratch;         /* one reply, TCP_FRAME_MAX */
+    uint64_t next_id;
+    pthread_mutex_t done_lock;
+    tcp_done_t *done;         /* delivered replies, newest first, under done_lock */
     uint64_t last_sweep;
     pthread_t thread;
-    bool started;
+    bool started, mutex_ready;
     atomic_bool stop;
 };
 
@@ -104,6 +119,8 @@ srv_tcp_t *srv_tcp_new(const srv_config_t *cfg, srv_zones_t *zones, unsigned slo
         return NULL;
     }
     atomic_init(&t->stop, false);
+    pthread_mutex_init(&t->done_lock, NULL);
+    t->mutex_ready = true;
     return t;
 }
 
@@ -204,6 +221,7 @@ static void conn_close(srv_tcp_t *t, tcp_conn_t *c)
     addr_release(t, &c->client);
     t->conns[c->idx] = t->conns[--t->nconns];
     t->conns[c->idx]->idx = c->idx;
+    srv_stream_free(c->stream);
     free(c->in);
     free(c->out);
     free(c);
@@ -255,7 +273,15 @@ static int conn_accept(srv_tcp_t *t, int lfd, uint64_t now)
      * longest makes room, so a flood of idle connections cannot lock
      * new clients out. */
     if (t->nconns >= t->cfg->tcp_max_conns) {
-        conn_close(t, t->oldest);
+        tcp_conn_t *old = t->oldest;
+        /* Not one waiting for an UPDATE's answer or in a transfer. */
+        for (int k = 0; old && (old->deferred || old->stream) && k < TCP_EVICT_SCAN; k++)
+            old = old->newer;
+        if (!old || old->deferred || old->stream) {
+            close(fd);
+            return 0;
+        }
+        conn_close(t, old);
         as = addr_find(t, &cl); /* the close may have moved the slot */
     }
     tcp_conn_t *c = calloc(1, sizeof *c);
@@ -271,6 +297,7 @@ static int conn_accept(srv_tcp_t *t, int lfd, uint64_t now)
     }
     c->kind = EV_CONN;
     c->fd = fd;
+    c->id = ++t->next_id;
     c->client = cl;
     c->peer = peer;
     c->in_cap = TCP_IN_INIT;
@@ -314,14 +341,66 @@ static bool frame_ready(const tcp_conn_t *c, size_t off)
            c->in_len - off - 2 >= (size_t)(c->in[off] << 8 | c->in[off + 1]);
 }
 
+/* Appends one framed message (RFC 1035 §4.2.2). Returns 0 or -1. */
+static int out_frame(tcp_conn_t *c, const uint8_t *msg, size_t len)
+{
+    if (out_reserve(c, 2 + len))
+        return -1;
+    c->out[c->out_len] = (uint8_t)(len >> 8);
+    c->out[c->out_len + 1] = (uint8_t)len;
+    memcpy(c->out + c->out_len + 2, msg, len);
+    c->out_len += 2 + len;
+    return 0;
+}
+
+/* Continues a transfer while there is output room. Returns 0 or -1. */
+static int conn_stream(srv_tcp_t *t, tcp_conn_t *c, uint64_t now)
+{
+    while (c->stream && c->out_len - c->out_pos < TCP_OUT_MAX) {
+        size_t len = srv_stream_next(c->stream, t->scratch, 65535);
+        if (len == 0) {
+            srv_stream_free(c->stream);
+            c->stream = NULL;
+            break;
+        }
+        if (out_frame(c, t->scratch, len))
+            return -1;
+        lru_touch(t, c, now);
+    }
+    return 0;
+}
+
+/* A reply the change path delivered (runs on the change path's thread):
+ * queued for the event loop, which is woken. */
+static void tcp_deliver(void *transport, const srv_route_t *route, const uint8_t *msg, size_t len)
+{
+    srv_tcp_t *t = transport;
+    tcp_done_t *d = malloc(sizeof *d + len);
+    if (d) {
+        d->conn = route->conn;
+        d->len = len;
+        memcpy(d->msg, msg, len);
+        pthread_mutex_lock(&t->done_lock);
+        d->next = t->done;
+        t->done = d;
+        pthread_mutex_unlock(&t->done_lock);
+    }
+    uint64_t one = 1;
+    ssize_t w = write(t->wake_fd, &one, sizeof one);
+    (void)w;
+}
+
 /* Answers every complete query in the input (RFC 7766 §6.2.1.1
- * pipelining), in order, until the output bound. Returns 0, or -1 to
+ * pipelining), in order, until the output bound or a transfer, which
+ * runs to its end before the next query is read. Returns 0, or -1 to
  * close (an empty frame, or no memory). */
 static int conn_process(srv_tcp_t *t, tcp_conn_t *c, const zone_set_t *set, uint64_t now)
 {
     size_t off = 0;
-    int rc = 0;
-    while (c->out_len - c->out_pos < TCP_OUT_MAX && frame_ready(c, off)) {
+    int rc = conn_stream(t, c, now);
+    srv_route_t route = {.deliver = tcp_deliver, .transport = t, .conn = c->id};
+    srv_ctx_t ctx = {.zones = set, .cfg = &t->cfg->msg, .route = &route};
+    while (!rc && !c->stream && c->out_len - c->out_pos < TCP_OUT_MAX && frame_ready(c, off)) {
         size_t qlen = (size_t)(c->in[off] << 8 | c->in[off + 1]);
         const uint8_t *q = c->in + off + 2;
         if (qlen == 0) {
@@ -330,22 +409,18 @@ static int conn_process(srv_tcp_t *t, tcp_conn_t *c, const zone_set_t *set, uint
         }
         if (t->cfg->log_queries)
             srv_log_query((const struct sockaddr *)&c->peer, 1, q, qlen);
-        srv_ctx_t ctx = { .zones = set, .cfg = &t->cfg->msg };
-        srv_out_t o = { .buf = t->scratch, .cap = 65535 };
+        srv_out_t o = {.buf = t->scratch, .cap = 65535};
         srv_result_t res = srv_process(&ctx, q, qlen, &c->client, (uint64_t)time(NULL), &o);
         off += 2 + qlen;
         lru_touch(t, c, now);
-        if (res != SRV_REPLY)
-            continue;
-        size_t rlen = o.len;
-        if (out_reserve(c, 2 + rlen)) {
+        if (res == SRV_DEFER)
+            c->deferred++;
+        if (res == SRV_STREAM)
+            c->stream = o.stream;
+        if ((res == SRV_REPLY || res == SRV_STREAM) && out_frame(c, t->scratch, o.len))
             rc = -1;
-            break;
-        }
-        c->out[c->out_len] = (uint8_t)(rlen >> 8);
-        c->out[c->out_len + 1] = (uint8_t)rlen;
-        memcpy(c->out + c->out_len + 2, t->scratch, rlen);
-        c->out_len += 2 + rlen;
+        if (!rc && c->stream)
+            rc = conn_stream(t, c, now);
     }
     if (off > 0) {
         memmove(c->in, c->in + off, c->in_len - off);
@@ -404,8 +479,9 @@ static int conn_update_events(srv_tcp_t *t, tcp_conn_t *c)
     uint32_t want = 0;
     if (!c->eof && pending < TCP_OUT_MAX)
         want |= EPOLLIN;
-    /* Writable also wakes us for queries left waiting in the input. */
-    if (pending || frame_ready(c, 0))
+    /* Writable also wakes us for queries left waiting in the input and
+     * for the rest of a transfer. */
+    if (pending || frame_ready(c, 0) || c->stream)
         want |= EPOLLOUT;
     if (want == c->events)
         return 0;
@@ -428,10 +504,11 @@ static void conn_event(srv_tcp_t *t, tcp_conn_t *c, uint32_t ev, const zone_set_
             conn_close(t, c);
             return;
         }
-        if (c->out_len > 0 || !frame_ready(c, 0))
+        if (c->out_len > 0 || (!frame_ready(c, 0) && !c->stream))
             break;
     }
-    if (((ev & EPOLLHUP) || c->eof) && c->out_len == 0 && !frame_ready(c, 0)) {
+    bool owed = c->deferred || c->stream || frame_ready(c, 0);
+    if (((ev & EPOLLHUP) || c->eof) && c->out_len == 0 && !owed) {
         conn_close(t, c);
         return;
     }
@@ -452,8 +529,39 @@ static void conns_sweep(srv_tcp_t *t, uint64_t now)
         return;
     t->last_sweep = now;
     uint64_t idle = idle_limit_ms(t);
-    while (t->oldest && now - t->oldest->last_ms >= idle)
-        conn_close(t, t->oldest);
+    for (size_t k = 0; t->oldest && now - t->oldest->last_ms >= idle && k < t->nconns; k++) {
+        tcp_conn_t *c = t->oldest;
+        if (c->deferred || c->stream)
+            lru_touch(t, c, now);   /* waiting for the change path, not idle */
+        else
+            conn_close(t, c);
+    }
+}
+
+/* Hands the replies the change path delivered to their connections
+ * (gone ones drop theirs). */
+static void take_delivered(srv_tcp_t *t, uint64_t now)
+{
+    pthread_mutex_lock(&t->done_lock);
+    tcp_done_t *d = t->done;
+    t->done = NULL;
+    pthread_mutex_unlock(&t->done_lock);
+    while (d) {
+        tcp_done_t *next = d->next;
+        for (size_t i = 0; i < t->nconns; i++) {
+            tcp_conn_t *c = t->conns[i];
+            if (c->id != d->conn)
+                continue;
+            c->deferred -= c->deferred > 0;
+            lru_touch(t, c, now);
+            if ((d->len && out_frame(c, d->msg, d->len)) || conn_flush(t, c, now) ||
+                conn_update_events(t, c))
+                conn_close(t, c);
+            break;
+        }
+        free(d);
+        d = next;
+    }
 }
 
 static void *tcp_main(void *arg)
@@ -464,17 +572,27 @@ static void *tcp_main(void *arg)
         int n = epoll_wait(t->ep, evs, TCP_EVENTS, t->nconns ? TCP_SWEEP_MS : -1);
         uint64_t now = now_ms();
         const zone_set_t *set = srv_zones_enter(t->zones, t->slot);
+        const tcp_listener_t *ready[TCP_EVENTS];
+        int nready = 0;
         for (int i = 0; i < n; i++) {
             int kind = *(int *)evs[i].data.ptr;
             if (kind == EV_LISTEN) {
-                const tcp_listener_t *l = evs[i].data.ptr;
-                for (int k = 0; k < TCP_EVENTS && conn_accept(t, l->fd, now) == 0; k++)
-                    ;
+                ready[nready++] = evs[i].data.ptr;
             } else if (kind == EV_CONN) {
                 conn_event(t, evs[i].data.ptr, evs[i].events, set, now);
+            } else if (kind == EV_WAKE) {
+                uint64_t v;
+                ssize_t r = read(t->wake_fd, &v, sizeof v);
+                (void)r;
             }
         }
         srv_zones_leave(t->zones, t->slot);
+        /* Accepts come after the batch's connection events: making room
+         * may close a connection that has an event in this batch. */
+        for (int i = 0; i < nready; i++)
+            for (int k = 0; k < TCP_EVENTS && conn_accept(t, ready[i]->fd, now) == 0; k++)
+                ;
+        take_delivered(t, now);
         conns_sweep(t, now);
     }
     return NULL;
@@ -511,6 +629,13 @@ void srv_tcp_free(srv_tcp_t *t)
         close(t->wake_fd);
     if (t->ep >= 0)
         close(t->ep);
+    while (t->done) {
+        tcp_done_t *d = t->done;
+        t->done = d->next;
+        free(d);
+    }
+    if (t->mutex_ready)
+        pthread_mutex_destroy(&t->done_lock);
     free(t->conns);
     free(t->addrs);
     free(t->scratch);
