@@ -28,6 +28,9 @@ typedef struct notify_job {
     uint16_t soa_len;
     uint32_t soa_ttl, serial;
     struct sockaddr_storage to;
+    bool signed_;
+    dns_tsig_key_t key;       /* when signed_ */
+    dns_tsig_ctx_t tsig;      /* the exchange of the last transmission */
     uint16_t id;
     unsigned tries;           /* transmissions so far */
     uint64_t due_ms;          /* the next transmission */
@@ -99,7 +102,7 @@ static void wake(srv_notifier_t *n)
 }
 
 int srv_notifier_send(srv_notifier_t *n, const uint8_t *origin, const uint8_t *soa_rdata,
-                      uint16_t soa_len, uint32_t soa_ttl, const struct sockaddr_storage *targets,
+                      uint16_t soa_len, uint32_t soa_ttl, const srv_notify_target_t *targets,
                       size_t ntargets)
 {
     if (soa_len > SOA_MAX || soa_len < 22)
@@ -109,7 +112,7 @@ int srv_notifier_send(srv_notifier_t *n, const uint8_t *origin, const uint8_t *s
     for (size_t i = 0; i < ntargets; i++) {
         notify_job_t *j = n->jobs;
         /* RFC 1996 §4.2: only the latest serial matters to a target. */
-        while (j && !(same_addr(&j->to, &targets[i]) && dns_name_equal(j->origin, origin)))
+        while (j && !(same_addr(&j->to, &targets[i].addr) && dns_name_equal(j->origin, origin)))
             j = j->next;
         if (!j) {
             j = calloc(1, sizeof *j);
@@ -120,9 +123,12 @@ int srv_notifier_send(srv_notifier_t *n, const uint8_t *origin, const uint8_t *s
             }
             j->next = n->jobs;
             n->jobs = j;
-            j->to = targets[i];
+            j->to = targets[i].addr;
             dns_name_copy(j->origin, origin);
         }
+        j->signed_ = targets[i].key != NULL;
+        if (j->signed_)
+            j->key = *targets[i].key;
         memcpy(j->soa, soa_rdata, soa_len);
         j->soa_len = soa_len;
         j->soa_ttl = soa_ttl;
@@ -138,8 +144,9 @@ int srv_notifier_send(srv_notifier_t *n, const uint8_t *origin, const uint8_t *s
 }
 
 /* Builds the NOTIFY of j (RFC 1996 §3.7: opcode NOTIFY, AA, the zone's
- * SOA as question and, as a hint, in the answer section). */
-static size_t build(const notify_job_t *j, uint8_t *buf, size_t cap)
+ * SOA as question and, as a hint, in the answer section), signed with
+ * the target's key when it has one (a new exchange each time). */
+static size_t build(notify_job_t *j, uint8_t *buf, size_t cap)
 {
     dns_msgb_t b;
     dns_msgb_init(&b, buf, cap, j->id, (uint16_t)(DNS_OP_NOTIFY << 11 | DNS_F_AA));
@@ -147,7 +154,14 @@ static size_t build(const notify_job_t *j, uint8_t *buf, size_t cap)
         dns_msgb_rr(&b, DNS_SEC_AN, j->origin, DNS_T_SOA, DNS_C_IN, j->soa_ttl, j->soa,
                     j->soa_len) != ZL_OK)
         return 0;
-    return dns_msgb_finish(&b);
+    size_t len = dns_msgb_finish(&b);
+    dns_tsig_ctx_clear(&j->tsig);
+    if (j->signed_) {
+        dns_tsig_client_init(&j->tsig, &j->key);
+        if (dns_tsig_sign(&j->tsig, buf, &len, cap, (uint64_t)time(NULL)) != ZL_OK)
+            return 0;
+    }
+    return len;
 }
 
 static void describe(const notify_job_t *j, char *zone, size_t zcap, char *to, size_t tcap)
@@ -176,6 +190,7 @@ static int run_due(srv_notifier_t *n)
             srv_log("NOTIFY %s serial %u to %s: no answer after %u tries, given up", zone,
                     j->serial, to, j->tries);
             *pj = j->next;
+            dns_tsig_ctx_clear(&j->tsig);
             free(j);
             continue;
         }
@@ -216,9 +231,27 @@ static void take_answer(srv_notifier_t *n, int fd)
             continue;
         char zone[DNS_NAME_TEXT_MAX], to[64];
         describe(j, zone, sizeof zone, to, sizeof to);
+        if (j->signed_) {
+            /* A signed NOTIFY's answer must be signed with the same key
+             * (RFC 8945 §5.3): anything else is ignored, so a forged
+             * answer cannot stop the retransmissions. */
+            dns_query_t q;
+            (void)dns_query_parse(&q, buf, (size_t)r);
+            int v = dns_tsig_verify_response(&j->tsig, buf, (size_t)r, q.tsig_off,
+                                             (uint64_t)time(NULL));
+            if (v == ZL_EDENIED) {
+                srv_log("NOTIFY %s serial %u to %s: the secondary refused our signature "
+                        "(TSIG error %u)", zone, j->serial, to, j->tsig.peer_error);
+            } else if (v != ZL_OK) {
+                srv_log("NOTIFY %s serial %u to %s: an answer that does not verify, ignored",
+                        zone, j->serial, to);
+                break;
+            }
+        }
         srv_log("NOTIFY %s serial %u to %s: answered, rcode %u", zone, j->serial, to,
                 DNS_F_RCODE(flags));
         *pj = j->next;
+        dns_tsig_ctx_clear(&j->tsig);
         free(j);
         break;
     }
@@ -274,6 +307,7 @@ void srv_notifier_free(srv_notifier_t *n)
     while (n->jobs) {
         notify_job_t *j = n->jobs;
         n->jobs = j->next;
+        dns_tsig_ctx_clear(&j->tsig);
         free(j);
     }
     if (n->fd4 >= 0)

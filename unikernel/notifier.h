@@ -4,7 +4,8 @@
  * One thread, its own UDP sockets (one per address family, ephemeral
  * ports), never in the way of queries or of the writer: scheduling only
  * queues. Messages carry the zone's SOA in the answer section (§3.7)
- * and AA (§3.7); a newer schedule for a zone replaces what is still
+ * and AA (§3.7), signed when the target has a key (RFC 8945); a newer
+ * schedule for a zone replaces what is still
  * pending for the same target (only the latest serial matters, §4.2).
  * Each outcome is one log line: answered (with the rcode), or given up.
  */
@@ -14,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include "dns/tsig.h"
 
 typedef struct srv_notifier srv_notifier_t;
 
@@ -31,11 +34,20 @@ int srv_notifier_start(srv_notifier_t *n);
 void srv_notifier_stop(srv_notifier_t *n);
 void srv_notifier_free(srv_notifier_t *n);
 
+/* One NOTIFY target, and the key its NOTIFY is signed with (TSIG; NULL:
+ * unsigned). An answer signed with that key must verify (else it is
+ * logged and the NOTIFY retransmitted). */
+typedef struct srv_notify_target {
+    struct sockaddr_storage addr;
+    const dns_tsig_key_t *key;
+} srv_notify_target_t;
+
 /* Queues one NOTIFY of zone origin with its SOA record (soa_rdata,
  * soa_ttl: the version just published) to each of targets[0..ntargets)
- * (all borrowed, copied). Returns 0, or -1 when out of memory (logged). */
+ * (all borrowed, copied, keys too). Returns 0, or -1 when out of memory
+ * (logged). */
 int srv_notifier_send(srv_notifier_t *n, const uint8_t *origin, const uint8_t *soa_rdata,
-                      uint16_t soa_len, uint32_t soa_ttl, const struct sockaddr_storage *targets,
+                      uint16_t soa_len, uint32_t soa_ttl, const srv_notify_target_t *targets,
                       size_t ntargets);
 
 #endif

@@ -240,18 +240,20 @@ static void publish(srv_writer_t *w)
 
 /* ---- NOTIFY out ------------------------------------------------------ */
 
-static size_t add_target(struct sockaddr_storage *t, size_t n, int family, const uint8_t *addr)
+static size_t add_target(srv_notify_target_t *t, size_t n, int family, const uint8_t *addr,
+                         const dns_tsig_key_t *key)
 {
     if (n == NOTIFY_TARGETS_MAX)
         return n;
     memset(&t[n], 0, sizeof t[n]);
+    t[n].key = key;
     if (family == 4) {
-        struct sockaddr_in *a = (struct sockaddr_in *)&t[n];
+        struct sockaddr_in *a = (struct sockaddr_in *)&t[n].addr;
         a->sin_family = AF_INET;
         a->sin_port = htons(53);
         memcpy(&a->sin_addr, addr, 4);
     } else {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&t[n];
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&t[n].addr;
         a->sin6_family = AF_INET6;
         a->sin6_port = htons(53);
         memcpy(&a->sin6_addr, addr, 16);
@@ -261,7 +263,8 @@ static size_t add_target(struct sockaddr_storage *t, size_t n, int family, const
 
 /* The addresses (port 53) of the zone's NS names that the zone holds,
  * except the SOA MNAME's host (the primary itself). */
-static size_t ns_targets(const zone_t *z, struct sockaddr_storage *t, size_t n)
+static size_t ns_targets(const zone_t *z, srv_notify_target_t *t, size_t n,
+                         const dns_tsig_key_t *key)
 {
     const zone_node_t *apex = zone_apex(z);
     const zone_rrset_t *ns = zone_node_rrset(apex, DNS_T_NS);
@@ -280,30 +283,40 @@ static size_t ns_targets(const zone_t *z, struct sockaddr_storage *t, size_t n)
             for (unsigned j = 0; rs && j < rs->count; j++) {
                 if (j)
                     a = zone_rrset_rdata_next(a, alen, &alen);
-                n = add_target(t, n, k == 0 ? 4 : 6, a);
+                n = add_target(t, n, k == 0 ? 4 : 6, a, key);
             }
         }
     }
     return n;
 }
 
-/* NOTIFY to every target of z (RFC 1996): --notify-to, the zone's own
- * NS addresses, and the secondaries named in its transfer keys. */
+/* NOTIFY to every target of z (RFC 1996): --notify-to and the zone's own
+ * NS addresses, signed with the zone's first transfer key when it has
+ * one (a key `<x>._transfer.<zone>` of the zone or above), and the
+ * secondaries named in transfer keys (primary-git's
+ * `<primary>.<secondary>._transfer.<zone>`), each signed with its own. */
 static void notify(srv_writer_t *w, const zone_t *z)
 {
-    struct sockaddr_storage t[NOTIFY_TARGETS_MAX];
+    srv_notify_target_t t[NOTIFY_TARGETS_MAX];
     size_t n = 0;
     if (!w->notifier)
         return;
-    for (size_t i = 0; i < w->cfg->nnotify_to && n < NOTIFY_TARGETS_MAX; i++)
-        t[n++] = w->cfg->notify_to[i];
-    n = ns_targets(z, t, n);
     const zone_keyring_t *kr = srv_publish_current(w->pub)->keys;
+    const dns_tsig_key_t *zkey = NULL;
     for (size_t i = 0; kr && i < zone_keyring_count(kr); i++) {
         const zone_key_t *k = zone_keyring_get(kr, i);
-        if (k->secondary.family && zone_key_allows(k, zone_origin(z), ZONE_KEY_TRANSFER))
-            n = add_target(t, n, k->secondary.family, k->secondary.addr);
+        bool xfr = k->rights == (ZONE_KEY_TRANSFER | ZONE_KEY_NOTIFY) &&
+                   zone_key_allows(k, zone_origin(z), ZONE_KEY_TRANSFER);
+        if (xfr && !zkey && !k->secondary.family)
+            zkey = &k->tsig;
+        if (xfr && k->secondary.family)
+            n = add_target(t, n, k->secondary.family, k->secondary.addr, &k->tsig);
     }
+    for (size_t i = 0; i < w->cfg->nnotify_to && n < NOTIFY_TARGETS_MAX; i++) {
+        t[n].addr = w->cfg->notify_to[i];
+        t[n++].key = zkey;
+    }
+    n = ns_targets(z, t, n, zkey);
     const zone_rrset_t *soa = zone_soa(z);
     uint16_t len;
     const uint8_t *rd = zone_rrset_rdata(soa, 0, &len);

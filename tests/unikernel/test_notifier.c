@@ -11,9 +11,11 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dns/msg.h"
+#include "dns/tsig.h"
 #include "unikernel/notifier.h"
 
 static const uint8_t origin[] = "\7example\4test";
@@ -29,15 +31,15 @@ static uint16_t soa(uint8_t *rd, uint32_t serial)
     return 22;
 }
 
-static int secondary(struct sockaddr_storage *ss)
+static int secondary(srv_notify_target_t *t)
 {
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
     socklen_t len = sizeof a;
     getsockname(fd, (struct sockaddr *)&a, &len);
-    memset(ss, 0, sizeof *ss);
-    memcpy(ss, &a, sizeof a);
+    memset(t, 0, sizeof *t);
+    memcpy(&t->addr, &a, sizeof a);
     return fd;
 }
 
@@ -55,7 +57,8 @@ static size_t receive(int fd, uint8_t *buf, size_t cap, int ms, struct sockaddr_
 static void test_notify_answered(void **state)
 {
     (void)state;
-    struct sockaddr_storage to, from;
+    srv_notify_target_t to;
+    struct sockaddr_storage from;
     int fd = secondary(&to);
     srv_notifier_t *n = srv_notifier_new(100);
     assert_non_null(n);
@@ -92,7 +95,8 @@ static void test_notify_answered(void **state)
 static void test_notify_gives_up_and_replaces(void **state)
 {
     (void)state;
-    struct sockaddr_storage to, from;
+    srv_notify_target_t to;
+    struct sockaddr_storage from;
     int fd = secondary(&to);
     srv_notifier_t *n = srv_notifier_new(20);
     assert_int_equal(srv_notifier_start(n), 0);
@@ -113,11 +117,65 @@ static void test_notify_gives_up_and_replaces(void **state)
     close(fd);
 }
 
+static const dns_tsig_key_t *find_key(void *fctx, const uint8_t *name, uint8_t alg)
+{
+    const dns_tsig_key_t *k = fctx;
+    return dns_name_equal(name, k->name) && alg == k->alg ? k : NULL;
+}
+
+/* Signed with the target's key (RFC 8945); an answer that does not
+ * verify is ignored (the NOTIFY goes again), a signed one ends it. */
+static void test_notify_signed(void **state)
+{
+    (void)state;
+    srv_notify_target_t to;
+    struct sockaddr_storage from;
+    int fd = secondary(&to);
+    dns_tsig_key_t key = {.alg = DNS_TSIG_HMAC_SHA256, .secret_len = 16};
+    dns_name_copy(key.name, (const uint8_t *)"\1x\11_transfer\7example\4test");
+    memcpy(key.secret, "0123456789abcdef", 16);
+    to.key = &key;
+    srv_notifier_t *n = srv_notifier_new(100);
+    assert_int_equal(srv_notifier_start(n), 0);
+    uint8_t rd[32], buf[1024];
+    assert_int_equal(srv_notifier_send(n, origin, rd, soa(rd, 42), 300, &to, 1), 0);
+    size_t len = receive(fd, buf, sizeof buf, 2000, &from);
+    dns_query_t q;
+    assert_int_equal(dns_query_parse(&q, buf, len), ZL_OK);
+    assert_true(q.tsig_off > 0);
+    dns_tsig_ctx_t sc;
+    assert_int_equal(dns_tsig_verify_request(&sc, buf, len, q.tsig_off, (uint64_t)time(NULL),
+                                             find_key, &key), DNS_R_NOERROR);
+    /* A forged, unsigned answer: ignored, the NOTIFY comes again. */
+    size_t plain = q.tsig_off;
+    uint8_t ans[1024];
+    memcpy(ans, buf, plain);
+    ans[2] |= 0x80;
+    dns_put_u16(ans + 10, 0);
+    sendto(fd, ans, plain, 0, (struct sockaddr *)&from, sizeof(struct sockaddr_in));
+    size_t again = receive(fd, buf, sizeof buf, 2000, &from);
+    assert_true(again > 0);
+    /* The real, signed answer: no more. */
+    assert_int_equal(dns_query_parse(&q, buf, again), ZL_OK);
+    assert_int_equal(dns_tsig_verify_request(&sc, buf, again, q.tsig_off, (uint64_t)time(NULL),
+                                             find_key, &key), DNS_R_NOERROR);
+    memcpy(ans, buf, q.tsig_off);
+    ans[2] |= 0x80;
+    dns_put_u16(ans + 10, 0);
+    size_t alen = q.tsig_off;
+    assert_int_equal(dns_tsig_sign(&sc, ans, &alen, sizeof ans, (uint64_t)time(NULL)), ZL_OK);
+    sendto(fd, ans, alen, 0, (struct sockaddr *)&from, sizeof(struct sockaddr_in));
+    assert_int_equal(receive(fd, buf, sizeof buf, 700, &from), 0);
+    srv_notifier_free(n);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_notify_answered),
         cmocka_unit_test(test_notify_gives_up_and_replaces),
+        cmocka_unit_test(test_notify_signed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
