@@ -20,7 +20,7 @@
 #   keys         key_new NAME [ALG], key_name/key_alg/key_secret KEY,
 #                key_wrong_secret KEY
 #   primary      primary_start [--zone Z FILE]... [--tsig-key K]...
-#                [--notify-to A:P]... [--axfr-allow CIDR]... (PRIMARY=knot
+#                [--notify-to A:P]... [--axfr-allow CIDR]... (PRIMARY=zonelet
 #                or zonelet; sets PRIMARY_KIND, PRIMARY_ADDR, PRIMARY_PORT),
 #                knot_primary_start NAME OPTIONS...
 #   secondaries  secondary_start nsd|knot|bind NAME ZONE ADDR PORT [KEY],
@@ -171,13 +171,12 @@ peer_stop() { _peer_kill "$1"; }
 
 # primary_start [--zone ZONE FILE]... [--tsig-key KEY]... [--notify-to
 #     ADDR:PORT]... [--axfr-allow CIDR]...
-# Starts the primary PRIMARY names: knot (the default; knot_primary_start)
-# or zonelet (zl_start with the zone files in $ZL_ZONES and the other
+# Starts the primary PRIMARY names: zonelet (the default; zl_start with the zone files in $ZL_ZONES and the other
 # options as they are: issue 7's contract). Sets PRIMARY_KIND,
 # PRIMARY_ADDR and PRIMARY_PORT.
 primary_start() {
     local n=$# z
-    PRIMARY_KIND=${PRIMARY:-knot}
+    PRIMARY_KIND=${PRIMARY:-zonelet}
     case "$PRIMARY_KIND" in
     knot) knot_primary_start primary "$@" ;;
     zonelet)
@@ -687,8 +686,11 @@ ns_update() {
     awk '
         /status: / { s = $0; sub(/.*status: /, "", s); sub(/[,;].*/, "", s); rcode = s }
         /[[:space:]]TSIG[[:space:]]/ && !/PSEUDOSECTION/ {
+            # the MAC may be printed in several space-separated chunks
+            # (long ones: SHA-384, SHA-512): find the error by its name
             for (i = 1; i <= NF; i++) if ($i == "TSIG") break
-            err = ($(i + 4) == 0) ? $(i + 6) : $(i + 7)
+            for (k = i + 5; k < NF; k++)
+                if ($k ~ /^[0-9]+$/ && $(k + 1) ~ /^(NOERROR|BAD[A-Z]+)$/) { err = $(k + 1); break }
         }
         END {
             if (rcode == "") { print "TIMEOUT tsig-error=-"; exit }
