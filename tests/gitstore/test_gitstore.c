@@ -570,6 +570,9 @@ static void test_hanging_hook_times_out(void **state)
 
 int main(void)
 {
+    /* Every wait here is bounded by the store's timeouts; should those
+     * break, the suite dies instead of hanging (it takes ~15 s). */
+    alarm(300);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clone_list_read, setup, teardown),
