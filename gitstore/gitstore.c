@@ -126,7 +126,7 @@ static void op_begin(gs_t *g, int total)
     memset(&g->stats, 0, sizeof(g->stats));
     git_error_clear();
     gs_net_bind(&g->dl);
-    gs_local_reap(g);
+    gs_local_reap(g, 0);
 }
 
 static int op_end(gs_t *g, int rc)
@@ -235,6 +235,32 @@ static int dir_is_empty(const char *path)
     return empty;
 }
 
+/* A process killed while writing a ref or the config leaves the lock
+ * file behind, and every later write of that file fails. The cache has
+ * one user (this store), so when it opens any lock file is stale. */
+static void clear_locks(const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (e->d_name[0] == '.' ||
+            (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
+            continue;
+        struct stat st;
+        if (lstat(path, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode) && depth > 0 && (depth < 16 || strcmp(e->d_name, "refs") == 0))
+            clear_locks(path, depth - 1);
+        else if (S_ISREG(st.st_mode) && n > 5 && strcmp(e->d_name + n - 5, ".lock") == 0)
+            unlink(path);
+    }
+    closedir(d);
+}
+
 static int open_cache(gs_t *g, const char *dir, char *err, size_t errcap)
 {
     if (mkdirs(dir) < 0)
@@ -247,6 +273,7 @@ static int open_cache(gs_t *g, const char *dir, char *err, size_t errcap)
                          dir);
     if (rc < 0)
         return open_fail(err, errcap, ZL_EIO, "cache %s: %s", dir, git_error_last()->message);
+    clear_locks(dir, 16);
     return ZL_OK;
 }
 
@@ -326,6 +353,7 @@ static int open_scheme(gs_t *g, const gs_opts_t *o, char *err, size_t errcap)
         }
         if (libssh2_init(0) != 0)
             return open_fail(err, errcap, ZL_EIO, "libssh2 initialisation failed");
+        g->ssh_init = 1;
     }
     if (g->scheme == GS_HTTPS && o->ca_file) {
         if (!readable(o->ca_file))
@@ -404,9 +432,9 @@ void gs_close(gs_t *g)
 {
     if (!g)
         return;
-    gs_local_reap(g);
+    gs_local_reap(g, 2000);
     git_repository_free(g->repo);
-    if (g->scheme == GS_SSH && g->key_file)
+    if (g->ssh_init)
         libssh2_exit();
     free(g->url), free(g->branch);
     free(g->author_name), free(g->author_mail), free(g->committer_mail);
@@ -751,9 +779,20 @@ static int make_commit(gs_t *g, const char *parent, const gs_change_t *ch, size_
         rc = ZL_EINVAL;
         goto out;
     }
+    /* A message ends with a newline in commits git makes. */
+    size_t ml = strlen(message);
+    char *msg = ml && message[ml - 1] == '\n' ? strdup(message) : malloc(ml + 2);
+    if (!msg) {
+        rc = ZL_ENOMEM;
+        goto out;
+    }
+    if (!ml || message[ml - 1] != '\n')
+        memcpy(msg, message, ml), msg[ml] = '\n', msg[ml + 1] = '\0';
     const git_commit *parents[1] = { pc };
-    if (git_commit_create(out, g->repo, NULL, author, committer, NULL, message, tree,
-                          pc ? 1 : 0, parents) < 0) {
+    int e = git_commit_create(out, g->repo, NULL, author, committer, NULL, msg, tree,
+                              pc ? 1 : 0, parents);
+    free(msg);
+    if (e < 0) {
         gfail(g, rc, "cache: cannot write the commit");
         goto out;
     }

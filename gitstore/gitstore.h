@@ -20,8 +20,10 @@
  *   git://host[:port]/path  git daemon (with --enable=receive-pack)
  *   ssh://[user@]host[:port]/path   user defaults to "git"; needs
  *                           key_file and known_hosts (libssh2)
- *   https://host[:port]/path        smart HTTP; ca_file optional
- * Any of them may end in "#BRANCH".
+ *   https://host[:port]/path        smart HTTP; ca_file optional; no
+ *                           HTTP authentication
+ * Any of them may end in "#BRANCH". url.*.insteadOf settings of the
+ * user's git configuration are not applied: the URL is used as given.
  *
  * Errors are ZL_* values (dns/err.h). Functions that talk to the remote
  * or the cache leave a one-line explanation in gs_error(g), including
@@ -64,6 +66,8 @@ typedef struct gs_opts {
 
 /* Opens the cache for opts->url and its branch; no network traffic.
  * Creates the cache directory as an empty bare repository when absent.
+ * One process at a time uses a cache: lock files found in it are left
+ * by a store that was killed mid-write, and are removed.
  * The branch is the URL's "#BRANCH", else the one a previous gs_fetch
  * chose and recorded in the cache, else decided by the first gs_fetch
  * (the remote's HEAD branch, else main, else master).
@@ -86,9 +90,9 @@ const char *gs_branch(const gs_t *g);
  * valid until the next call on g. */
 const char *gs_error(const gs_t *g);
 
-/* What the remote printed during the last fetch or push ("remote: ..."
- * lines of hooks, joined by "; "), success or not; "" if nothing. Owned
- * by g, valid until the next call on g. */
+/* What the remote printed during the last push (the lines hooks wrote,
+ * joined by "; ", progress meters left out), success or not; "" if
+ * nothing. Owned by g, valid until the next call on g. */
 const char *gs_remote_output(const gs_t *g);
 
 /* Fetches the branch into the cache and records its head there as the
@@ -147,7 +151,9 @@ typedef struct gs_change {
  * knows it; NULL to create the branch) applying changes[0..n) (several
  * files in one commit: group commit), with message (borrowed), the
  * author of gs_opts_t and committer zonelet, and pushes it to the
- * branch. Sub-folders and files not named in changes stay as they are.
+ * branch. Sub-folders and files not named in changes stay as they are;
+ * a changed file keeps its mode (executable or not), a new one is
+ * 100644. A newline is added to a message that lacks one.
  * new_id (GS_OID_HEX + 1) gets the commit id as soon as the commit
  * exists, whatever happens to the push.
  * Returns ZL_OK only when the remote accepted the update of the branch

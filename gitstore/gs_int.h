@@ -33,6 +33,7 @@ struct gs {
     char *author_name, *author_mail;
     char *committer_mail;
     char *key_file, *pub_file, *known_hosts; /* ssh */
+    int ssh_init;       /* libssh2_init() done, libssh2_exit() owed */
     unsigned timeout_ms;
     gs_deadline_t dl;   /* of the operation in progress */
     char err[1024];
@@ -79,8 +80,9 @@ typedef struct gs_chan_ops {
 } gs_chan_ops_t;
 extern const gs_chan_ops_t gs_chan_ssh, gs_chan_local;
 
-/* Reaps the file:// children that have exited (no wait). */
-void gs_local_reap(gs_t *g);
+/* Reaps the file:// children that have exited, waiting up to wait_ms
+ * for the others. */
+void gs_local_reap(gs_t *g, unsigned wait_ms);
 
 /* Splits "scheme://[user@]host[:port]/path" (IPv6 hosts in brackets)
  * into owned strings; port "" when absent. Returns 0 or -1. */

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gitstore/gs_int.h"
@@ -66,27 +67,35 @@ static char **child_env(void)
 }
 
 /* Keeps the child for a later reap: receive-pack may still run a
- * post-receive hook after it reported, and the push need not wait. */
+ * post-receive hook after it reported, and the push need not wait. With
+ * more children than slots running, the oldest is left unreaped (it
+ * stays a zombie once it ends): the store thread never blocks on hooks. */
 static void keep_child(gs_t *g, pid_t pid)
 {
     if (waitpid(pid, NULL, WNOHANG) != 0)
         return;
     size_t cap = sizeof(g->kids) / sizeof(g->kids[0]);
     if (g->nkids == cap) {
-        waitpid(g->kids[0], NULL, 0);
         memmove(g->kids, g->kids + 1, (cap - 1) * sizeof(g->kids[0]));
         g->nkids--;
     }
     g->kids[g->nkids++] = pid;
 }
 
-void gs_local_reap(gs_t *g)
+void gs_local_reap(gs_t *g, unsigned wait_ms)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < g->nkids; i++)
-        if (waitpid(g->kids[i], NULL, WNOHANG) == 0)
-            g->kids[k++] = g->kids[i];
-    g->nkids = k;
+    int64_t end = gs_now_ms() + wait_ms;
+    for (;;) {
+        size_t k = 0;
+        for (size_t i = 0; i < g->nkids; i++)
+            if (waitpid(g->kids[i], NULL, WNOHANG) == 0)
+                g->kids[k++] = g->kids[i];
+        g->nkids = k;
+        if (!k || gs_now_ms() >= end)
+            return;
+        struct timespec ts = { 0, 10 * 1000000 };
+        nanosleep(&ts, NULL);
+    }
 }
 
 static int spawn(gs_chan_t *c, const char *sub, const char *path)
@@ -150,7 +159,7 @@ static int local_open(gs_chan_t **out, gs_t *g, const char *url, const char *ser
     c->fd = c->errfd = -1;
     const char *sub = service + 4; /* "git-upload-pack" -> "upload-pack" */
     snprintf(c->what, sizeof(c->what), "git %s", sub);
-    gs_local_reap(g);
+    gs_local_reap(g, 0);
     if (spawn(c, sub, url + 7) < 0) {
         free(c);
         return -1;

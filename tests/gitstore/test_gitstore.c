@@ -263,6 +263,9 @@ static void test_commit_push(void **state)
                         out("echo 'Ann Author <ann@example.org>|zonelet|%s|%s'", head, msg));
     assert_string_equal(out("git -C remote.git log -1 --format=%%ce main"),
                         out("echo zonelet@$(hostname)"));
+    /* The message ends with a newline, as in commits git makes. */
+    assert_string_equal(out("git -C remote.git cat-file commit main | tail -c 1 | od -An -tx1"),
+                        " 0a");
     assert_string_equal(out("git -C remote.git show main:a.test"),
                         "$ORIGIN a.test.\n@ SOA ns hm 2 2 3 4 5\nwww A 192.0.2.1");
     /* What the commit did not name is kept, ignored entries included. */
@@ -280,6 +283,29 @@ static void test_commit_push(void **state)
     g = open_url(url, cache);
     assert_int_equal(gs_head(g, h2), ZL_OK);
     assert_string_equal(h2, id);
+    gs_close(g);
+}
+
+/* A store killed while writing refs or config leaves lock files; the
+ * next open clears them, so commits and fetches keep working. */
+static void test_stale_locks_cleared(void **state)
+{
+    (void)state;
+    char head[GS_OID_HEX + 1], id[GS_OID_HEX + 1], h2[GS_OID_HEX + 1];
+    gs_t *g = open_fetched(head);
+    gs_change_t ch = { "a.test", (const uint8_t *)"one\n", 4 };
+    assert_int_equal(gs_commit_push(g, head, &ch, 1, "one", id), ZL_OK);
+    gs_close(g);
+    assert_int_equal(sh("cd cache && touch refs/remotes/origin/main.lock refs/zonelet/push.lock"
+                        " config.lock packed-refs.lock"), 0);
+    g = open_url(url, cache);
+    ch.data = (const uint8_t *)"two\n";
+    assert_int_equal(gs_commit_push(g, id, &ch, 1, "two", h2), ZL_OK);
+    assert_int_equal(gs_head(g, head), ZL_OK);
+    assert_string_equal(head, h2);
+    assert_int_equal(gs_fetch(g, head), ZL_OK);
+    assert_string_equal(head, h2);
+    assert_int_equal(sh("test -z \"$(find cache -name '*.lock')\""), 0);
     gs_close(g);
 }
 
@@ -578,6 +604,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clone_list_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_offline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_push, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_locks_cleared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_then_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_add_delete, setup, teardown),
