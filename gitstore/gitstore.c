@@ -277,6 +277,17 @@ static int open_cache(gs_t *g, const char *dir, char *err, size_t errcap)
     return ZL_OK;
 }
 
+/* A branch name git accepts, short enough for the ref buffers here. */
+static int branch_ok(const char *name)
+{
+    char ref[300];
+    int valid = 0;
+    if (!*name || strlen(name) > 200)
+        return 0;
+    snprintf(ref, sizeof(ref), "refs/heads/%s", name);
+    return git_reference_name_is_valid(&valid, ref) == 0 && valid;
+}
+
 /* The branch from the URL, else the one recorded in the cache. */
 static int pick_branch(gs_t *g, const char *hash)
 {
@@ -384,18 +395,9 @@ int gs_open(const gs_opts_t *o, gs_t **out, char *err, size_t errcap)
     const char *hash = strchr(o->url, '#');
     if (!(g->url = strndup(o->url, hash ? (size_t)(hash - o->url) : strlen(o->url))))
         goto out;
-    if (hash && !hash[1]) {
-        rc = open_fail(err, errcap, ZL_EINVAL, "remote %s: empty branch after '#'", o->url);
+    if (hash && !branch_ok(hash + 1)) {
+        rc = open_fail(err, errcap, ZL_EINVAL, "remote %s: bad branch name", o->url);
         goto out;
-    }
-    if (hash) {
-        char ref[300];
-        int valid = 0;
-        snprintf(ref, sizeof(ref), "refs/heads/%s", hash + 1);
-        if (git_reference_name_is_valid(&valid, ref) < 0 || !valid) {
-            rc = open_fail(err, errcap, ZL_EINVAL, "remote %s: bad branch name", o->url);
-            goto out;
-        }
     }
     if ((rc = open_scheme(g, o, err, errcap)) != ZL_OK)
         goto out;
@@ -633,7 +635,8 @@ static int decide_branch(gs_t *g, git_remote *r)
     git_buf b = { 0 };
     git_oid oid;
     const char *name = "main";
-    if (git_remote_default_branch(&b, r) == 0 && strncmp(b.ptr, "refs/heads/", 11) == 0)
+    if (git_remote_default_branch(&b, r) == 0 && strncmp(b.ptr, "refs/heads/", 11) == 0 &&
+        branch_ok(b.ptr + 11))
         name = b.ptr + 11;
     else if (!remote_head(r, "main", &oid) && remote_head(r, "master", &oid))
         name = "master";
