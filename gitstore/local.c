@@ -252,13 +252,12 @@ static void local_close(gs_chan_t *c)
     if (c->errfd >= 0)
         close(c->errfd);
     if (c->pid > 0) {
-        /* A child that outlived the deadline is ours to stop. */
-        if (c->g->dl.timed_out) {
-            kill(c->pid, SIGKILL);
-            waitpid(c->pid, NULL, 0);
-        } else {
-            keep_child(c->g, c->pid);
-        }
+        /* A child that outlived the deadline is ours to stop: SIGTERM,
+         * so git removes its lock files on the remote, as it does when a
+         * network client goes away. */
+        if (c->g->dl.timed_out)
+            kill(c->pid, SIGTERM);
+        keep_child(c->g, c->pid);
     }
     free(c);
 }

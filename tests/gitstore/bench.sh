@@ -71,14 +71,15 @@ for tr in $transports; do
     cp -r "$T/big.test.git" "$T/srv/big-$tr.git"
     out=$(run big clone-read)
     echo "$out" | grep '^error' && continue
-    echo "${tr}_big_clone_ms $(echo "$out" | val fetch) (fetched $(echo "$out" | sed -n 's/^bytes_fetched //p') bytes)"
+    echo "${tr}_big_clone_ms $(echo "$out" | val fetch) (client CPU $(echo "$out" | val fetch_client_cpu)," \
+        "fetched $(echo "$out" | sed -n 's/^bytes_fetched //p') bytes)"
     echo "${tr}_big_read_ms $(echo "$out" | val read)"
     for i in 1 2 3; do
         out=$(run big edit-push big.test 3)
         echo "$out" | grep '^error' && break
         echo "${tr}_big_commit_push_ms $(echo "$out" | val commit_push) (blob+tree+commit $(echo "$out" | val build)," \
             "connect $(echo "$out" | val connect), pack+send+remote $(echo "$out" | val transfer)," \
-            "$(echo "$out" | sed -n 's/^bytes_sent //p') bytes sent)"
+            "client CPU $(echo "$out" | val client_cpu), $(echo "$out" | sed -n 's/^bytes_sent //p') bytes sent)"
     done
 done
 

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "dns/err.h"
@@ -50,6 +51,16 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* CPU time of this process (user + system), ms: the client's share of an
+ * operation, whatever else the machine is doing. */
+static double cpu_ms(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
 static int report(gs_t *g, int rc)
@@ -232,11 +243,12 @@ static int cmd_bench_push(gs_t *g, int n, const char *name)
 static int cmd_clone_read(gs_t *g)
 {
     char head[GS_OID_HEX + 1];
-    double t0 = now_ms();
+    double t0 = now_ms(), c0 = cpu_ms();
     int rc = gs_fetch(g, head);
     if (rc != ZL_OK)
         return rc;
     double t1 = now_ms();
+    printf("time fetch_client_cpu %.1f\n", cpu_ms() - c0);
     gs_tree_t *t;
     if ((rc = gs_tree_read(g, head, &t)) != ZL_OK)
         return rc;
@@ -289,14 +301,14 @@ static int cmd_edit_push(gs_t *g, const char *name, int k)
     memcpy(out + o, d + pos, n - pos);
     o += n - pos;
     gs_change_t ch = { name, out, o };
-    double t0 = now_ms();
+    double t0 = now_ms(), c0 = cpu_ms();
     rc = gs_commit_push(g, head, &ch, 1, "edit-push", id);
-    double t1 = now_ms();
+    double t1 = now_ms(), c1 = cpu_ms();
     const gs_stats_t *s = gs_stats(g);
     if (rc == ZL_OK)
         printf("commit %s\ntime commit_push %.1f\ntime build %.1f\ntime connect %.1f\n"
-               "time transfer %.1f\nbytes_sent %zu\n",
-               id, t1 - t0, s->build_ms, s->connect_ms, s->transfer_ms, s->bytes);
+               "time transfer %.1f\ntime client_cpu %.1f\nbytes_sent %zu\n",
+               id, t1 - t0, s->build_ms, s->connect_ms, s->transfer_ms, c1 - c0, s->bytes);
     free(d);
     free(out);
     return rc;
