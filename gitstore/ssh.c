@@ -230,9 +230,7 @@ static int ssh_read(gs_chan_t *c, char *buf, size_t cap, size_t *n)
                 return -1;
             continue;
         }
-        if (r == 0 && !libssh2_channel_eof(c->ch))
-            continue;
-        if (r == 0)
+        if (r == 0) /* the server closed its output */
             return ssh_eof(c);
         return ssh_fail(c, "read");
     }

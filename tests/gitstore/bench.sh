@@ -79,7 +79,8 @@ for tr in $transports; do
         echo "$out" | grep '^error' && break
         echo "${tr}_big_commit_push_ms $(echo "$out" | val commit_push) (blob+tree+commit $(echo "$out" | val build)," \
             "connect $(echo "$out" | val connect), pack+send+remote $(echo "$out" | val transfer)," \
-            "client CPU $(echo "$out" | val client_cpu), $(echo "$out" | sed -n 's/^bytes_sent //p') bytes sent)"
+            "client CPU $(echo "$out" | val client_cpu)$([ "$tr" = file ] && echo ", remote CPU $(echo "$out" | val children_cpu)")," \
+            "$(echo "$out" | sed -n 's/^bytes_sent //p') bytes sent)"
     done
 done
 
