@@ -67,6 +67,8 @@ for tr in $transports; do
     echo "${tr}_push_p50_ms $(echo "$out" | val push_p50)"
     echo "${tr}_push_p90_ms $(echo "$out" | val push_p90)"
     echo "${tr}_push_max_ms $(echo "$out" | val push_max)"
+    echo "${tr}_push_client_cpu_ms $(echo "$out" | val push_client_cpu_avg)$([ "$tr" = file ] &&
+        echo " (remote CPU $(echo "$out" | val children_cpu | awk -v n="$N" '{printf "%.2f", $1 / n}'))")"
 
     cp -r "$T/big.test.git" "$T/srv/big-$tr.git"
     out=$(run big clone-read)

@@ -227,7 +227,7 @@ static int cmd_bench_push(gs_t *g, int n, const char *name)
         head[0] = '\0';
     else if (rc != ZL_OK)
         return rc;
-    double *lat = calloc((size_t)n, sizeof(*lat));
+    double *lat = calloc((size_t)n, sizeof(*lat)), c0 = cpu_ms();
     for (int i = 0; i < n && rc <= ZL_OK; i++) {
         char zone[512], msg[64], id[GS_OID_HEX + 1];
         int len = snprintf(zone, sizeof(zone),
@@ -246,6 +246,7 @@ static int cmd_bench_push(gs_t *g, int n, const char *name)
         strcpy(head, id);
     }
     percentiles("push", lat, n);
+    printf("time push_client_cpu_avg %.2f\n", (cpu_ms() - c0) / n);
     free(lat);
     printf("commit %s\n", head);
     return ZL_OK;
