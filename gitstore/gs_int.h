@@ -46,6 +46,37 @@ struct gs {
     size_t nkids;
 };
 
+/* ---- gitstore.c: messages and the operation in progress ---- */
+
+/* g->err = the formatted text, then what the remote printed; returns rc.
+ * gs_gfail adds libgit2's last error message. */
+int gs_fail(gs_t *g, int rc, const char *fmt, ...);
+int gs_gfail(gs_t *g, int rc, const char *fmt, ...);
+/* A network step failed: ZL_ETIMEOUT if the deadline fired, else rc,
+ * with "what url: reason". */
+int gs_net_fail(gs_t *g, int rc, const char *what);
+/* Starts an operation: clears messages and statistics, sets the deadline
+ * (total: a bound on the whole operation; else an idle bound) and binds
+ * it to this thread for the network streams. gs_op_end unbinds, keeps
+ * the statistics and returns rc. */
+void gs_op_begin(gs_t *g, int total);
+int gs_op_end(gs_t *g, int rc);
+/* A branch name git accepts, at most 200 bytes (the ref buffers). */
+int gs_branch_ok(const char *name);
+/* Sets the branch and records it in the cache's configuration. */
+int gs_set_branch(gs_t *g, const char *name);
+
+/* ---- read.c ---- */
+
+/* 40 hex digits -> oid: ZL_OK or ZL_EINVAL. */
+int gs_parse_oid(git_oid *oid, const char *hex);
+/* "refs/remotes/origin/<branch>": the cache's last good commit. */
+void gs_tracking_ref(const gs_t *g, char *buf, size_t cap);
+/* The commit and its tree (both owned by the caller) from the cache. */
+int gs_lookup_tree(gs_t *g, const char *commit, git_commit **c, git_tree **t);
+
+/* ---- net.c ---- */
+
 /* Monotonic milliseconds. */
 int64_t gs_now_ms(void);
 
