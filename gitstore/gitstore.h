@@ -8,8 +8,10 @@
  *
  * Threads: one gs_t is used by one thread at a time (the writer's store
  * thread). Every network wait is bounded (see gs_opts_t); no call blocks
- * on the remote longer than its timeout. Several gs_t may exist, but the
- * CA file of https remotes is process-wide (libgit2's TLS setting).
+ * on the remote longer than its timeout. Several gs_t may exist, but two
+ * settings are process-wide: the CA file of https remotes (libgit2's TLS
+ * setting), and the TCP stream gs_open registers with libgit2 for
+ * git:// and https:// (it bounds waits only inside gs_* calls).
  *
  * Remote URLs:
  *   file:///path/repo.git   runs `git upload-pack` / `git receive-pack`
@@ -99,10 +101,11 @@ const char *gs_remote_output(const gs_t *g);
  * cache's last good commit. head (GS_OID_HEX + 1 bytes) gets the remote's
  * head id. Returns ZL_OK; ZL_ENOTFOUND when the remote has no such branch
  * (an empty repository: head is "", the cache keeps what it had and the
- * first gs_commit_push with parent NULL creates the branch); ZL_ETIMEOUT
- * (the remote stayed silent for the timeout); ZL_EIO (unreachable, refused, TLS or
- * host key failure, cache write failure); ZL_EPROTO (the remote broke the
- * protocol or sent an incomplete history). On any error the cache's last
+ * first gs_commit_push with parent NULL creates the branch);
+ * ZL_ETIMEOUT (the remote stayed silent for the timeout); ZL_EIO
+ * (unreachable, refused, TLS or host key failure, cache write failure);
+ * ZL_EPROTO (the remote broke the protocol or sent an incomplete
+ * history). On any error the cache's last
  * good commit (gs_head) is unchanged and still readable. */
 int gs_fetch(gs_t *g, char head[GS_OID_HEX + 1]);
 
@@ -164,7 +167,8 @@ typedef struct gs_change {
  *   ZL_ECONFLICT  the remote's branch is not at parent (it moved on, or
  *                 another push won the race): gs_fetch, re-apply, retry;
  *   ZL_EPROTO     the remote refused the update (a hook, a protected
- *                 branch): gs_error has its message;
+ *                 branch) or reported no status for it: gs_error has
+ *                 its message;
  *   ZL_ETIMEOUT   not finished within the timeout;
  *   ZL_EIO        unreachable, connection or authentication failure;
  *   ZL_EINVAL     bad name, duplicate name, parent not a commit id, a
@@ -184,7 +188,7 @@ typedef struct gs_stats {
     double connect_ms; /* connection up to the remote's ref list */
     double transfer_ms;/* pack built and sent (push) or received (fetch),
                           up to the remote's answer */
-    size_t bytes;      /* pack bytes sent or received */
+    size_t bytes;      /* bytes sent and received over the connection */
 } gs_stats_t;
 const gs_stats_t *gs_stats(const gs_t *g);
 

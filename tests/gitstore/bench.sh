@@ -40,6 +40,13 @@ start_daemon "$T/srv" >/dev/null || { echo "git daemon did not start"; exit 1; }
 SSHOPT=
 if have_sshd && start_sshd >/dev/null; then
     SSHOPT="--remote-key $S/client --remote-known-hosts $S/known_hosts"
+    # What one ssh session costs on this machine, for the ssh figures.
+    for i in 1 2 3; do
+        start=$(date +%s%N)
+        ssh -o BatchMode=yes -o UserKnownHostsFile="$S/known_hosts" -i "$S/client" -p "$SSH_PORT" \
+            "$SSH_USER@127.0.0.1" true
+        echo "openssh_cli_session_ms $(( ($(date +%s%N) - start) / 1000000 ))"
+    done
 fi
 
 url() { # TRANSPORT REPO
@@ -76,6 +83,13 @@ for tr in $transports; do
     echo "${tr}_big_clone_ms $(echo "$out" | val fetch) (client CPU $(echo "$out" | val fetch_client_cpu)," \
         "fetched $(echo "$out" | sed -n 's/^bytes_fetched //p') bytes)"
     echo "${tr}_big_read_ms $(echo "$out" | val read)"
+    # The commit alone (blob hashed and compressed, tree, commit): the
+    # same edit towards a port nobody listens on fails after building.
+    if [ "$tr" = file ]; then
+        out=$(nice "$GS" --remote "git://127.0.0.1:$(zl_free_port)/x.git" --cache "$T/cache-big-$tr" \
+            edit-push big.test 3)
+        echo "big_build_only_ms $(echo "$out" | val build) (client CPU $(echo "$out" | val client_cpu))"
+    fi
     for i in 1 2 3; do
         out=$(run big edit-push big.test 3)
         echo "$out" | grep '^error' && break

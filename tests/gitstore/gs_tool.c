@@ -317,10 +317,13 @@ static int cmd_edit_push(gs_t *g, const char *name, int k)
     rc = gs_commit_push(g, head, &ch, 1, "edit-push", id);
     double t1 = now_ms(), c1 = cpu_ms();
     const gs_stats_t *s = gs_stats(g);
+    /* Printed on failure too: against a remote that refuses connections,
+     * client_cpu is the cost of building the commit alone. */
     if (rc == ZL_OK)
-        printf("commit %s\ntime commit_push %.1f\ntime build %.1f\ntime connect %.1f\n"
-               "time transfer %.1f\ntime client_cpu %.1f\nbytes_sent %zu\n",
-               id, t1 - t0, s->build_ms, s->connect_ms, s->transfer_ms, c1 - c0, s->bytes);
+        printf("commit %s\n", id);
+    printf("time commit_push %.1f\ntime build %.1f\ntime connect %.1f\n"
+           "time transfer %.1f\ntime client_cpu %.1f\nbytes_sent %zu\n",
+           t1 - t0, s->build_ms, s->connect_ms, s->transfer_ms, c1 - c0, s->bytes);
     free(d);
     free(out);
     return rc;
