@@ -20,6 +20,7 @@
 #include "unikernel/log.h"
 #include "unikernel/tcp.h"
 #include "unikernel/store_dir.h"
+#include "unikernel/store_git.h"
 #include "unikernel/udp.h"
 #include "unikernel/writer.h"
 
@@ -114,7 +115,13 @@ static int server_open(server_t *s, bool defaults)
     s->udp = calloc(readers, sizeof *s->udp);
     if (s->pub)
         s->writer = srv_writer_new(&s->cfg, s->pub, s->notifier, keys, s->cfg.ntsig_keys);
-    srv_store_t *store = s->writer ? srv_store_dir_new(s->cfg.zones_dir, srv_writer_jobs(s->writer)) : NULL;
+    srv_store_t *store = NULL;
+    if (s->writer && s->cfg.remote)
+        store = srv_store_git_new(&s->cfg);
+    else if (s->writer)
+        store = srv_store_dir_new(s->cfg.zones_dir, srv_writer_jobs(s->writer));
+    if (s->writer && !store && s->cfg.remote)
+        return -1;   /* the git store said why */
     if (store)
         srv_writer_set_store(s->writer, store);
     if (store)
@@ -183,7 +190,7 @@ static void server_wait(server_t *s, const sigset_t *set)
     for (;;) {
         int sig = sigwaitinfo(set, NULL);
         if (sig == SIGHUP) {
-            srv_log("SIGHUP: reloading %s", s->cfg.zones_dir);
+            srv_log("SIGHUP: reloading %s", s->cfg.remote ? s->cfg.remote : s->cfg.zones_dir);
             srv_writer_reload_all(s->writer, "SIGHUP");
         } else if (sig == SIGTERM || sig == SIGINT) {
             srv_log("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");

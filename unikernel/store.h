@@ -74,8 +74,10 @@ typedef struct srv_store {
      * background through jobs). zone NULL: the zone was removed. */
     void (*published)(struct srv_store *s, const uint8_t *origin, const zone_t *zone);
     /* Called about once a second while the writer is idle: time-driven
-     * housekeeping (the directory store's journal compaction). */
-    void (*tick)(struct srv_store *s);
+     * housekeeping (the directory store's journal compaction). Returns
+     * true when a reload of everything is due (git: the --poll timer, or
+     * a retry after the remote was unreachable). */
+    bool (*tick)(struct srv_store *s);
     void (*free)(struct srv_store *s);
 } srv_store_t;
 

@@ -691,7 +691,7 @@ static void dir_published(srv_store_t *s, const uint8_t *origin, const zone_t *z
         compact_start(sd, f);
 }
 
-static void dir_tick(srv_store_t *s)
+static bool dir_tick(srv_store_t *s)
 {
     store_dir_t *sd = (store_dir_t *)s;
     uint64_t t = now_ms();
@@ -700,6 +700,7 @@ static void dir_tick(srv_store_t *s)
         if (!f->keys && f->jbytes && !f->compacting && t - f->jlast_ms >= COMPACT_AFTER_MS)
             compact_start(sd, f);
     }
+    return false;
 }
 
 static void dir_free(srv_store_t *s)

@@ -42,6 +42,7 @@ typedef struct wjob {
 typedef struct wzone {
     zone_t *zone;            /* the version in service (a reference) */
     bool compacting;         /* a flat rebuild of it is under way */
+    bool changed;            /* changed by a reload not yet published */
 } wzone_t;
 
 struct srv_writer {
@@ -194,6 +195,7 @@ static wzone_t *add_zone(srv_writer_t *w, zone_t *z)
     wzone_t *wz = &w->zones[w->nzones++];
     wz->zone = z;
     wz->compacting = false;
+    wz->changed = true;
     return wz;
 }
 
@@ -543,6 +545,7 @@ static bool apply_loaded(srv_writer_t *w, srv_loaded_t *l)
         if (v) {
             zone_free(wz->zone);
             wz->zone = v;
+            wz->changed = true;
             changed = true;
         }
     }
@@ -583,6 +586,19 @@ static bool reload(srv_writer_t *w, const uint8_t *origin, const char *who)
     bool changed = apply_loaded(w, &l);
     srv_loaded_free(&l);
     return changed;
+}
+
+/* Publishes what reloads changed, then NOTIFY and housekeeping for the
+ * zones that changed. */
+static void publish_reloaded(srv_writer_t *w)
+{
+    publish(w);
+    for (size_t i = 0; i < w->nzones; i++) {
+        if (!w->zones[i].changed)
+            continue;
+        w->zones[i].changed = false;
+        after_change(w, &w->zones[i]);
+    }
 }
 
 /* ---- updates ------------------------------------------------------------ */
@@ -712,7 +728,7 @@ static void updates(srv_writer_t *w, wreq_t **u, size_t n, uint64_t now)
              * prerequisites are checked again on the new versions). */
             ubatch_clear(&b);
             if (reload(w, NULL, "the store moved on"))
-                publish(w);
+                publish_reloaded(w);
             continue;
         }
         if (rc != ZL_OK) {
@@ -752,11 +768,8 @@ static void batch(srv_writer_t *w, wreq_t *list)
         else
             nupd++;
     }
-    if (changed) {
-        publish(w);
-        for (size_t i = 0; i < w->nzones; i++)
-            after_change(w, &w->zones[i]);
-    }
+    if (changed)
+        publish_reloaded(w);
     if (nupd) {
         wreq_t **u = malloc(nupd * sizeof *u);
         size_t k = 0;
@@ -789,8 +802,10 @@ static void *writer_main(void *arg)
             until.tv_sec += 1;
             if (pthread_cond_timedwait(&w->cond, &w->lock, &until) != 0 && !w->queue && !w->stop) {
                 pthread_mutex_unlock(&w->lock);
-                w->store->tick(w->store);
+                bool due = w->store->tick(w->store);
                 pthread_mutex_lock(&w->lock);
+                if (due)
+                    break;
             }
         }
         wreq_t *list = w->queue;
@@ -798,10 +813,13 @@ static void *writer_main(void *arg)
         w->queue_tail = &w->queue;
         bool stop = w->stop;
         pthread_mutex_unlock(&w->lock);
-        if (list)
+        if (list) {
             batch(w, list);
-        else if (stop)
+        } else if (stop) {
             return NULL;
+        } else if (reload(w, NULL, "")) {
+            publish_reloaded(w);   /* the store's timer (a poll, a retry) */
+        }
     }
 }
 
@@ -854,6 +872,7 @@ int srv_writer_load(srv_writer_t *w)
     srv_loaded_free(&l);
     publish(w);
     for (size_t i = 0; i < w->nzones; i++) {
+        w->zones[i].changed = false;
         w->store->published(w->store, zone_origin(w->zones[i].zone), w->zones[i].zone);
         maybe_compact(w, &w->zones[i]);
     }

@@ -99,7 +99,7 @@ static int f_commit(srv_store_t *s, const srv_commit_t *c, size_t n)
 }
 
 static void f_published(srv_store_t *s, const uint8_t *o, const zone_t *z) { (void)s; (void)o; (void)z; }
-static void f_tick(srv_store_t *s) { (void)s; }
+static bool f_tick(srv_store_t *s) { (void)s; return false; }
 static void f_free(srv_store_t *s) { (void)s; }
 
 /* ---- replies, delivered on the writer's thread ---------------------------- */
