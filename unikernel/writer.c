@@ -18,12 +18,14 @@
 #define CONFLICT_RETRIES 5   /* store moved on: reload and re-apply at most this often */
 #define NOTIFY_TARGETS_MAX 64
 
-typedef enum { REQ_UPDATE, REQ_RELOAD, REQ_JOB_DONE } req_kind_t;
+typedef enum { REQ_UPDATE, REQ_CHANGE, REQ_RELOAD, REQ_JOB_DONE } req_kind_t;
 
 typedef struct wreq {
     struct wreq *next;
     req_kind_t kind;
     srv_pending_t *pending;             /* REQ_UPDATE */
+    srv_change_fn make;                 /* REQ_CHANGE: makes the diff, */
+    void (*changed)(void *arg, int rc); /* ... is told the outcome */
     uint8_t origin[DNS_NAME_MAX];       /* REQ_RELOAD: one zone, unless all */
     bool all;
     char who[SRV_WHO_MAX];
@@ -97,6 +99,42 @@ static int changes_update(void *self, srv_pending_t *p)
     }
     enqueue(w, r);
     return 0;
+}
+
+int srv_writer_change(srv_writer_t *w, const uint8_t *origin, srv_change_fn make,
+                      void (*done)(void *arg, int rc), void *arg, const char *who)
+{
+    wreq_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return ZL_ENOMEM;
+    r->kind = REQ_CHANGE;
+    dns_name_copy(r->origin, origin);
+    r->make = make;
+    r->changed = done;
+    r->arg = arg;
+    snprintf(r->who, sizeof r->who, "%s", who);
+    pthread_mutex_lock(&w->lock);
+    bool stopping = w->stop;
+    pthread_mutex_unlock(&w->lock);
+    if (stopping) {
+        free(r);
+        return ZL_EINVAL;
+    }
+    enqueue(w, r);
+    return ZL_OK;
+}
+
+/* The outcome of request r (an UPDATE or a change of ours): rcode for
+ * an UPDATE's answer, a ZL_* value for a change's callback. */
+static void request_done(wreq_t *r, uint16_t rcode, uint64_t now)
+{
+    if (r->kind == REQ_UPDATE) {
+        srv_pending_done(r->pending, rcode, now);
+        return;
+    }
+    int rc = rcode == DNS_R_NOERROR ? ZL_OK : rcode == DNS_R_SERVFAIL ? ZL_EIO
+           : rcode == DNS_R_NOTAUTH ? ZL_ENOTFOUND : ZL_EZONE;
+    r->changed(r->arg, rc);
 }
 
 static void reload_request(srv_writer_t *w, const uint8_t *origin, const char *who)
@@ -642,9 +680,10 @@ static void report_rule(void *ctx, const char *file, unsigned line, const char *
 static void run_updates(srv_writer_t *w, wreq_t **u, ubatch_t *b)
 {
     for (size_t i = 0; i < b->n; i++) {
-        const dns_msg_t *msg = srv_pending_msg(u[i]->pending);
-        const char *who = srv_pending_who(u[i]->pending);
-        wzone_t *wz = find_zone(w, msg->qname);
+        bool upd = u[i]->kind == REQ_UPDATE;
+        const dns_msg_t *msg = upd ? srv_pending_msg(u[i]->pending) : NULL;
+        const char *who = upd ? srv_pending_who(u[i]->pending) : u[i]->who;
+        wzone_t *wz = find_zone(w, upd ? msg->qname : u[i]->origin);
         if (!wz) {
             b->rcodes[i] = DNS_R_NOTAUTH;   /* gone since the request came in */
             continue;
@@ -655,10 +694,15 @@ static void run_updates(srv_writer_t *w, wreq_t **u, ubatch_t *b)
         const zone_t *base = s < b->nstaged ? b->latest[s] : wz->zone;
         const char *why = NULL;
         zone_diff_t *d = NULL;
-        b->rcodes[i] = (uint16_t)zone_update(base, msg, &d, &why);
+        if (upd) {
+            b->rcodes[i] = (uint16_t)zone_update(base, msg, &d, &why);
+        } else if (u[i]->make(u[i]->arg, base, &d) != ZL_OK) {
+            b->rcodes[i] = DNS_R_SERVFAIL;
+            why = "the change could not be made";
+        }
         if (b->rcodes[i] != DNS_R_NOERROR) {
-            srv_log_zone(zone_origin(base), "UPDATE %s: refused (rcode %u): %s", who,
-                         b->rcodes[i], why ? why : "?");
+            srv_log_zone(zone_origin(base), "%s %s: refused (rcode %u): %s", upd ? "UPDATE" : "change",
+                         who, b->rcodes[i], why ? why : "?");
             continue;
         }
         if (!d)
@@ -667,8 +711,8 @@ static void run_updates(srv_writer_t *w, wreq_t **u, ubatch_t *b)
         zone_report_t rep = {report_rule, rule};
         zone_t *v = NULL;
         if (zone_apply(base, d, &v, &rep) != ZL_OK) {
-            srv_log_zone(zone_origin(base), "UPDATE %s: refused, the zone would break a rule: %s",
-                         who, rule);
+            srv_log_zone(zone_origin(base), "%s %s: refused, the zone would break a rule: %s",
+                         upd ? "UPDATE" : "change", who, rule[0] ? rule : "the diff does not fit the zone");
             b->rcodes[i] = DNS_R_REFUSED;
             zone_diff_free(d);
             continue;
@@ -717,7 +761,7 @@ static void updates(srv_writer_t *w, wreq_t **u, size_t n, uint64_t now)
     b.commits = calloc(n, sizeof *b.commits);
     if (!b.rcodes || !b.diffs || !b.vers || !b.zones || !b.latest || !b.commits) {
         for (size_t i = 0; i < n; i++)
-            srv_pending_done(u[i]->pending, DNS_R_SERVFAIL, now);
+            request_done(u[i], DNS_R_SERVFAIL, now);
         goto out;
     }
     for (int attempt = 0;; attempt++) {
@@ -741,7 +785,7 @@ static void updates(srv_writer_t *w, wreq_t **u, size_t n, uint64_t now)
         break;
     }
     for (size_t i = 0; i < n; i++)
-        srv_pending_done(u[i]->pending, b.rcodes[i], now);
+        request_done(u[i], b.rcodes[i], now);
     ubatch_clear(&b);
 out:
     free(b.rcodes);
@@ -774,11 +818,11 @@ static void batch(srv_writer_t *w, wreq_t *list)
         wreq_t **u = malloc(nupd * sizeof *u);
         size_t k = 0;
         for (wreq_t *r = list; r; r = r->next)
-            if (r->kind == REQ_UPDATE) {
+            if (r->kind == REQ_UPDATE || r->kind == REQ_CHANGE) {
                 if (u)
                     u[k++] = r;
                 else
-                    srv_pending_done(r->pending, DNS_R_SERVFAIL, now);
+                    request_done(r, DNS_R_SERVFAIL, now);
             }
         if (u)
             updates(w, u, k, now);
@@ -932,8 +976,8 @@ void srv_writer_free(srv_writer_t *w)
     while (w->queue) {
         wreq_t *r = w->queue;
         w->queue = r->next;
-        if (r->kind == REQ_UPDATE)
-            srv_pending_done(r->pending, DNS_R_SERVFAIL, (uint64_t)time(NULL));
+        if (r->kind == REQ_UPDATE || r->kind == REQ_CHANGE)
+            request_done(r, DNS_R_SERVFAIL, (uint64_t)time(NULL));
         free(r);
     }
     for (size_t i = 0; i < w->nzones; i++)

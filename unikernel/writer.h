@@ -55,6 +55,24 @@ void srv_writer_free(srv_writer_t *w);
 /* The writer as the message layer's change path (valid for w's life). */
 const srv_changes_t *srv_writer_changes(srv_writer_t *w);
 
+/* Makes the diff of a change of the appliance's own (ACME challenge and
+ * certificate records) from z, the zone's latest version: *out gets a
+ * sealed diff (one reference) or NULL for no change. Runs on the
+ * writer's thread. Returns ZL_OK or an error (nothing changes). */
+typedef int (*srv_change_fn)(void *arg, const zone_t *z, zone_diff_t **out);
+
+/* Queues a change of zone origin made by make(arg, ...), which then goes
+ * the way an UPDATE goes: checked like a loaded zone, made durable in
+ * the store (a commit with who in its message), published, journaled,
+ * NOTIFYed. done(arg, rc) is called once, on the writer's thread: ZL_OK
+ * when the change is durable and served (or there was nothing to
+ * change), ZL_ENOTFOUND (no such zone), ZL_EZONE (it would break a zone
+ * rule), ZL_EIO (the store could not make it durable). Returns ZL_OK, or
+ * an error when it cannot be queued (then done is never called).
+ * Thread-safe. */
+int srv_writer_change(srv_writer_t *w, const uint8_t *origin, srv_change_fn make,
+                      void (*done)(void *arg, int rc), void *arg, const char *who);
+
 /* Queues a reload of everything from the store (SIGHUP). */
 void srv_writer_reload_all(srv_writer_t *w, const char *why);
 

@@ -17,6 +17,7 @@
 #include "dns/msg.h"
 #include "dns/tsig.h"
 #include "unikernel/writer.h"
+#include "zone/diff.h"
 #include "zone/parse.h"
 
 #define K_UPD "u._update.w.test:hmac-sha256:c2VjcmV0LXVwZGF0ZS1rZXktZm9yLXRlc3Rz"
@@ -316,6 +317,73 @@ static void test_rule_refused(void **state)
     stop();
 }
 
+/* A change of the appliance's own (ACME records): made on the writer's
+ * thread from the latest version, committed, served, reported. */
+static int made_rc[4];
+static unsigned nmade;
+
+static int make_txt(void *arg, const zone_t *z, zone_diff_t **out)
+{
+    static const uint8_t owner[] = "\17_acme-challenge\1w\4test";
+    uint8_t txt[6] = "\5token";
+    txt[5] = (uint8_t)('0' + (uintptr_t)arg);
+    zone_diff_t *d = zone_diff_new(zone_origin(z));
+    const zone_rrset_t *soa = zone_soa(z);
+    uint16_t len;
+    const uint8_t *rd = zone_rrset_rdata(soa, 0, &len);
+    uint8_t nrd[600];
+    memcpy(nrd, rd, len);
+    dns_put_u32(nrd + len - 20, zone_serial(z) + 1);
+    dns_rr_t old = {.owner = zone_origin(z), .type = DNS_T_SOA, .rclass = DNS_C_IN, .ttl = soa->ttl,
+                    .rdata = rd, .rdlen = len};
+    dns_rr_t new = old;
+    new.rdata = nrd;
+    dns_rr_t t = {.owner = owner, .type = DNS_T_TXT, .rclass = DNS_C_IN, .ttl = 60, .rdata = txt,
+                  .rdlen = 6};
+    assert_int_equal(zone_diff_add(d, &t), ZL_OK);
+    assert_int_equal(zone_diff_set_soa(d, &old, &new), ZL_OK);
+    assert_int_equal(zone_diff_seal(d), ZL_OK);
+    *out = d;
+    return ZL_OK;
+}
+
+static void change_done(void *arg, int rc)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    made_rc[nmade++ & 3] = rc;
+    nreplies++;
+    pthread_cond_signal(&cond);
+    pthread_mutex_unlock(&lock);
+}
+
+static void test_own_change(void **state)
+{
+    (void)state;
+    start(ZONE);
+    nmade = 0;
+    assert_int_equal(srv_writer_start(w), 0);
+    assert_int_equal(srv_writer_change(w, (const uint8_t *)"\1w\4test", make_txt, change_done, NULL,
+                                       "ACME"), ZL_OK);
+    wait_replies(1);
+    assert_int_equal(made_rc[0], ZL_OK);
+    assert_int_equal(fake.committed, 1);
+    assert_int_equal(serial(), 11);
+    /* A zone that is not there; a store that fails. */
+    assert_int_equal(srv_writer_change(w, (const uint8_t *)"\4none\4test", make_txt, change_done,
+                                       NULL, "ACME"), ZL_OK);
+    wait_replies(2);
+    assert_int_equal(made_rc[1], ZL_ENOTFOUND);
+    fake.commit_rc[0] = ZL_EIO;
+    fake.ncommit_rc = 1;
+    assert_int_equal(srv_writer_change(w, (const uint8_t *)"\1w\4test", make_txt, change_done,
+                                       (void *)2, "ACME"), ZL_OK);
+    wait_replies(3);
+    assert_int_equal(made_rc[2], ZL_EIO);
+    assert_int_equal(serial(), 11);
+    stop();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_store_failure_changes_nothing),
         cmocka_unit_test(test_conflict_retries_on_the_new_state),
         cmocka_unit_test(test_rule_refused),
+        cmocka_unit_test(test_own_change),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
