@@ -165,7 +165,7 @@ typedef struct ap_run {
 
 static ap_run_t ap_run_of(const dns_rr_t *r, size_t n, size_t *i, uint16_t type)
 {
-    ap_run_t run = { r + *i, 0 };
+    ap_run_t run = { r ? r + *i : NULL, 0 };
     while (*i < n && r[*i].type == type) {
         (*i)++;
         run.n++;

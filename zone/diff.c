@@ -206,16 +206,19 @@ const dns_rr_t *zone_diff_old_soa(const zone_diff_t *d) { return d->soa[0].owner
 const dns_rr_t *zone_diff_new_soa(const zone_diff_t *d) { return d->soa[1].owner ? &d->soa[1] : NULL; }
 size_t zone_diff_bytes(const zone_diff_t *d) { return d->bytes; }
 
+/* An empty list is a valid array too (callers may add 0 to it). */
+static const dns_rr_t diff_none[1];
+
 const dns_rr_t *zone_diff_removed(const zone_diff_t *d, size_t *n)
 {
     *n = d->rm.n;
-    return d->rm.r;
+    return d->rm.r ? d->rm.r : diff_none;
 }
 
 const dns_rr_t *zone_diff_added(const zone_diff_t *d, size_t *n)
 {
     *n = d->add.n;
-    return d->add.r;
+    return d->add.r ? d->add.r : diff_none;
 }
 
 bool zone_diff_is_empty(const zone_diff_t *d)

@@ -69,7 +69,7 @@ const dns_rr_t *zone_diff_old_soa(const zone_diff_t *d);
 const dns_rr_t *zone_diff_new_soa(const zone_diff_t *d);
 
 /* The removed / added records, *n their number; canonical order once
- * sealed. Pointers into the diff. */
+ * sealed. Pointers into the diff (never NULL, even for none). */
 const dns_rr_t *zone_diff_removed(const zone_diff_t *d, size_t *n);
 const dns_rr_t *zone_diff_added(const zone_diff_t *d, size_t *n);
 
