@@ -282,6 +282,43 @@ static void test_chain_and_refcount(void **state)
         zone_free(v[i]);
 }
 
+/* zone_iter: the SOA first, then every RRset in canonical order, merging
+ * base and overlay; resumable, and holding its own reference. */
+static void test_iter(void **state)
+{
+    (void)state;
+    zone_t *z = zc_build(ORIGIN, HEAD "b A 192.0.2.2\nd A 192.0.2.4\nd TXT \"d\"\n"), *v = NULL;
+    zone_diff_t *d = zc_diff(z, "+a 300 A 192.0.2.1\n-b 300 A 192.0.2.2\n+c.b 300 A 192.0.2.3\n"
+                                "+d 300 MX 1 ns1\n+e 300 A 192.0.2.5\n");
+    assert_int_equal(zone_apply(z, d, &v, NULL), ZL_OK);
+    zone_t *w = zc_rebuild(v);
+    zone_iter_t it, ref;
+    assert_int_equal(zone_iter_init(&it, v), ZL_OK);
+    assert_int_equal(zone_iter_init(&ref, w), ZL_OK);
+    zone_free(v); /* the iterator keeps the version alive */
+    const uint8_t *o, *ro;
+    const zone_rrset_t *rs, *rrs;
+    size_t n = 0;
+    while (zone_iter_next(&it, &o, &rs)) {
+        assert_true(zone_iter_next(&ref, &ro, &rrs));
+        assert_true(dns_name_equal(o, ro));
+        assert_true(zc_same_rrset(rs, rrs));
+        if (n++ == 0)
+            assert_int_equal(rs->type, DNS_T_SOA);
+        else
+            assert_int_not_equal(rs->type, DNS_T_SOA);
+    }
+    assert_false(zone_iter_next(&ref, &ro, &rrs));
+    assert_false(zone_iter_next(&it, &o, &rs)); /* and ever after */
+    /* apex SOA NS, ns1 A, a A, c.b A, d A TXT MX, e A */
+    assert_int_equal(n, 9);
+    zone_iter_fini(&it);
+    zone_iter_fini(&ref);
+    zone_free(w);
+    zone_diff_free(d);
+    zone_free(z);
+}
+
 /* ---- random sequences --------------------------------------------------- */
 
 /* A small name space, so that changes collide: delegations over names
@@ -586,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_diff_must_fit),
         cmocka_unit_test(test_case),
         cmocka_unit_test(test_chain_and_refcount),
+        cmocka_unit_test(test_iter),
         cmocka_unit_test(test_rebase_edges),
         cmocka_unit_test(test_compact_due),
         cmocka_unit_test(test_random_sequences),
