@@ -644,14 +644,9 @@ static bool ap_changed(const ap_t *ap, const ap_node_t *w)
 static int ap_make(ap_t *ap, zone_t **out)
 {
     const zone_t *z = ap->z;
-    zone_t *v = malloc(sizeof(*v));
+    zone_t *v = zv_copy(z);
     if (!v)
         return ZL_ENOMEM;
-    memcpy(v, z, sizeof(*v));
-    atomic_init(&v->refs, 1);
-    v->ov = ovm_ref(z->ov);
-    v->journal = NULL;
-    atomic_fetch_add_explicit(&v->flat->refs, 1, memory_order_relaxed);
     int rc = ZL_OK;
     for (size_t k = 0; k < ap->n && !rc; k++) {
         const ap_node_t *w = ap->list[k];

@@ -145,12 +145,9 @@ int zone_rebase(const zone_t *compacted, const zone_t *v, const zone_t *latest, 
     if (compacted->ov || latest->flat != v->flat ||
         !dns_name_equal(zone_origin(compacted), zone_origin(latest)))
         return ZL_EINVAL;
-    zone_t *c = malloc(sizeof(*c));
+    zone_t *c = zv_copy(compacted);
     if (!c)
         return ZL_ENOMEM;
-    memcpy(c, compacted, sizeof(*c));
-    atomic_init(&c->refs, 1);
-    atomic_fetch_add_explicit(&c->flat->refs, 1, memory_order_relaxed);
     c->journal = zone_journal_ref(latest->journal);
     zc_rebase_t r = { c, ZL_OK };
     ovm_changed(latest->ov, v->ov, zc_move, &r);

@@ -105,6 +105,21 @@ zone_t *zv_new(zone_flat_t *flat, size_t nrecords)
     return z;
 }
 
+zone_t *zv_copy(const zone_t *z)
+{
+    zone_t *c = malloc(sizeof(*c));
+    if (!c)
+        return NULL;
+    *c = (zone_t){ .base = z->base, .size = z->size, .slots = z->slots, .mask = z->mask,
+                   .flat = z->flat, .apex = z->apex, .ov = ovm_ref(z->ov),
+                   .ov_leaves = z->ov_leaves, .ov_bytes = z->ov_bytes, .nnodes = z->nnodes,
+                   .nrecords = z->nrecords, .serial = z->serial, .apex_hash = z->apex_hash,
+                   .apex_labels = z->apex_labels };
+    atomic_init(&c->refs, 1);
+    atomic_fetch_add_explicit(&c->flat->refs, 1, memory_order_relaxed);
+    return c;
+}
+
 zone_t *zone_ref(zone_t *z)
 {
     if (z)

@@ -176,6 +176,11 @@ void *zf_alloc_big(size_t size);
  * SOA. NULL on ENOMEM (flat is then released). */
 zone_t *zv_new(zone_flat_t *flat, size_t nrecords);
 
+/* A new version with z's content: z's flat part and overlay (new
+ * references), one reference, no journal. NULL on ENOMEM. z is only read
+ * field by field (other threads may be counting references to it). */
+zone_t *zv_copy(const zone_t *z);
+
 /* Drops a reference to a flat part (NULL is fine). */
 void zf_unref(zone_flat_t *f);
 
