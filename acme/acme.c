@@ -132,7 +132,7 @@ int acme_client_new(acme_client_t **out, const acme_opts_t *o, const acme_cb_t *
     c->o = *o;
     c->cb = *cb;
     if (!c->o.poll_ms)
-        c->o.poll_ms = 1000;
+        c->o.poll_ms = 250;
     if (!c->o.poll_max_ms)
         c->o.poll_max_ms = 30000;
     if (!c->o.deadline_ms)

@@ -62,7 +62,7 @@ typedef struct acme_opts {
     int read_ms;
     int request_ms;
     int poll_ms;             /* first wait when polling without Retry-After, doubled
-                              * each time (0: 1000) */
+                              * each time up to poll_max_ms (0: 250) */
     int poll_max_ms;         /* longest single wait, Retry-After included (0: 30000) */
     int deadline_ms;         /* one order, from newOrder to the chain (0: 10 minutes) */
     int nonce_retries;       /* badNonce retries per request (0: 20) */

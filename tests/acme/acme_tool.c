@@ -108,7 +108,7 @@ static char *read_file(const char *path, size_t *len)
 static int write_file(const char *dir, const char *name, const acme_buf_t *b)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    snprintf(path, sizeof(path), "%s%s%s", dir ? dir : "", dir ? "/" : "", name);
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(b->p, 1, b->len, f) != b->len || fclose(f) != 0) {
         fprintf(stderr, "acme_tool: cannot write %s\n", path);
@@ -181,7 +181,7 @@ int main(int argc, char **argv)
     acme_buf_init(&csr, 0);
     acme_buf_init(&pem, 0);
     if (keyfile && acme_client_key_generated(c) &&
-        (acme_client_key_pem(c, &kp) || write_file(".", keyfile, &kp)))
+        (acme_client_key_pem(c, &kp) || write_file(NULL, keyfile, &kp)))
         rc = ZL_EIO;
     /* The certificate's own key and CSR, as `zonelet certify` makes them. */
     acme_rng_t rng;
