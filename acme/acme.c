@@ -588,7 +588,8 @@ static int authz_settle(acme_client_t *c, authz_t *az, size_t n)
         /* §7.5.1: the client answers with an empty object. */
         if (!(rc = post_obj(c, az[i].chall, "{}", false, &rp))) {
             const char *st = acme_json_get_str(rp.doc.root, "status");
-            alog(c, "challenge for %s answered (status %s)", az[i].name, st && strlen(st) < 20 ? st : "?");
+            bool plain = st && *st && strlen(st) < 20 && strspn(st, "abcdefghijklmnopqrstuvwxyz") == strlen(st);
+            alog(c, "challenge for %s answered (status %s)", az[i].name, plain ? st : "?");
         }
     }
     int64_t delay = c->o.poll_ms;
@@ -668,8 +669,6 @@ static int order_finish(acme_client_t *c, reply_t *rp, const char *finalize, con
     int rc = post_obj(c, c->order_url, NULL, false, rp);
     if (!rc)
         rc = order_poll(c, rp, "pending", "the order to be ready", &st);
-    if (!rc && strcmp(st, "ready") && strcmp(st, "valid"))
-        return order_failed(c, rp->doc.root, st);
     if (!rc && strcmp(st, "ready") == 0) {
         alog(c, "order is ready; finalizing");
         acme_buf_t p;
@@ -679,11 +678,13 @@ static int order_finish(acme_client_t *c, reply_t *rp, const char *finalize, con
         acme_buf_puts(&p, "\"}");
         rc = p.err ? p.err : post_obj(c, finalize, p.p, false, rp);
         acme_buf_free(&p);
-        if (!rc)
-            rc = order_poll(c, rp, "processing", "the certificate", &st);
-        if (!rc && strcmp(st, "valid"))
-            return order_failed(c, rp->doc.root, st);
     }
+    /* §7.1.6: processing until the certificate is issued (also when the
+     * order was finalized before). */
+    if (!rc)
+        rc = order_poll(c, rp, "processing", "the certificate", &st);
+    if (!rc && strcmp(st, "valid"))
+        return order_failed(c, rp->doc.root, st);
     char *cert = rc ? NULL : url_member(rp->doc.root, "certificate");
     if (!rc && !cert)
         rc = aerr(c, ZL_EPROTO, "valid order without a certificate URL");

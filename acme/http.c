@@ -121,9 +121,12 @@ static void conn_close(acme_http_t *c)
 {
     if (c->ssl_on) {
         if (c->fd >= 0) {
-            /* Best effort, and never a long wait. */
+            /* Best effort, and never a long wait; the request's own
+             * deadline still holds for what follows (a reconnection). */
+            int64_t deadline = c->deadline;
             c->deadline = now_ms() + 100;
             mbedtls_ssl_close_notify(&c->ssl);
+            c->deadline = deadline;
         }
         mbedtls_ssl_free(&c->ssl);
         mbedtls_ssl_init(&c->ssl);
@@ -440,7 +443,7 @@ int acme_http_request(acme_http_t *c, const acme_http_req_t *req, acme_http_resp
     acme_buf_t out;
     acme_buf_init(&out, 0);
     int rc = build_request(c, req, &u, &out);
-    bool head = strcmp(req->method, "HEAD") == 0;
+    bool head = rc == ZL_OK && strcmp(req->method, "HEAD") == 0;
     c->deadline = now_ms() + c->o.request_ms;
     for (int attempt = 0; rc == ZL_OK && attempt < 2; attempt++) {
         bool reused = c->fd >= 0 && c->tls == u.tls && strcmp(c->host, u.host) == 0 &&

@@ -274,6 +274,8 @@ int acme_jws_verify(const char *jws, size_t len, const acme_key_t *pub, acme_buf
     const char *s64 = rc ? NULL : acme_json_get_str(doc.root, "signature");
     if (!rc && (!p64 || !b64 || !s64))
         rc = ZL_ESYNTAX;
+    if (!rc && strlen(s64) != 86)
+        rc = ZL_EBADSIG; /* 64 octets in base64url */
     if (!rc)
         rc = acme_b64u_decode(p64, strlen(p64), &ph);
     if (!rc)

@@ -69,8 +69,11 @@ int acme_key_parse(acme_key_t *k, const char *pem, size_t len)
         return ZL_ENOMEM;
     memcpy(copy, pem, len);
     int rc = mbedtls_pk_parse_key(&k->pk, copy, len + 1, NULL, 0);
-    if (rc)
+    if (rc) {
+        mbedtls_pk_free(&k->pk);
+        mbedtls_pk_init(&k->pk);
         rc = mbedtls_pk_parse_key(&k->pk, copy, len, NULL, 0); /* DER */
+    }
     mbedtls_platform_zeroize(copy, len + 1);
     free(copy);
     if (rc)

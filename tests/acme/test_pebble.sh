@@ -17,7 +17,7 @@
 #     problem type and detail.
 . "$(dirname "$0")/../system/lib.sh"
 
-TOOL=build/test/acme_tool
+TOOL=${ACME_TOOL:-build/test/acme_tool}
 for t in pebble pebble-challtestsrv openssl dig; do
     if ! command -v $t >/dev/null 2>&1; then
         echo "ok 1 - test_pebble # SKIP $t not installed (scripts/deps.sh test)"; echo "1..1"; exit 0
