@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -532,6 +533,119 @@ static void test_client_refuses(void **state)
     assert_non_null(strstr(err, "/nonexistent/ca.pem"));
 }
 
+/* ---- TLS: a Python server that answers one request per connection,
+ * keeps quiet about closing, and waits 300 ms before each handshake ---- */
+
+static const char tls_py[] =
+    "import os, socket, ssl, sys, time\n"
+    "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+    "ctx.load_cert_chain(sys.argv[1], sys.argv[2])\n"
+    "s = socket.socket()\n"
+    "s.bind(('127.0.0.1', 0))\n"
+    "s.listen(8)\n"
+    "print(s.getsockname()[1], os.getpid(), flush=True)\n"
+    "while True:\n"
+    "    c, _ = s.accept()\n"
+    "    try:\n"
+    "        time.sleep(0.3)\n"
+    "        t = ctx.wrap_socket(c, server_side=True)\n"
+    "        data = b''\n"
+    "        while b'\\r\\n\\r\\n' not in data:\n"
+    "            d = t.recv(4096)\n"
+    "            if not d:\n"
+    "                break\n"
+    "            data += d\n"
+    "        t.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok')\n"
+    "        t.close()\n"
+    "    except Exception:\n"
+    "        c.close()\n";
+
+/* The server runs from setup to teardown (which cmocka runs even when
+ * the test fails), so it never outlives the test. */
+static struct tls_fixture {
+    char dir[32];
+    int port, pid;
+    FILE *srv;
+} tls;
+
+static int tls_setup(void **state)
+{
+    (void)state;
+    char cmd[1024];
+    strcpy(tls.dir, "/tmp/zl-http.XXXXXX");
+    if (!mkdtemp(tls.dir))
+        return -1;
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
+             "-out ca.pem -days 2 -subj /CN=ca >/dev/null 2>&1 && openssl req -new -newkey ec -pkeyopt "
+             "ec_paramgen_curve:P-256 -nodes -keyout srv.key -subj /CN=localhost -out srv.csr >/dev/null 2>&1 && "
+             "printf 'subjectAltName=DNS:localhost\\n' >ext && openssl x509 -req -in srv.csr -CA ca.pem "
+             "-CAkey ca.key -CAcreateserial -days 2 -extfile ext -out srv.pem >/dev/null 2>&1", tls.dir);
+    if (system(cmd) != 0)
+        return -1;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/server.py", tls.dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(tls_py, f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "exec /usr/bin/python3 %s/server.py %s/srv.pem %s/srv.key 2>/dev/null",
+             tls.dir, tls.dir, tls.dir);
+    if (!(tls.srv = popen(cmd, "r")))
+        return -1;
+    return fscanf(tls.srv, "%d %d", &tls.port, &tls.pid) == 2 ? 0 : -1;
+}
+
+static int tls_teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    if (tls.pid > 0)
+        kill(tls.pid, SIGTERM);
+    if (tls.srv)
+        pclose(tls.srv);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", tls.dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_client_tls(void **state)
+{
+    (void)state;
+    char ca[128], url[128];
+    snprintf(ca, sizeof(ca), "%s/ca.pem", tls.dir);
+    acme_http_opts_t o = { .ca_file = ca, .request_ms = 5000 };
+    acme_http_t *c;
+    acme_http_resp_t r;
+    assert_int_equal(acme_http_new(&c, &o, NULL, 0), ZL_OK);
+    snprintf(url, sizeof(url), "https://localhost:%d/x", tls.port);
+    acme_http_req_t req = { .method = "GET", .url = url };
+    /* The second and third requests find the kept-alive connection closed
+     * and connect again, with a slow handshake, inside their deadline. */
+    for (int i = 0; i < 3; i++) {
+        int rc = acme_http_request(c, &req, &r);
+        if (rc)
+            fail_msg("request %d: %s", i, acme_http_errmsg(c));
+        assert_string_equal(r.body.p, "ok");
+        acme_http_resp_free(&r);
+        usleep(50000);
+    }
+    assert_int_equal(acme_http_connections(c), 3);
+    /* The certificate names localhost, not 127.0.0.1. */
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/x", tls.port);
+    assert_int_equal(acme_http_request(c, &req, &r), ZL_EBADSIG);
+    assert_non_null(strstr(acme_http_errmsg(c), "server certificate"));
+    acme_http_resp_free(&r);
+    acme_http_free(c);
+    /* A CA that did not sign it. */
+    snprintf(ca, sizeof(ca), "%s/srv.pem", tls.dir);
+    assert_int_equal(acme_http_new(&c, &o, NULL, 0), ZL_OK);
+    snprintf(url, sizeof(url), "https://localhost:%d/x", tls.port);
+    assert_int_equal(acme_http_request(c, &req, &r), ZL_EBADSIG);
+    acme_http_resp_free(&r);
+    acme_http_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -549,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_client_reconnects),
         cmocka_unit_test(test_client_timeout_and_bounds),
         cmocka_unit_test(test_client_refuses),
+        cmocka_unit_test_setup_teardown(test_client_tls, tls_setup, tls_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
