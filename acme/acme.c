@@ -93,6 +93,16 @@ static int aerr(acme_client_t *c, int err, const char *fmt, ...)
     return err;
 }
 
+/* A status from the server as it may appear in a message: RFC 8555
+ * statuses are short lowercase words; anything else shows as "?". */
+static const char *status_text(const char *st)
+{
+    if (!st)
+        return "without status";
+    size_t n = strlen(st);
+    return n && n < 20 && strspn(st, "abcdefghijklmnopqrstuvwxyz") == n ? st : "?";
+}
+
 static bool https_url(const char *s)
 {
     acme_url_t u;
@@ -434,7 +444,7 @@ static int account_req(acme_client_t *c, bool only_existing)
         rc = aerr(c, ZL_EPROTO, "%s: HTTP %d without an account URL and status", c->new_account,
                   rp.http.status);
     if (!rc && strcmp(status, "valid") != 0)
-        rc = aerr(c, ZL_EDENIED, "account %s is %s", loc, status);
+        rc = aerr(c, ZL_EDENIED, "account %s is %s", loc, status_text(status));
     if (!rc) {
         free(c->kid);
         if (!(c->kid = strdup(loc)))
@@ -483,7 +493,10 @@ static int poll_wait(acme_client_t *c, const acme_http_resp_t *r, int64_t *delay
     if (now_ms() + ms > c->deadline)
         return aerr(c, ZL_ETIMEOUT, "deadline passed waiting for %s", what);
     c->st.polls++;
-    sleep_ms(ms);
+    if (c->cb.sleep)
+        c->cb.sleep(c->cb.ctx, ms);
+    else
+        sleep_ms(ms);
     return ZL_OK;
 }
 
@@ -549,7 +562,7 @@ static int authz_prepare(acme_client_t *c, authz_t *a, const char *const *names,
         goto out;
     }
     if (!rc && (!status || strcmp(status, "pending")))
-        rc = aerr(c, ZL_EPROTO, "authorization for %s is %s", a->name, status ? status : "without status");
+        rc = aerr(c, ZL_EPROTO, "authorization for %s is %s", a->name, status_text(status));
     const acme_json_t *ch = rc ? NULL : acme_json_get(az, "challenges"), *dns = NULL;
     for (const acme_json_t *x = ch && ch->type == ACME_JSON_ARRAY ? ch->child : NULL; x; x = x->next)
         if (acme_json_str_eq(acme_json_get(x, "type"), "dns-01"))
@@ -587,9 +600,8 @@ static int authz_settle(acme_client_t *c, authz_t *az, size_t n)
             continue;
         /* §7.5.1: the client answers with an empty object. */
         if (!(rc = post_obj(c, az[i].chall, "{}", false, &rp))) {
-            const char *st = acme_json_get_str(rp.doc.root, "status");
-            bool plain = st && *st && strlen(st) < 20 && strspn(st, "abcdefghijklmnopqrstuvwxyz") == strlen(st);
-            alog(c, "challenge for %s answered (status %s)", az[i].name, plain ? st : "?");
+            alog(c, "challenge for %s answered (status %s)", az[i].name,
+                 status_text(acme_json_get_str(rp.doc.root, "status")));
         }
     }
     int64_t delay = c->o.poll_ms;
@@ -608,7 +620,7 @@ static int authz_settle(acme_client_t *c, authz_t *az, size_t n)
                 challenge_error(c, rp.doc.root, az[i].name);
                 rc = ZL_EPROTO;
             } else if (!st || strcmp(st, "pending"))
-                rc = aerr(c, ZL_EPROTO, "authorization for %s is %s", az[i].name, st ? st : "without status");
+                rc = aerr(c, ZL_EPROTO, "authorization for %s is %s", az[i].name, status_text(st));
             else
                 left = az[i].name;
         }
@@ -647,7 +659,7 @@ static int order_failed(acme_client_t *c, const acme_json_t *order, const char *
     const char *d = acme_json_str(acme_json_path(order, "/error/detail"));
     acme_buf_t m;
     acme_buf_init(&m, sizeof(c->err) - 1);
-    acme_buf_printf(&m, "order is %s", status);
+    acme_buf_printf(&m, "order is %s", status_text(status));
     if (t) {
         acme_buf_puts(&m, ": ");
         put_clean(&m, t, 100);

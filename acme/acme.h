@@ -49,6 +49,9 @@ typedef struct acme_cb {
      * once there is one, else NULL. Both strings are borrowed for the
      * call. May be NULL. */
     void (*log)(void *ctx, const char *order_url, const char *msg);
+    /* Waits ms milliseconds between two polls (the unikernel yields to
+     * its other threads here). May be NULL: the thread sleeps. */
+    void (*sleep)(void *ctx, int64_t ms);
 } acme_cb_t;
 
 typedef struct acme_opts {
