@@ -7,9 +7,11 @@ FUZZ_SECONDS ?= 600
 FUZZ_FLAGS   := -std=c11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
                 -fno-sanitize-recover=undefined -fno-omit-frame-pointer $(WARN) -Wno-unused-command-line-argument
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-# acme/ is not in LIB_SRC (it sits above zone/): its readers have harnesses
-# too (fuzz_json, fuzz_http), so its objects are linked, with mbedTLS.
-FUZZ_LIBOBJ  := $(LIB_SRC:%.c=$(B)/fuzz/obj/%.o) $(patsubst %.c,$(B)/fuzz/obj/%.o,$(sort $(wildcard acme/*.c)))
+# dns/, zone/, the socket-free message layer of unikernel/, and acme/
+# (above zone/, but its JSON and HTTP readers have harnesses: fuzz_json,
+# fuzz_http), linked with mbedTLS.
+FUZZ_SRC     := $(LIB_SRC) unikernel/process.c unikernel/query.c $(sort $(wildcard acme/*.c))
+FUZZ_LIBOBJ  := $(FUZZ_SRC:%.c=$(B)/fuzz/obj/%.o)
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
 
 .PHONY: fuzz fuzz-build fuzz-seeds $(FUZZ_NAMES:%=fuzz-%)
