@@ -137,6 +137,7 @@ typedef struct acme_stats {
     unsigned polls;       /* waits while polling */
 } acme_stats_t;
 
+/* Copies c's counters into *s. */
 void acme_client_stats(const acme_client_t *c, acme_stats_t *s);
 
 #endif

@@ -28,6 +28,7 @@ typedef struct acme_rng {
  * acme_rng_free must be called in every case. */
 int acme_rng_init(acme_rng_t *r);
 
+/* Frees the generator's state. */
 void acme_rng_free(acme_rng_t *r);
 
 /* mbedTLS's f_rng shape: rng is an acme_rng_t. 0 or an mbedTLS error. */
