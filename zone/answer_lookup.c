@@ -42,8 +42,9 @@ static void add_negative_soa(ans_t *a)
 }
 
 /* A and AAAA of target into the additional section, when target is a
- * node of this zone (glue included) or a name a wildcard covers (as Knot
- * DNS does; RFC 1034 §4.3.2 step 6 looks the names up like a query). */
+ * node of this zone (glue included, occluded data not: RFC 1034 §4.2.1)
+ * or a name a wildcard covers (as Knot DNS does; RFC 1034 §4.3.2 step 6
+ * looks the names up like a query). */
 static void add_addresses(ans_t *a, const uint8_t *target, bool required)
 {
     if (!dns_name_is_sub(target, zone_origin(a->zone)))
@@ -51,6 +52,8 @@ static void add_addresses(ans_t *a, const uint8_t *target, bool required)
     const zone_node_t *node = zone_find(a->zone, target);
     const uint8_t *owner = target;
     if (node) {
+        if (zone_node_is_occluded(node))
+            return;
         owner = zone_node_owner(node);
     } else {
         zone_lookup_t lk;

@@ -35,7 +35,7 @@ import dns.rcode
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.normpath(os.path.join(HERE, "..", ".."))
 ZONES = os.path.join(TOP, "tests", "zone", "answer")
-ZONE_NAMES = ["example.test", "other.test", "child.example.test"]
+ZONE_NAMES = ["example.test", "other.test", "child.example.test", "occluded.test"]
 IDENTITY, VERSION, NSID = "zonelet-test", "zonelet-1", "zl-nsid"
 
 

@@ -52,6 +52,44 @@ printf '$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nns 120 A 192.0.
 run 0 "RRset with two TTLs loads" "$T/ttl.test"
 has err "$T/ttl.test:5: warning: TTL 120 differs" "TTL mismatch is a warning with its line"
 
+# Occluded data (RFC 1034 §4.2.1) loads, as in BIND, Knot and NSD: one
+# warning per record with its line, exit 0; --strict makes them errors.
+cat >"$T/occluded.test" <<'EOF'
+$TTL 60
+@ SOA ns hm 1 2 3 4 5
+@ NS ns
+ns A 192.0.2.1
+sub NS ns.sub
+ns.sub A 192.0.2.2
+old.sub CNAME www
+sub TXT "at the cut"
+inner.sub NS ns.inner.sub
+EOF
+run 0 "occluded data loads with warnings" "$T/occluded.test"
+has err "$T/occluded.test:7: warning: CNAME record at old.sub.occluded.test. below the delegation at sub.occluded.test.: occluded, not served (RFC 1034 §4.2.1)" "record below a cut: warning with its line"
+has err "$T/occluded.test:8: warning: TXT record at the delegation point sub.occluded.test.: occluded" "record at a cut: warning"
+has err "$T/occluded.test:9: warning: NS record at inner.sub.occluded.test. below the delegation" "nested delegation: warning"
+c=$(grep -c ': warning: ' "$T/err"); [ "$c" = 3 ] && ok "one warning per occluded record" || nok "$c warnings, want 3"
+has out "$T/occluded.test: serial 1, 8 records" "summary counts the occluded records"
+! grep -q ': error: ' "$T/err" && ok "no errors" || nok "no errors"
+run 1 "--strict: warnings fail" --strict "$T/occluded.test"
+has err "$T/occluded.test:7: error: CNAME record at old.sub.occluded.test. below the delegation at sub.occluded.test.: occluded, not served (RFC 1034 §4.2.1) [--strict]" "--strict labels the warning an error"
+[ ! -s "$T/out" ] && ok "--strict: no summary for a failed file" || nok "--strict: no summary for a failed file"
+run 1 "--strict after the file applies too" "$T/occluded.test" --strict
+run 0 "--strict passes a clean zone" --strict zones-example/example.test
+# Errors stay errors, and a warning beside one is still labelled warning.
+printf '$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nsub NS ns\nx.sub TXT "a"\nc CNAME ns\nc TXT "b"\n' >"$T/mixed.test"
+run 1 "an error beside a warning fails" "$T/mixed.test"
+has err "$T/mixed.test:5: warning: TXT record at x.sub.mixed.test. below the delegation" "the warning keeps its label"
+has err "$T/mixed.test:6: error: CNAME at c.mixed.test. beside other data" "the error"
+# What BIND, Knot and NSD all refuse, zonelet refuses (see zone/zcheck.c).
+for f in tests/zone/invalid/*.test; do
+    run 1 "$(basename "$f" .test): error in all three peers, error here" "$f"
+done
+for f in tests/zone/warn/*.test; do
+    run 0 "$(basename "$f" .test): loaded by a peer, a warning here" "$f"
+done
+
 # The origin comes from the file name; --origin overrides it.
 cp zones-example/example.test "$T/other.test"
 run 1 "file named after another zone" "$T/other.test"
@@ -105,6 +143,23 @@ if command -v git >/dev/null 2>&1; then
     if ZONELET="$Z" git -C "$W" push -q "$R" HEAD:refs/heads/main >"$T/out" 2>"$T/err"; then
         ok "pre-receive accepts the fix and skips sub-folders and dotfiles"
     else nok "pre-receive accepts the fix and skips sub-folders and dotfiles"; fi
+    # Warnings do not refuse a push (the server loads the zone)...
+    printf 'stale NS ns1\nx.stale TXT "hidden"\n' >>"$W/example.test"
+    git -C "$W" -c user.name=t -c user.email=t@t commit -qam occluded
+    if ZONELET="$Z" git -C "$W" push -q "$R" HEAD:refs/heads/main >"$T/out" 2>"$T/err"; then
+        ok "pre-receive accepts a zone with warnings"
+    else nok "pre-receive accepts a zone with warnings"; fi
+    grep -q "example.test:[0-9]*: warning: TXT record at x.stale.example.test. below the delegation" "$T/err" &&
+        ok "hook shows the warning with file and line" || nok "hook shows the warning with file and line"
+    # ...unless the repository asks for --strict.
+    git -C "$R" config zonelet.strict true
+    printf 'y.stale TXT "hidden too"\n' >>"$W/example.test"
+    git -C "$W" -c user.name=t -c user.email=t@t commit -qam more
+    if ZONELET="$Z" git -C "$W" push -q "$R" HEAD:refs/heads/main >"$T/out" 2>"$T/err"; then
+        nok "pre-receive with zonelet.strict refuses warnings"
+    else ok "pre-receive with zonelet.strict refuses warnings"; fi
+    grep -q "example.test:[0-9]*: error: TXT record at y.stale.example.test. .*\[--strict\]" "$T/err" &&
+        ok "strict hook labels them errors" || nok "strict hook labels them errors"
 else
     n=$((n + 1)); echo "ok $n - pre-receive # SKIP git not installed"
 fi

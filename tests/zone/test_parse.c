@@ -367,8 +367,10 @@ static void test_api_edges(void **state)
 }
 
 /* Validation (zone_builder_finish) through zone_load_file, with the file
- * and line of each problem. */
-static void expect_invalid(const char *path, const char *origin)
+ * and line of each problem: a file of tests/zone/invalid/ fails with an
+ * error at each `; expect:` line (warnings may come too), one of
+ * tests/zone/warn/ loads with exactly one warning per `; expect:` line. */
+static void expect_reports(const char *path, const char *origin, zone_severity_t sev)
 {
     unsigned line[16];
     char text[16][120];
@@ -377,32 +379,48 @@ static void expect_invalid(const char *path, const char *origin)
     terrs_t e = { 0 };
     zone_report_t rep = { te_collect, &e };
     zone_t *z = (zone_t *)1;
-    assert_int_equal(zone_load_file(path, tname(origin, o), &z, &rep), ZL_EZONE);
-    assert_null(z);
+    int rc = zone_load_file(path, tname(origin, o), &z, &rep);
     te_print(&e);
+    if (sev == ZONE_ERROR) {
+        assert_int_equal(rc, ZL_EZONE);
+        assert_null(z);
+    } else {
+        assert_int_equal(rc, ZL_OK);
+        assert_non_null(z);
+        zone_free(z);
+        if (e.n != k)
+            fail_msg("%s: %zu reports, %zu expected", path, e.n, k);
+    }
     for (size_t i = 0; i < k; i++) {
         bool hit = false;
         for (size_t j = 0; j < e.n && !hit; j++)
-            hit = e.line[j] == line[i] && strstr(e.msg[j], text[i]) &&
+            hit = e.line[j] == line[i] && strstr(e.msg[j], text[i]) && e.sev[j] == sev &&
                   strcmp(e.file[j], path) == 0;
         if (!hit)
-            fail_msg("%s:%u: no report with '%s'", path, line[i], text[i]);
+            fail_msg("%s:%u: no %s with '%s'", path, line[i],
+                     sev == ZONE_ERROR ? "error" : "warning", text[i]);
     }
+}
+
+static void validate_dir(const char *pattern, zone_severity_t sev, size_t min)
+{
+    glob_t g;
+    assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+    assert_true(g.gl_pathc >= min);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *base = strrchr(g.gl_pathv[i], '/') + 1;
+        char origin[256];
+        snprintf(origin, sizeof(origin), "%s.", base);
+        expect_reports(g.gl_pathv[i], origin, sev);
+    }
+    globfree(&g);
 }
 
 static void test_validation(void **state)
 {
     (void)state;
-    glob_t g;
-    assert_int_equal(glob("tests/zone/invalid/*", 0, NULL, &g), 0);
-    assert_true(g.gl_pathc >= 6);
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        const char *base = strrchr(g.gl_pathv[i], '/') + 1;
-        char origin[256];
-        snprintf(origin, sizeof(origin), "%s.", base);
-        expect_invalid(g.gl_pathv[i], origin);
-    }
-    globfree(&g);
+    validate_dir("tests/zone/invalid/*.test", ZONE_ERROR, 6);
+    validate_dir("tests/zone/warn/*.test", ZONE_WARNING, 8);
 }
 
 /* One bad zone does not stop the others from loading. */
