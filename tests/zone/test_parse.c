@@ -493,9 +493,10 @@ static void test_mangled_input(void **state)
     fprintf(stderr, "# %u mangled inputs parsed\n", runs);
 }
 
-/* Speed: no per-record work beyond the fields (the 1M-record figure is
- * measured separately; 100k records keep this test fast under ASan). */
-static void test_large_zone_speed(void **state)
+/* A large zone parses, and how fast is printed (not asserted: a loaded
+ * machine under ASan proves nothing either way; the 1M-record figure is
+ * measured by make zone-bench). */
+static void test_large_zone(void **state)
 {
     (void)state;
     size_t n = 100000, cap = n * 64 + 256, len = 0;
@@ -508,14 +509,17 @@ static void test_large_zone_speed(void **state)
     uint8_t o[DNS_NAME_MAX];
     zone_parse_opts_t opts = { .origin = tname("big.test.", o) };
     size_t cnt = 0;
-    struct timespec a, b;
+    struct timespec a, b, ca, cb;
     clock_gettime(CLOCK_MONOTONIC, &a);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ca);
     assert_int_equal(zone_parse_text(text, len, "big", &opts, count_rec, &cnt, NULL), ZL_OK);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);
     clock_gettime(CLOCK_MONOTONIC, &b);
     double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-    fprintf(stderr, "# parsed %zu records in %.3f s (sanitized build)\n", n + 2, s);
+    double cpu = (double)(cb.tv_sec - ca.tv_sec) + (double)(cb.tv_nsec - ca.tv_nsec) / 1e9;
+    fprintf(stderr, "# parsed %zu records in %.3f s wall, %.3f s CPU (sanitized build)\n",
+            n + 2, s, cpu);
     assert_int_equal(cnt, n + 2);
-    assert_true(s < 5.0);
     free(text);
 }
 
@@ -534,7 +538,7 @@ int main(void)
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_bad_zone_between_good),
         cmocka_unit_test(test_mangled_input),
-        cmocka_unit_test(test_large_zone_speed),
+        cmocka_unit_test(test_large_zone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
