@@ -2,10 +2,32 @@
  * zone_builder_finish node by node, each problem reported with the file
  * and line of a record involved.
  *
- * What is an error follows what BIND 9.18, Knot DNS 3.2 and NSD 4.6 do
- * (tests/zone/test_check.sh runs the three on the same zones): where all
- * three refuse a zone, so does zonelet; where one of them loads it,
- * zonelet loads it too and warns about each record it does not serve. */
+ * What is an error follows what BIND 9.18 (named-checkzone), Knot DNS
+ * 3.2 (knotd, semantic-checks off) and NSD 4.6 (nsd-checkzone) do with
+ * the same zone (tests/zone/test_check.sh asks them about the invalid/
+ * and warn/ corpora): where all three refuse a zone, so does zonelet;
+ * where one of them loads it, zonelet loads it and warns about each
+ * record it does not serve. Measured (E refuses, W loads and warns, S
+ * loads silently, I loads without the record):
+ *
+ *   problem                            BIND  Knot  NSD   zonelet
+ *   no SOA / no records                E     E     E     error
+ *   class other than IN                E     E     E     error
+ *   CNAME beside data (also at a cut)  E     E     E     error
+ *   two CNAMEs, two DNAMEs at a name   E     E     E     error
+ *   no NS at the apex                  E     W     S     warning
+ *   second SOA at the apex             E     I     E     warning, ignored
+ *   SOA below the apex                 E     I     E     warning, ignored
+ *   owner outside the zone             W,I   W,I   E     warning, ignored
+ *   meta type (ANY, OPT), TYPE0        E     S     S/E   warning, ignored
+ *   data below a DNAME                 S     E     E     warning, occluded
+ *   NS and DNAME at one name           S     E     E     warning, occluded
+ *   data below a delegation, nested
+ *   delegations, non-glue addresses    S     S     S     warning, occluded
+ *   other data at a delegation point   S     S     S     warning, occluded
+ *   TTLs differing in an RRset         W     W     W     warning
+ * (Knot loads meta types and then sends malformed replies for them; NSD
+ * loads ANY and OPT but refuses TYPE0.) */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
