@@ -171,12 +171,14 @@ const zone_rrset_t *zone_node_rrset(const zone_node_t *node, uint16_t type);
 /* True when the node is the zone apex. */
 bool zone_node_is_apex(const zone_node_t *node);
 
-/* True when the node's data is never served: it is at or below a
- * delegation point (or below a DNAME) and no served NS record names it,
- * so its A/AAAA are not glue either (RFC 1034 §4.2.1, RFC 6672 §2.4).
- * zone_lookup never leads to such data (the cut or the DNAME above
- * applies); this is for names reached otherwise, as additional-section
- * targets. */
+/* True when the node is in occluded space and is not glue: it lies at or
+ * below a delegation point (or below a DNAME) and no served NS record
+ * (at the apex or at a delegation point) names it, so none of its data,
+ * addresses included, is served (RFC 1034 §4.2.1, RFC 6672 §2.4). A
+ * delegation point's own NS and DS are served by the referral all the
+ * same. zone_lookup never leads to occluded data (the cut or the DNAME
+ * above applies); this is for names reached otherwise, as the targets of
+ * additional-section processing. */
 bool zone_node_is_occluded(const zone_node_t *node);
 
 /* The i-th RDATA (i < rs->count) of an RRset, uncompressed wire form,
