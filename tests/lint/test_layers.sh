@@ -30,12 +30,22 @@ quoted_bad() {
 # threads, files, clocks (time.h) or processes. <arpa/inet.h> stays for
 # inet_pton/inet_ntop, the libc conversions of addresses to and from
 # text (no I/O: musl's are plain functions). mbedTLS is for the HMACs of
-# TSIG, in dns/tsig.c only.
+# TSIG, in dns/tsig.c only (crypto_bad).
 DNS_SYSTEM='assert|ctype|errno|limits|stdarg|stdbool|stddef|stdint|stdio|stdlib|string|strings|arpa/inet'
 system_bad() {
     grep -HnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<' "$1"/*.[ch] 2>/dev/null |
         grep -vE "#[[:space:]]*include[[:space:]]*<($DNS_SYSTEM)\.h>" |
-        grep -vE "^$1/tsig\.c:[0-9]+:[[:space:]]*#[[:space:]]*include[[:space:]]*<mbedtls/" || true
+        grep -vE "^$1/tsig\.c:[0-9]+:[[:space:]]*#[[:space:]]*include[[:space:]]*<(mbedtls|psa)/" || true
+}
+
+# crypto_bad DIR...: mbedTLS is dns/'s one library, for the TSIG HMACs:
+# dns/tsig.c only (dns/tsig.h does not expose it); zone/ reaches HMACs
+# through dns/tsig.h.
+crypto_bad() {
+    for d in "$@"; do
+        grep -HnE '#[[:space:]]*include[[:space:]]*<(mbedtls|psa)/' "$d"/*.[ch] 2>/dev/null |
+            grep -vE "^$d/tsig\.c:" || true
+    done
 }
 
 # The rules, on planted files: each must catch its violation and let the
@@ -51,6 +61,10 @@ got=$(quoted_bad "$T/dns" dns | sed 's/.*include //' | tr '\n' ' ')
 got=$(quoted_bad "$T/zone" 'dns|zone' | sed 's/.*include //' | tr '\n' ' ')
 [ "$got" = '"unikernel/config.h" ' ] && tap ok "lint catches a planted zone/ -> unikernel/ include" ||
     tap not-ok "lint catches a planted zone/ -> unikernel/ include" "caught: $got"
+printf '#include <psa/crypto.h>\n' >"$T/zone/keys.c"
+got=$(crypto_bad "$T/dns" "$T/zone" | sed 's/.*include //' | tr '\n' ' ')
+[ "$got" = '<mbedtls/md.h> <psa/crypto.h> ' ] && tap ok "lint catches planted mbedTLS outside dns/tsig.c" ||
+    tap not-ok "lint catches planted mbedTLS outside dns/tsig.c" "caught: $got"
 got=$(system_bad "$T/dns" | sed 's/.*include //' | tr '\n' ' ')
 want='<sys/socket.h> <netinet/in.h> <pthread.h> <time.h> <mbedtls/md.h> '
 [ "$got" = "$want" ] && tap ok "lint catches planted system headers in dns/ (mbedTLS only in tsig.c)" ||
@@ -69,5 +83,7 @@ check acme 'dns|zone|acme'
 bad=$(system_bad dns)
 [ -z "$bad" ] && tap ok "dns/ uses no sockets, threads, files or clocks (system headers from a list)" ||
     tap not-ok "dns/ uses no sockets, threads, files or clocks (system headers from a list)" "$bad"
+bad=$(crypto_bad dns zone)
+[ -z "$bad" ] && tap ok "mbedTLS only in dns/tsig.c" || tap not-ok "mbedTLS only in dns/tsig.c" "$bad"
 echo "1..$n"
 [ "$failed" = 0 ]
