@@ -71,8 +71,8 @@ static int diff_copy(zone_diff_t *d, const dns_rr_t *rr, dns_rr_t *out)
 
 static int diff_push(zone_diff_t *d, diff_list_t *l, const dns_rr_t *rr)
 {
-    if (d->sealed || rr->type == DNS_T_SOA || rr->rclass != DNS_C_IN ||
-        !dns_name_is_sub(rr->owner, d->origin))
+    if (d->sealed || rr->type == DNS_T_SOA || rr->type == 0 || dns_type_is_meta(rr->type) ||
+        rr->rclass != DNS_C_IN || !dns_name_is_sub(rr->owner, d->origin))
         return ZL_EINVAL;
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 16;
