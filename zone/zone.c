@@ -377,15 +377,18 @@ int zone_lookup(const zone_t *z, const uint8_t *name, zone_lookup_t *out)
     h[k] = z->apex_hash;
     for (unsigned i = k; i-- > 0;)
         h[i] = zh_label(h[i + 1], name + off[i]);
+    /* The slots of the name and its parent are the likely probes, and
+     * each is a cache miss in a large zone: start both loads together
+     * (with an overlay, and the filter word of the name as well). */
+    uint64_t m0 = zh_mix(h[0]);
+    __builtin_prefetch(&z->slots[m0 & z->mask]);
+    if (k > 1)
+        __builtin_prefetch(&z->slots[zh_mix(h[1]) & z->mask]);
     if (z->ov) {
+        zf_filter_prefetch(z->flat, m0);
         zv_name_t q = { name, off, n, k, len, h };
         return zv_lookup(z, &q, out);
     }
-    /* The slots of the name and its parent are the likely probes, and
-     * each is a cache miss in a large zone: start both loads together. */
-    __builtin_prefetch(&z->slots[zh_mix(h[0]) & z->mask]);
-    if (k > 1)
-        __builtin_prefetch(&z->slots[zh_mix(h[1]) & z->mask]);
     const struct zone_node *e = k ? zone_get(z, name, len, h[0]) : apex;
     if (e) {
         out->node = out->encloser = e;

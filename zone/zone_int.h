@@ -207,6 +207,14 @@ void zf_unref(zone_flat_t *f);
  * first time). ZL_OK or ZL_ENOMEM. */
 int zf_filter_add(zone_flat_t *f, uint64_t m);
 
+/* Starts loading the filter word of the name with mixed hash m. */
+static inline void zf_filter_prefetch(const zone_flat_t *f, uint64_t m)
+{
+    const zf_filter_t *b = atomic_load_explicit(&f->filter, memory_order_acquire);
+    if (b)
+        __builtin_prefetch(&b->w[(m >> 20) & b->mask]);
+}
+
 /* False when no overlay over f holds the name with mixed hash m. */
 static inline bool zf_filter_maybe(const zone_flat_t *f, uint64_t m)
 {
