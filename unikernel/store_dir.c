@@ -59,9 +59,10 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void report_line(void *ctx, const char *file, unsigned line, const char *msg)
+static void report_line(void *ctx, zone_severity_t sev, const char *file, unsigned line,
+                        const char *msg)
 {
-    const char *what = "";
+    const char *what = sev == ZONE_WARNING ? "warning: " : "";
     if (line)
         srv_log_raw("%s:%u: %s%s", file ? file : (const char *)ctx, line, what, msg);
     else

@@ -42,9 +42,10 @@ static time_t now_s(void)
     return ts.tv_sec;
 }
 
-static void report_line(void *ctx, const char *file, unsigned line, const char *msg)
+static void report_line(void *ctx, zone_severity_t sev, const char *file, unsigned line,
+                        const char *msg)
 {
-    const char *what = "";
+    const char *what = sev == ZONE_WARNING ? "warning: " : "";
     if (line)
         srv_log_raw("%s:%u: %s%s", file ? file : (const char *)ctx, line, what, msg);
     else

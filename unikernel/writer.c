@@ -667,11 +667,12 @@ static void ubatch_clear(ubatch_t *b)
     b->nstaged = b->ncommits = 0;
 }
 
-static void report_rule(void *ctx, const char *file, unsigned line, const char *msg)
+static void report_rule(void *ctx, zone_severity_t sev, const char *file, unsigned line,
+                        const char *msg)
 {
     (void)file;
     (void)line;
-    if (!*(char *)ctx)
+    if (sev == ZONE_ERROR && !*(char *)ctx)
         snprintf(ctx, 256, "%s", msg);
 }
 
