@@ -20,7 +20,7 @@ UK_CC     := $(UK_ABS)/bin/uk-cc
 UK_CFLAGS := -O2 -g -fno-pie -fno-omit-frame-pointer -fno-stack-protector
 UK_LIBS   := $(UK)/lib/libgit2.a $(UK)/lib/libhttp_parser.a \
 	     $(UK)/lib/libmbedtls.a $(UK)/lib/libmbedx509.a \
-	     $(UK)/lib/libmbedcrypto.a $(UK)/lib/libz.a
+	     $(UK)/lib/libmbedcrypto.a $(UK)/lib/libz.a $(LWIP_UK_LIB)
 # A sub-make joins our jobserver if there is one, else uses two jobs.
 UK_J       = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j2)
 
@@ -36,7 +36,7 @@ unikernel-libs: $(UK)/musl/.done $(UK_LIBS)
 
 # One fetch for all packages: apt-get (deb-src set-up, update) must not
 # run twice at once under make -j.
-UK_PKGS := musl mbedtls zlib libgit2 http-parser cmocka ldns
+UK_PKGS := musl mbedtls zlib libgit2 http-parser cmocka ldns lwip
 $(B)/src/.fetched-all:
 	@sh scripts/unikernel-src.sh $(UK_PKGS)
 	@touch $@
@@ -134,9 +134,10 @@ $(UK)/rt/sysnames.h: $(UK)/musl/.done
 	sed -n 's/^#define __NR_\([a-z0-9_]*\)[[:space:]]*\([0-9][0-9]*\)$$/[\2] = "\1",/p' \
 		$(UK_MUSL)/include/bits/syscall.h >$@
 
-$(UK)/rt/%.o: platform/runtime/%.c $(UK)/musl/.done $(UK)/rt/sysnames.h
+# The network layer includes lwIP's headers (mk/lwip.mk).
+$(UK)/rt/%.o: platform/runtime/%.c $(UK)/musl/.done $(UK)/rt/sysnames.h $(B)/src/lwip/.fetched
 	@mkdir -p $(@D)
-	$(UK_GCC) $(UK_WFLAGS) $(UK_CFLAGS) -I$(UK)/rt -MMD -MP -c -o $@ $<
+	$(UK_GCC) $(UK_WFLAGS) $(UK_CFLAGS) -I$(UK)/rt $(LWIP_INC) -MMD -MP -c -o $@ $<
 
 $(UK_RT_LIB): $(UK_RT_OBJ)
 	@rm -f $@
@@ -251,7 +252,7 @@ $(UK)/zl/tests/platform/unit/blocktar.o: $(UK_CMOCKA)
 # build/test/test_rt: tests/platform/rt/test_rt.c calls the handlers
 # directly under ASan/UBSan over a fake plat.h (tests/run.sh runs it).
 UK_RT_HOSTED := platform/runtime/fs.c platform/runtime/fsio.c platform/runtime/mem.c
-$(B)/test/test_rt: tests/platform/rt/test_rt.c $(UK_RT_HOSTED) platform/runtime/rt.h \
+$(B)/test/test_rt: tests/platform/rt/test_rt.c $(UK_RT_HOSTED) platform/runtime/rt.h platform/runtime/obj.h \
 		platform/runtime/fs.h platform/include/plat.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN) -o $@ tests/platform/rt/test_rt.c $(UK_RT_HOSTED) -lcmocka
