@@ -1,41 +1,11 @@
 #include "dns/msg.h"
 
+#include "dns/edns.h"
+
 #include <string.h>
 
 /* Smallest record: root owner, type, class, TTL, RDLENGTH. */
 #define RR_MIN_LEN 11
-
-int dns_edns_opt_find(const dns_edns_t *e, uint16_t code,
-                      const uint8_t **data, uint16_t *len)
-{
-    size_t p = 0, n = e->opts_len;
-    while (p < n) {
-        if (n - p < 4)
-            return ZL_EMALF;
-        uint16_t c = dns_get_u16(e->opts + p), l = dns_get_u16(e->opts + p + 2);
-        if (n - p - 4 < l)
-            return ZL_EMALF;
-        if (c == code) {
-            *data = e->opts + p + 4;
-            *len = l;
-            return ZL_OK;
-        }
-        p += 4u + l;
-    }
-    return ZL_ENOTFOUND;
-}
-
-/* The option list must tile the RDATA exactly (RFC 6891 §6.1.2). */
-static bool edns_opts_ok(const uint8_t *o, size_t n)
-{
-    size_t p = 0;
-    while (p < n) {
-        if (n - p < 4 || n - p - 4 < dns_get_u16(o + p + 2))
-            return false;
-        p += 4u + dns_get_u16(o + p + 2);
-    }
-    return true;
-}
 
 static void edns_from_rr(dns_edns_t *e, uint16_t rclass, uint32_t ttl,
                          const uint8_t *opts, uint16_t len)
@@ -91,10 +61,14 @@ static int query_scan_rrs(dns_query_t *q, dns_wire_t *w)
             if (w->err)
                 return ol < 0 ? ol : w->err;
             int r = rr_place_check(sec, type, (size_t)ol, idx, total, &seen_opt);
-            if (r)
+            if (r) {
+                /* A misplaced or repeated OPT: no OPT can be trusted. */
+                if (type == DNS_T_OPT)
+                    q->has_edns = false;
                 return r;
+            }
             if (type == DNS_T_OPT) {
-                if (!edns_opts_ok(rd, rdlen))
+                if (dns_edns_opts_check(rd, rdlen))
                     return ZL_EMALF;
                 q->has_edns = true;
                 edns_from_rr(&q->edns, rclass, ttl, rd, rdlen);
@@ -102,6 +76,20 @@ static int query_scan_rrs(dns_query_t *q, dns_wire_t *w)
                 q->tsig_off = at;
             }
         }
+    }
+    return ZL_OK;
+}
+
+/* Skips the questions after the first (RFC 9619: a QUERY has at most
+ * one; the message is still read to the end so its OPT can be answered). */
+static int query_skip_questions(dns_wire_t *w, unsigned n)
+{
+    uint8_t name[DNS_NAME_MAX];
+    for (unsigned i = 0; i < n; i++) {
+        int nl = dns_name_parse(w, name);
+        dns_wire_skip(w, 4);
+        if (w->err)
+            return nl < 0 ? nl : w->err;
     }
     return ZL_OK;
 }
@@ -126,19 +114,23 @@ int dns_query_parse(dns_query_t *q, const uint8_t *pkt, size_t len)
     q->ancount = cnt[1];
     q->nscount = cnt[2];
     q->arcount = cnt[3];
-    if (q->qdcount != 1)
-        return ZL_EFORMAT;
-    int nl = dns_name_parse(&w, q->qname);
-    q->qtype = dns_wire_u16(&w);
-    q->qclass = dns_wire_u16(&w);
-    if (w.err)
-        return nl < 0 ? nl : w.err;
-    q->qname_len = (uint8_t)nl;
-    q->question_end = w.pos;
-    int r = query_scan_rrs(q, &w);
-    if (r)
-        return r;
-    return w.pos == len ? ZL_OK : ZL_EMALF;
+    if (q->qdcount > 0) {
+        int nl = dns_name_parse(&w, q->qname);
+        q->qtype = dns_wire_u16(&w);
+        q->qclass = dns_wire_u16(&w);
+        if (w.err)
+            return nl < 0 ? nl : w.err;
+        q->qname_len = (uint8_t)nl;
+        q->question_end = w.pos;
+    }
+    int r = query_skip_questions(&w, q->qdcount > 1 ? q->qdcount - 1u : 0);
+    if (!r)
+        r = query_scan_rrs(q, &w);
+    if (!r && w.pos != len)
+        r = ZL_EMALF;
+    /* After the whole message is read: its OPT (if any) is known even
+     * when the question count is wrong. */
+    return r ? r : q->qdcount == 1 ? ZL_OK : ZL_EFORMAT;
 }
 
 /* Worst-case uncompressed size of rdlen wire octets: every name is at
@@ -168,7 +160,7 @@ static int msg_read_rr(dns_msg_t *m, dns_wire_t *w, dns_arena_t *a, dns_rr_t *rr
         return ZL_ENOMEM;
     if (rr->type == DNS_T_OPT) {
         const uint8_t *rd = dns_wire_cur(w);
-        if (!edns_opts_ok(rd, rr->rdlen))
+        if (dns_edns_opts_check(rd, rr->rdlen))
             return ZL_EMALF;
         uint8_t *opts = dns_arena_dup(a, rd, rr->rdlen);
         if (!opts)

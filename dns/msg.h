@@ -73,10 +73,7 @@ typedef struct dns_edns {
     uint16_t opts_len;
 } dns_edns_t;
 
-/* Finds the first option `code`; ZL_OK with *data and *len set (pointing into
- * e->opts) or ZL_ENOTFOUND. Malformed option lists give ZL_EMALF. */
-int dns_edns_opt_find(const dns_edns_t *e, uint16_t code,
-                      const uint8_t **data, uint16_t *len);
+/* Options are read with dns/edns.h. */
 
 /* The hot-path view of a query. Names point into the struct. */
 typedef struct dns_query {
@@ -91,12 +88,14 @@ typedef struct dns_query {
     size_t tsig_off;             /* offset of a TSIG RR (last in AR), or 0 */
 } dns_query_t;
 
-/* Parses header, question (qdcount must be 1, else ZL_EFORMAT after the
- * header is filled in), and scans the answer/authority/additional records
- * to find OPT (exactly once, root owner, additional section only: else
- * ZL_EFORMAT) and a TSIG (must be last). Returns ZL_OK or an error; on
- * error the fields parsed so far (at least id and flags when len >= 12)
- * are valid, so the caller can still answer FORMERR. */
+/* Parses header and question, and scans the answer/authority/additional
+ * records to find OPT (exactly once, root owner, additional section only:
+ * else ZL_EFORMAT) and a TSIG (must be last). qdcount must be 1: with 0
+ * or more than one the whole message is still read (so has_edns/edns and
+ * the first question, if any, are valid) and ZL_EFORMAT is returned.
+ * Returns ZL_OK or an error; on error the fields parsed so far (at least
+ * id and flags when len >= 12) are valid, so the caller can still answer
+ * FORMERR (with an OPT when has_edns). */
 int dns_query_parse(dns_query_t *q, const uint8_t *pkt, size_t len);
 
 /* One resource record: the one record type of the message and zone

@@ -7,7 +7,9 @@ FUZZ_SECONDS ?= 600
 FUZZ_FLAGS   := -std=c11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
                 -fno-sanitize-recover=undefined -fno-omit-frame-pointer $(WARN) -Wno-unused-command-line-argument
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_LIBOBJ  := $(LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
+# dns/, zone/ and the socket-free message layer of unikernel/.
+FUZZ_SRC     := $(LIB_SRC) unikernel/process.c unikernel/query.c
+FUZZ_LIBOBJ  := $(FUZZ_SRC:%.c=$(B)/fuzz/obj/%.o)
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
 
 .PHONY: fuzz fuzz-build fuzz-seeds $(FUZZ_NAMES:%=fuzz-%)

@@ -11,7 +11,8 @@
 enum {
     OPT_LISTEN = 256, OPT_ZONES, OPT_WORKERS, OPT_UDP_MAX, OPT_NSID, OPT_ID_SERVER,
     OPT_VERSION_SERVER, OPT_COOKIES, OPT_NO_COOKIES, OPT_LOG_QUERIES,
-    OPT_TCP_MAX_CONNS, OPT_TCP_MAX_PER_IP, OPT_TCP_IDLE_MS, OPT_UDP_COALESCE_US, OPT_HELP
+    OPT_TCP_MAX_CONNS, OPT_TCP_MAX_PER_IP, OPT_TCP_IDLE_MS, OPT_UDP_COALESCE_US, OPT_TSIG_KEY,
+    OPT_NOTIFY_TO, OPT_AXFR_ALLOW, OPT_IXFR_HISTORY, OPT_IXFR_MAX_BYTES, OPT_HELP
 };
 
 static const struct option srv_options[] = {
@@ -29,6 +30,11 @@ static const struct option srv_options[] = {
     {"tcp-max-per-ip", required_argument, NULL, OPT_TCP_MAX_PER_IP},
     {"tcp-idle-ms", required_argument, NULL, OPT_TCP_IDLE_MS},
     {"udp-coalesce-us", required_argument, NULL, OPT_UDP_COALESCE_US},
+    {"tsig-key", required_argument, NULL, OPT_TSIG_KEY},
+    {"notify-to", required_argument, NULL, OPT_NOTIFY_TO},
+    {"axfr-allow", required_argument, NULL, OPT_AXFR_ALLOW},
+    {"ixfr-history", required_argument, NULL, OPT_IXFR_HISTORY},
+    {"ixfr-max-bytes", required_argument, NULL, OPT_IXFR_MAX_BYTES},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -62,6 +68,18 @@ void srv_config_usage(FILE *out)
           "  --tcp-max-conns N      open TCP connections in all [512]\n"
           "  --tcp-max-per-ip N     open TCP connections per client address [32]\n"
           "  --tcp-idle-ms N        close idle TCP connections after N ms [10000]\n"
+          "  --tsig-key NAME:ALG:BASE64  a TSIG key beside DIR/_keys and DIR/<zone>._keys,\n"
+          "                         repeatable; ALG hmac-md5, hmac-sha1, hmac-sha224,\n"
+          "                         hmac-sha256, hmac-sha384, hmac-sha512; the rights come\n"
+          "                         from the name: <x>._update.<zone> (update, transfer,\n"
+          "                         notify), <x>._transfer.<zone>, <x>._notify.<zone>\n"
+          "  --notify-to ADDR:PORT  send NOTIFY after every change to this address too,\n"
+          "                         repeatable (besides the zone's in-zone NS addresses\n"
+          "                         and the addresses in <ip>.<ip>._transfer key names)\n"
+          "  --axfr-allow CIDR      unsigned AXFR/IXFR from this network, repeatable\n"
+          "                         [none: a transfer or update key is needed]\n"
+          "  --ixfr-history N       versions of each zone kept for IXFR [100]\n"
+          "  --ixfr-max-bytes N     and at most N octets of changes per zone [16777216]\n"
           "  --help                 this text\n"
           "signals: SIGHUP reloads the zones (a broken zone keeps its old version),\n"
           "SIGTERM and SIGINT stop.\n", out);
@@ -154,8 +172,10 @@ static void config_defaults(srv_config_t *cfg)
     cfg->tcp_max_per_ip = 32;
     cfg->tcp_idle_ms = 10000;
     cfg->udp_coalesce_us = 200;  /* chosen by measurement: tests/bench/RESULTS.md runs 4-7 */
-    zone_answer_cfg_init(&cfg->answer);
-    cfg->answer.cookies = true;
+    cfg->ixfr_history = 100;
+    cfg->ixfr_max_bytes = (size_t)16 << 20;
+    srv_msg_cfg_init(&cfg->msg);
+    cfg->msg.cookies = true;
 }
 
 static int add_listen(srv_config_t *cfg, const char *s)
@@ -180,8 +200,48 @@ static int set_nsid(srv_config_t *cfg, const char *s)
         return -1;
     }
     memcpy(cfg->nsid, s, n);
-    cfg->answer.nsid = cfg->nsid;
-    cfg->answer.nsid_len = (uint16_t)n;
+    cfg->msg.nsid = cfg->nsid;
+    cfg->msg.nsid_len = (uint16_t)n;
+    return 0;
+}
+
+static int add_notify_to(srv_config_t *cfg, const char *s)
+{
+    if (cfg->nnotify_to == SRV_NOTIFY_MAX) {
+        fprintf(stderr, "zonelet: at most %d --notify-to addresses\n", SRV_NOTIFY_MAX);
+        return -1;
+    }
+    size_t i = cfg->nnotify_to;
+    if (srv_addr_parse(s, &cfg->notify_to[i], &cfg->notify_to_len[i])) {
+        fprintf(stderr, "zonelet: --notify-to: expected ADDR:PORT or [ADDR6]:PORT, got '%s'\n", s);
+        return -1;
+    }
+    cfg->nnotify_to++;
+    return 0;
+}
+
+static int add_axfr_allow(srv_config_t *cfg, const char *s)
+{
+    if (cfg->msg.naxfr_allow == SRV_ACL_MAX) {
+        fprintf(stderr, "zonelet: at most %d --axfr-allow networks\n", SRV_ACL_MAX);
+        return -1;
+    }
+    if (srv_cidr_parse(s, &cfg->axfr_allow[cfg->msg.naxfr_allow])) {
+        fprintf(stderr, "zonelet: --axfr-allow: expected ADDR[/LEN], got '%s'\n", s);
+        return -1;
+    }
+    cfg->msg.axfr_allow = cfg->axfr_allow;
+    cfg->msg.naxfr_allow++;
+    return 0;
+}
+
+static int add_tsig_key(srv_config_t *cfg, const char *s)
+{
+    if (cfg->ntsig_keys == SRV_KEYARG_MAX) {
+        fprintf(stderr, "zonelet: at most %d --tsig-key options\n", SRV_KEYARG_MAX);
+        return -1;
+    }
+    cfg->tsig_keys[cfg->ntsig_keys++] = s;  /* checked when the keys are loaded */
     return 0;
 }
 
@@ -195,18 +255,27 @@ static int apply_option(srv_config_t *cfg, int c, const char *arg)
     case OPT_UDP_MAX:
         if (parse_uint("udp-max", arg, 512, 65535, &v))
             return -1;
-        cfg->answer.udp_max = (uint16_t)v;
+        cfg->msg.udp_max = (uint16_t)v;
         return 0;
     case OPT_NSID: return set_nsid(cfg, arg);
-    case OPT_ID_SERVER: cfg->answer.id_server = arg; return 0;
-    case OPT_VERSION_SERVER: cfg->answer.version_server = arg; return 0;
-    case OPT_COOKIES: cfg->answer.cookies = true; return 0;
-    case OPT_NO_COOKIES: cfg->answer.cookies = false; return 0;
+    case OPT_ID_SERVER: cfg->msg.id_server = arg; return 0;
+    case OPT_VERSION_SERVER: cfg->msg.version_server = arg; return 0;
+    case OPT_COOKIES: cfg->msg.cookies = true; return 0;
+    case OPT_NO_COOKIES: cfg->msg.cookies = false; return 0;
     case OPT_LOG_QUERIES: cfg->log_queries = true; return 0;
     case OPT_TCP_MAX_CONNS: return parse_uint("tcp-max-conns", arg, 1, 65536, &cfg->tcp_max_conns);
     case OPT_TCP_MAX_PER_IP: return parse_uint("tcp-max-per-ip", arg, 1, 65536, &cfg->tcp_max_per_ip);
     case OPT_UDP_COALESCE_US: return parse_uint("udp-coalesce-us", arg, 0, 1000, &cfg->udp_coalesce_us);
     case OPT_TCP_IDLE_MS: return parse_uint("tcp-idle-ms", arg, 1, 86400000, &cfg->tcp_idle_ms);
+    case OPT_TSIG_KEY: return add_tsig_key(cfg, arg);
+    case OPT_NOTIFY_TO: return add_notify_to(cfg, arg);
+    case OPT_AXFR_ALLOW: return add_axfr_allow(cfg, arg);
+    case OPT_IXFR_HISTORY: return parse_uint("ixfr-history", arg, 1, 100000, &cfg->ixfr_history);
+    case OPT_IXFR_MAX_BYTES:
+        if (parse_uint("ixfr-max-bytes", arg, 4096, 0xffffffffu, &v))
+            return -1;
+        cfg->ixfr_max_bytes = v;
+        return 0;
     default: return -1;
     }
 }

@@ -12,10 +12,13 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-#include "zone/answer.h"
+#include "unikernel/process.h"
 
 #define SRV_LISTEN_MAX 16
 #define SRV_NSID_MAX 128
+#define SRV_ACL_MAX 64
+#define SRV_NOTIFY_MAX 64
+#define SRV_KEYARG_MAX 64
 
 typedef struct srv_config {
     struct sockaddr_storage listen[SRV_LISTEN_MAX];
@@ -28,8 +31,16 @@ typedef struct srv_config {
     unsigned tcp_idle_ms;        /* close a TCP connection idle this long */
     unsigned udp_coalesce_us;    /* under load, after a small batch wait this long for more (0: off) */
     bool log_queries;            /* one log line per query (slow path) */
+    const char *tsig_keys[SRV_KEYARG_MAX]; /* --tsig-key NAME:ALG:BASE64, borrowed from argv */
+    size_t ntsig_keys;
+    struct sockaddr_storage notify_to[SRV_NOTIFY_MAX]; /* --notify-to, beside the zones' own */
+    socklen_t notify_to_len[SRV_NOTIFY_MAX];
+    size_t nnotify_to;
+    srv_cidr_t axfr_allow[SRV_ACL_MAX]; /* --axfr-allow (msg.axfr_allow points here) */
+    unsigned ixfr_history;       /* versions kept for IXFR per zone */
+    size_t ixfr_max_bytes;       /* and at most this many octets of them */
     uint8_t nsid[SRV_NSID_MAX];
-    zone_answer_cfg_t answer;    /* handed to zone_answer (nsid points above) */
+    srv_msg_cfg_t msg;           /* handed to srv_process (nsid points above) */
 } srv_config_t;
 
 /* Parses argv[1..argc) into cfg (defaults first). Returns 0 to go on,

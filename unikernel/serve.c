@@ -32,8 +32,8 @@ typedef struct server {
 
 static int cookie_secret(srv_config_t *cfg)
 {
-    uint8_t *p = cfg->answer.cookie_secret;
-    size_t n = sizeof cfg->answer.cookie_secret, got = 0;
+    uint8_t *p = cfg->msg.cookie_secret;
+    size_t n = sizeof cfg->msg.cookie_secret, got = 0;
     while (got < n) {
         ssize_t r = getrandom(p + got, n - got, 0);
         if (r < 0 && errno != EINTR)
@@ -69,7 +69,7 @@ static int open_address(server_t *s, size_t i, bool defaults)
     if (rc < 0)
         return listen_failure_fatal(&s->cfg, i, -rc, defaults) ? -1 : 0;
     for (unsigned w = 0; w < s->cfg.workers; w++) {
-        int fd = srv_udp_open(sa, len, s->cfg.answer.udp_max <= 1232);
+        int fd = srv_udp_open(sa, len, s->cfg.msg.udp_max <= 1232);
         if (fd < 0)
             return listen_failure_fatal(&s->cfg, i, -fd, defaults) ? -1 : 0;
         srv_udp_t *u = srv_udp_new(fd, (unsigned)s->nudp, s->zones, &s->cfg, &s->stop);

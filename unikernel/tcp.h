@@ -7,9 +7,13 @@
  * - Back-pressure: a client that does not read its answers stops being
  *   read once its pending output passes a bound, so it cannot make the
  *   server buffer without limit.
- * - Limits: connections in all and per client address (a new connection
- *   over a limit is closed at once), and an idle timeout (no complete
- *   query and no write progress for tcp_idle_ms).
+ * - Limits: connections per client address (a new connection over it
+ *   is closed at once) and in all: when all are in use, the connection
+ *   silent for longest is closed to make room (RFC 7766 §10), so idle
+ *   connections cannot lock new clients out. An idle timeout (no
+ *   complete query and no write progress for tcp_idle_ms), shortened to
+ *   a second while three quarters of the connections are in use (RFC
+ *   7766 §6.2.3).
  */
 #ifndef ZL_UNIKERNEL_TCP_H
 #define ZL_UNIKERNEL_TCP_H

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "unikernel/log.h"
-#include "zone/answer.h"
+#include "unikernel/process.h"
 
 #define SRV_UDP_COALESCE_BELOW 8   /* batches this small wait for company */
 
@@ -144,7 +144,7 @@ srv_udp_t *srv_udp_new(int fd, unsigned slot, srv_zones_t *zones, const srv_conf
     srv_udp_t *u = calloc(1, sizeof *u);
     if (!u)
         return NULL;
-    u->reply_cap = cfg->answer.udp_max < 512 ? 512 : cfg->answer.udp_max;
+    u->reply_cap = cfg->msg.udp_max < 512 ? 512 : cfg->msg.udp_max;
     u->rx_buf = malloc((size_t)SRV_UDP_BATCH * SRV_UDP_RXMAX);
     u->tx_buf = malloc((size_t)SRV_UDP_BATCH * u->reply_cap);
     if (!u->rx_buf || !u->tx_buf) {
@@ -167,7 +167,7 @@ srv_udp_t *srv_udp_new(int fd, unsigned slot, srv_zones_t *zones, const srv_conf
     return u;
 }
 
-static void client_from(const struct sockaddr_storage *ss, zone_client_t *c)
+static void client_from(const struct sockaddr_storage *ss, srv_client_t *c)
 {
     memset(c, 0, sizeof *c);
     if (ss->ss_family == AF_INET) {
@@ -184,10 +184,30 @@ static void client_from(const struct sockaddr_storage *ss, zone_client_t *c)
 }
 
 
+/* A reply that came later (srv_route_t): sent from the caller's thread
+ * (the change path), from the address the request was sent to. */
+static void udp_deliver(void *transport, const srv_route_t *route, const uint8_t *msg,
+                        size_t len)
+{
+    srv_udp_t *u = transport;
+    struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
+    struct msghdr rx = {.msg_control = (void *)route->ctl, .msg_controllen = route->ctl_len};
+    struct msghdr tx = {.msg_name = (void *)route->peer, .msg_namelen = route->peer_len,
+                        .msg_iov = &iov, .msg_iovlen = 1};
+    udp_ctl_t ctl;
+    if (!len || !route->peer)
+        return;
+    if (route->ctl_len)
+        reply_from(&rx, &tx, &ctl);
+    (void)sendmsg(u->fd, &tx, 0);
+}
+
 /* Answers the n received datagrams; returns how many replies to send. */
 static int answer_batch(srv_udp_t *u, const zone_set_t *set, int n)
 {
-    zone_client_t client;
+    srv_client_t client;
+    srv_route_t route = {.deliver = udp_deliver, .transport = u};
+    srv_ctx_t ctx = { .zones = set, .cfg = &u->cfg->msg, .route = &route };
     uint64_t now = (uint64_t)time(NULL);
     int out = 0;
     for (int i = 0; i < n; i++) {
@@ -197,11 +217,15 @@ static int answer_batch(srv_udp_t *u, const zone_set_t *set, int n)
         if (u->cfg->log_queries)
             srv_log_query((const struct sockaddr *)&u->peer[i], 0, q, qlen);
         client_from(&u->peer[i], &client);
+        route.peer = (const struct sockaddr *)&u->peer[i];
+        route.peer_len = h->msg_namelen;
+        route.ctl = u->pktinfo ? h->msg_control : NULL;
+        route.ctl_len = u->pktinfo ? h->msg_controllen : 0;
         uint8_t *reply = u->tx_buf + (size_t)out * u->reply_cap;
-        size_t rlen = zone_answer(set, &u->cfg->answer, q, qlen, &client, now, reply,
-                                  u->reply_cap);
-        if (rlen == 0)
+        srv_out_t o = { .buf = reply, .cap = u->reply_cap };
+        if (srv_process(&ctx, q, qlen, &client, now, &o) != SRV_REPLY)
             continue;
+        size_t rlen = o.len;
         u->tx_iov[out].iov_base = reply;
         u->tx_iov[out].iov_len = rlen;
         struct msghdr *t = &u->tx[out].msg_hdr;

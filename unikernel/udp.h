@@ -1,7 +1,7 @@
 /* UDP query workers: one socket and one thread per (worker, address),
  * sockets sharing the port through SO_REUSEPORT so the kernel spreads
  * clients over the workers. Each thread receives with recvmmsg in
- * batches, answers each query with zone_answer into its own buffers and
+ * batches, answers each query with srv_process into its own buffers and
  * sends the batch with sendmmsg: no heap allocation and no lock per
  * query.
  */

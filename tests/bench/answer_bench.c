@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "dns/msg.h"
-#include "zone/answer.h"
+#include "unikernel/process.h"
 #include "zone/parse.h"
 #include "tests/zone/answer_fixture.h"
 
@@ -93,9 +93,10 @@ int main(int argc, char **argv)
 {
     long iters = argc > 1 ? atol(argv[1]) : 200000;
     zone_set_t *zs = load();
-    zone_answer_cfg_t cfg;
-    zone_answer_cfg_init(&cfg);
-    zone_client_t cl = { .family = 4, .addr = { 127, 0, 0, 1 }, .port = 5353 };
+    srv_msg_cfg_t cfg;
+    srv_msg_cfg_init(&cfg);
+    srv_ctx_t ctx = { .zones = zs, .cfg = &cfg };
+    srv_client_t cl = { .family = 4, .addr = { 127, 0, 0, 1 }, .port = 5353 };
     static uint8_t reply[65535];
     size_t sink = 0;
     double total = 0;
@@ -108,7 +109,8 @@ int main(int argc, char **argv)
         size_t len = 0;
         double t0 = now_ns();
         for (long n = 0; n < iters; n++) {
-            len = zone_answer(zs, &cfg, k->q, k->qlen, &cl, 0, reply, 512);
+            srv_out_t out = { .buf = reply, .cap = 512 };
+            len = srv_process(&ctx, k->q, k->qlen, &cl, 0, &out) == SRV_REPLY ? out.len : 0;
             sink += reply[len / 2];
         }
         double ns = (now_ns() - t0) / iters;

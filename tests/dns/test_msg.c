@@ -14,6 +14,7 @@
 
 #include <ldns/ldns.h>
 
+#include "dns/edns.h"
 #include "dns/msg.h"
 
 /* Records of several types; compressible names repeat suffixes. */

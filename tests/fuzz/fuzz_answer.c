@@ -1,16 +1,16 @@
-/* libFuzzer harness: the answer function, over UDP and TCP, on the example
- * zones. Every reply must be a message that parses, fits its limit, and
- * carries the query's ID. */
+/* libFuzzer harness: the message layer (srv_process, what the transports
+ * call) over UDP and TCP, on the example zones. Every reply must be a
+ * message that parses, fits its limit, and carries the query's ID. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dns/msg.h"
-#include "zone/answer.h"
+#include "unikernel/process.h"
 #include "zone/parse.h"
 
 static zone_set_t *zs;
-static zone_answer_cfg_t cfg;
+static srv_msg_cfg_t cfg;
 
 static void load(void)
 {
@@ -27,7 +27,7 @@ static void load(void)
         abort(); /* run from the repository top */
     for (size_t i = 0; i < n; i++)
         zone_free(z[i]);
-    zone_answer_cfg_init(&cfg);
+    srv_msg_cfg_init(&cfg);
     cfg.nsid = (const uint8_t *)"fuzz";
     cfg.nsid_len = 4;
     cfg.id_server = "fuzz";
@@ -49,12 +49,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static uint8_t reply[65535];
     if (!zs)
         load();
-    zone_client_t cl = { .family = 4, .addr = { 127, 0, 0, 1 }, .port = 5353 };
+    srv_client_t cl = { .family = 4, .addr = { 127, 0, 0, 1 }, .port = 5353 };
     for (int tcp = 0; tcp < 2; tcp++) {
         cl.tcp = tcp;
-        size_t len = zone_answer(zs, &cfg, data, size, &cl, 1764547200, reply, sizeof(reply));
-        if (len == 0)
+        srv_ctx_t ctx = { .zones = zs, .cfg = &cfg };
+        srv_out_t out = { .buf = reply, .cap = sizeof(reply) };
+        if (srv_process(&ctx, data, size, &cl, 1764547200, &out) != SRV_REPLY)
             continue;
+        size_t len = out.len;
         if (len < DNS_HDR_LEN || size < 2 || memcmp(reply, data, 2) != 0)
             abort();
         if (!tcp && len > udp_limit(data, size))

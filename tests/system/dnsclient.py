@@ -10,7 +10,8 @@ usage: dnsclient.py PORT COMMAND [ARGS...]   (prints one result line)
   caps N NAME          open N connections at once; print how many the
                        server kept and whether each kept one answers
   fairness NAME        5 connections from 127.0.0.1, 2 from 127.0.0.2, 1 from
-                       127.0.0.3 held open together; print how many were kept
+                       127.0.0.3 held open together; print how many were
+                       kept as each group came, and how many answer at the end
   chaos SECONDS NAME    many connections sending valid and garbage frames
                        in random pieces, closing or resetting at random;
                        meanwhile a well-behaved client must get answers
@@ -20,6 +21,13 @@ usage: dnsclient.py PORT COMMAND [ARGS...]   (prints one result line)
   udp HEX              send raw bytes over UDP; print rcode or 'none'
   slowreader NAME      one client floods queries and never reads while a
                        second client queries; print the second's result
+  flood N A SECS NAME  N idle connections from A source addresses
+                       (127.0.0.10 ...), topped up for SECS seconds as the
+                       server closes them, while a client from 127.0.0.200
+                       queries over a new connection every 0.2 s; print
+                       how many of its queries were answered within a
+                       second, the slowest, and how many flood connections
+                       the server closed
 """
 import socket
 import struct
@@ -149,8 +157,11 @@ def cmd_fairness(port, name):
     answered = 0
     for s in held:
         s.settimeout(3)
-        s.sendall(frame(query(name)))
-        answered += header(read_frame(s))[2] > 0
+        try:
+            s.sendall(frame(query(name)))
+            answered += header(read_frame(s))[2] > 0
+        except (OSError, EOFError):
+            pass
     return "%s answered %d" % (" ".join(out), answered)
 
 
@@ -251,6 +262,72 @@ def cmd_slowreader(port, name):
     ms = int((time.monotonic() - t0) * 1000)
     hog.close()
     return "other client answered id %d in %s" % (qid, "time" if ms < 2000 else "%d ms" % ms)
+
+
+def cmd_flood(port, n, naddr, secs, name):
+    import resource
+    import select
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    n, naddr, secs = int(n), int(naddr), float(secs)
+    srcs = ["127.0.0.%d" % (10 + i) for i in range(naddr)]
+    held, closed = {}, 0
+
+    def top_up():
+        for i in range(n):
+            if i not in held:
+                try:
+                    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    s.setblocking(False)
+                    s.bind((srcs[i % naddr], 0))
+                    s.connect_ex((HOST, port))
+                    held[i] = s
+                except OSError:
+                    pass
+
+    def reap():
+        nonlocal closed
+        socks = list(held.items())
+        for k in range(0, len(socks), 500):
+            part = socks[k:k + 500]
+            r, _, _ = select.select([s for _, s in part], [], [], 0)
+            for i, s in part:
+                if s in r:
+                    try:
+                        data = s.recv(1)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        s.close()
+                        del held[i]
+                        closed += 1
+
+    top_up()
+    time.sleep(0.5)
+    reap()
+    top_up()
+    ok, total, slowest = 0, 0, 0.0
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        t0 = time.monotonic()
+        total += 1
+        try:
+            c = connect(port, timeout=1.0, src="127.0.0.200")
+            c.sendall(frame(query(name, qid=total)))
+            got = header(read_frame(c))
+            c.close()
+            dt = time.monotonic() - t0
+            slowest = max(slowest, dt)
+            ok += got[0] == total and got[2] > 0 and dt < 1.0
+        except (OSError, EOFError):
+            slowest = max(slowest, time.monotonic() - t0)
+        reap()
+        top_up()
+        time.sleep(0.2)
+    for s in held.values():
+        s.close()
+    return "answered %d of %d, slowest %d ms, flood connections closed by the server %d" % (
+        ok, total, int(slowest * 1000), closed)
 
 
 def main():

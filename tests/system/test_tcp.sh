@@ -43,8 +43,8 @@ else
 fi
 check "--tcp-max-per-ip 3: 3 of 5 connections kept, each answers" "kept 3 answered 3" \
     "$($CLIENT "$ZL_PORT" caps 5 www.example.test)"
-check "other addresses still get in; --tcp-max-conns 5 caps the total" \
-    "127.0.0.1 3 127.0.0.2 2 127.0.0.3 0 answered 5" "$($CLIENT "$ZL_PORT" fairness www.example.test)"
+check "--tcp-max-conns 5 caps the total: a new address gets in, the oldest connection makes room (RFC 7766 §10)" \
+    "127.0.0.1 3 127.0.0.2 2 127.0.0.3 1 answered 5" "$($CLIENT "$ZL_PORT" fairness www.example.test)"
 check "UDP still served meanwhile" "192.0.2.10" "$(qs www.example.test A)"
 zl_stop
 
@@ -56,4 +56,16 @@ check "garbage and resets on many connections: the well-behaved client always an
 check "server still answers after the flood" "192.0.2.10" "$(q www.example.test A +tcp +short)"
 zl_stop
 check "SIGTERM with connections open: exit status 0" "0" "$ZL_STATUS"
+
+# RFC 7766 §6.2.3, §10: 1,000 idle connections from 40 addresses (25 each,
+# under the per-address cap of 32; together far over the 512 in all),
+# topped up as the server closes them: a new client is answered at once.
+zl_start --workers 1 || { not_ok "server restarts"; tap_done; }
+r=$($CLIENT "$ZL_PORT" flood 1000 40 3 www.example.test)
+check_match "idle-connection flood: a new client's every query answered within a second" \
+    '^answered ([0-9]+) of \1, ' "$r"
+check_match "idle-connection flood: the server closed flood connections to make room" \
+    'closed by the server [1-9][0-9]+$' "$r"
+check "server answers normally after the flood" "192.0.2.10" "$(q www.example.test A +tcp +short)"
+zl_stop
 tap_done

@@ -1,7 +1,8 @@
-/* zone_answer on wire bytes: every rule of zone/answer.h, on the fixture
- * zones of tests/zone/answer/ (example.test, other.test and the child
- * zone child.example.test). Queries are built with dns_msgb_*, replies
- * parsed back with dns_msg_parse and checked record by record. */
+/* srv_process on wire bytes: every rule of unikernel/process.h and of
+ * zone/answer.h (the lookup it hands QUERY to), on the fixture zones of
+ * tests/zone/answer/ (example.test, other.test and the child zone
+ * child.example.test). Queries are built with dns_msgb_*, replies parsed
+ * back with dns_msg_parse and checked record by record. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,14 +14,15 @@
 
 #include "dns/cookie.h"
 #include "dns/msg.h"
-#include "zone/answer.h"
+#include "dns/edns.h"
+#include "unikernel/process.h"
 #include "zone/parse.h"
 #include "tests/zone/answer_fixture.h"
 
 static zone_set_t *zs;
-static zone_answer_cfg_t cfg;
-static zone_client_t udp4 = { .family = 4, .addr = { 198, 51, 100, 100 }, .port = 5353 };
-static zone_client_t tcp4 = { .family = 4, .addr = { 127, 0, 0, 1 }, .port = 5353, .tcp = true };
+static srv_msg_cfg_t cfg;
+static srv_client_t udp4 = { .family = 4, .addr = { 198, 51, 100, 100 }, .port = 5353 };
+static srv_client_t tcp4 = { .family = 4, .addr = { 127, 0, 0, 1 }, .port = 5353, .tcp = true };
 #define NOW 1559731985u
 
 static uint8_t reply[65535];
@@ -47,7 +49,7 @@ static int teardown(void **state)
 static int reset_cfg(void **state)
 {
     (void)state;
-    zone_answer_cfg_init(&cfg);
+    srv_msg_cfg_init(&cfg);
     return 0;
 }
 
@@ -87,17 +89,27 @@ static size_t make_query(uint8_t *buf, size_t cap, const char *name, uint16_t ty
     return dns_msgb_finish(&b);
 }
 
-/* Answers the raw query and parses the reply into msg. */
-static void answer_raw(const uint8_t *q, size_t qlen, const zone_client_t *cl)
+/* srv_process into reply[0..cap); the reply length, 0 for a drop. */
+static size_t process(const zone_set_t *set, const uint8_t *q, size_t qlen,
+                      const srv_client_t *cl, size_t cap)
 {
-    rlen = zone_answer(zs, &cfg, q, qlen, cl, NOW, reply, cl->tcp ? 65535 : 4096);
+    srv_ctx_t ctx = { .zones = set, .cfg = &cfg };
+    srv_out_t out = { .buf = reply, .cap = cap };
+    srv_result_t r = srv_process(&ctx, q, qlen, cl, NOW, &out);
+    return r == SRV_REPLY ? out.len : 0;
+}
+
+/* Answers the raw query and parses the reply into msg. */
+static void answer_raw(const uint8_t *q, size_t qlen, const srv_client_t *cl)
+{
+    rlen = process(zs, q, qlen, cl, cl->tcp ? 65535 : 4096);
     assert_true(rlen >= DNS_HDR_LEN);
     assert_int_equal(dns_get_u16(reply), dns_get_u16(q));
     dns_arena_reset(&arena);
     assert_int_equal(dns_msg_parse(&msg, reply, rlen, &arena), ZL_OK);
 }
 
-static void ask_o(const char *name, uint16_t type, const qopt_t *o, const zone_client_t *cl)
+static void ask_o(const char *name, uint16_t type, const qopt_t *o, const srv_client_t *cl)
 {
     uint8_t q[512];
     answer_raw(q, make_query(q, sizeof(q), name, type, o), cl);
@@ -511,7 +523,7 @@ static void test_refused(void **state)
     /* No zone set at all. */
     uint8_t q[512];
     size_t qlen = make_query(q, sizeof(q), "example.test.", DNS_T_SOA, NULL);
-    rlen = zone_answer(NULL, &cfg, q, qlen, &udp4, NOW, reply, sizeof(reply));
+    rlen = process(NULL, q, qlen, &udp4, sizeof(reply));
     assert_true(rlen > DNS_HDR_LEN);
     assert_int_equal(DNS_F_RCODE(dns_get_u16(reply + 2)), DNS_R_REFUSED);
 }
@@ -584,7 +596,7 @@ static void test_opcodes(void **state)
 
 static void assert_formerr(const uint8_t *q, size_t qlen, bool question)
 {
-    rlen = zone_answer(zs, &cfg, q, qlen, &udp4, NOW, reply, 512);
+    rlen = process(zs, q, qlen, &udp4, 512);
     assert_true(rlen >= DNS_HDR_LEN);
     assert_int_equal(dns_get_u16(reply), dns_get_u16(q));
     assert_int_equal(DNS_F_RCODE(dns_get_u16(reply + 2)), DNS_R_FORMERR);
@@ -633,10 +645,10 @@ static void test_drop(void **state)
     uint8_t q[512];
     size_t qlen = make_query(q, sizeof(q), "www.example.test.", DNS_T_A, NULL);
     q[2] |= 0x80; /* a response: never answered (no reflection loops) */
-    assert_int_equal(zone_answer(zs, &cfg, q, qlen, &udp4, NOW, reply, 512), 0);
+    assert_int_equal(process(zs, q, qlen, &udp4, 512), 0);
     q[2] &= 0x7f;
-    assert_int_equal(zone_answer(zs, &cfg, q, 11, &udp4, NOW, reply, 512), 0);
-    assert_int_equal(zone_answer(zs, &cfg, q, 0, &udp4, NOW, reply, 512), 0);
+    assert_int_equal(process(zs, q, 11, &udp4, 512), 0);
+    assert_int_equal(process(zs, q, 0, &udp4, 512), 0);
 }
 
 static void test_case_preserved(void **state)
@@ -694,7 +706,7 @@ static void test_truncation(void **state)
     /* The caller's buffer bounds the reply too. */
     uint8_t q[512];
     size_t qlen = make_query(q, sizeof(q), "huge.example.test.", DNS_T_TXT, &o);
-    rlen = zone_answer(zs, &cfg, q, qlen, &tcp4, NOW, reply, 600);
+    rlen = process(zs, q, qlen, &tcp4, 600);
     assert_true(rlen > DNS_HDR_LEN && rlen <= 600);
     assert_true(dns_get_u16(reply + 2) & DNS_F_TC);
 }
@@ -831,7 +843,7 @@ static void test_cookies(void **state)
         assert_false(find_opt(DNS_EO_COOKIE, &d, &len));
     }
     /* IPv6 clients hash 16 octets of address. */
-    zone_client_t v6 = { .family = 6, .addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } };
+    srv_client_t v6 = { .family = 6, .addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } };
     dns_put_u16(opt + 2, 8);
     memcpy(opt + 4, cc, 8);
     o.opts_len = 12;
@@ -841,6 +853,132 @@ static void test_cookies(void **state)
     assert_int_equal(dns_cookie_check(secret, d, len, udp4.addr, 4, NOW), DNS_COOKIE_BAD);
     /* Stale after an hour. */
     assert_int_equal(dns_cookie_check(secret, d, len, v6.addr, 16, NOW + 3601), DNS_COOKIE_BAD);
+}
+
+/* RFC 6891 §6.1.1: a request with an OPT gets an OPT back on every error
+ * path whose OPT could be read; a malformed or repeated OPT gets none. */
+static void test_opt_on_errors(void **state)
+{
+    (void)state;
+    uint8_t q[600];
+    qopt_t o = { .payload = 1232, .dnssec = true };
+    size_t qlen = make_query(q, sizeof(q), "www.example.test.", DNS_T_A, &o);
+    /* FORMERR: no question (and no cookie), trailing garbage. */
+    {
+        uint8_t c[64];
+        dns_msgb_t b;
+        dns_edns_t e = { .udp_size = 1232, .flags = DNS_EDNS_DO };
+        dns_msgb_init(&b, c, sizeof(c), 0x4241, 0);
+        assert_int_equal(dns_msgb_opt(&b, &e), ZL_OK);
+        answer_raw(c, dns_msgb_finish(&b), &udp4);
+        assert_int_equal(rcode(), DNS_R_FORMERR);
+        assert_true(msg.has_edns);
+        assert_true(msg.edns.flags & DNS_EDNS_DO);
+        assert_int_equal(msg.qdcount, 0);
+    }
+    q[qlen] = 0xff;
+    answer_raw(q, qlen + 1, &udp4);
+    assert_int_equal(rcode(), DNS_R_FORMERR);
+    assert_true(msg.has_edns);
+    assert_int_equal(msg.qdcount, 1);
+    /* Two questions, then the OPT: FORMERR with OPT (RFC 9619). */
+    {
+        uint8_t c[600];
+        size_t hq = make_query(c, sizeof(c), "www.example.test.", DNS_T_A, NULL);
+        size_t ql = hq - DNS_HDR_LEN;
+        memcpy(c + hq, c + DNS_HDR_LEN, ql);           /* the question again */
+        memcpy(c + hq + ql, q + qlen - 11, 11);        /* the query's OPT */
+        dns_put_u16(c + 4, 2);
+        dns_put_u16(c + 10, 1);
+        answer_raw(c, hq + ql + 11, &udp4);
+        assert_int_equal(rcode(), DNS_R_FORMERR);
+        assert_true(msg.has_edns);
+        assert_int_equal(msg.qdcount, 0);
+    }
+    /* NOTIMP and REFUSED carry it too. */
+    qopt_t n = { .payload = 1232, .opcode = DNS_OP_STATUS };
+    ask_o("www.example.test.", DNS_T_A, &n, &udp4);
+    assert_int_equal(rcode(), DNS_R_NOTIMP);
+    assert_true(msg.has_edns);
+    ask_o("www.nowhere.invalid.", DNS_T_A, &o, &udp4);
+    assert_int_equal(rcode(), DNS_R_REFUSED);
+    assert_true(msg.has_edns);
+    qopt_t ch = { .payload = 1232, .qclass = DNS_C_CH };
+    ask_o("authors.bind.", DNS_T_TXT, &ch, &udp4);
+    assert_int_equal(rcode(), DNS_R_REFUSED);
+    assert_true(msg.has_edns);
+    /* A repeated OPT, or options overrunning the RDATA: no OPT back. */
+    static const uint8_t opt[11] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0 };
+    memcpy(q + qlen, opt, 11);
+    dns_put_u16(q + 10, 2);
+    answer_raw(q, qlen + 11, &udp4);
+    assert_int_equal(rcode(), DNS_R_FORMERR);
+    assert_false(msg.has_edns);
+    static const uint8_t bad[15] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 4, 0, 3, 0, 9 };
+    size_t plain = make_query(q, sizeof(q), "www.example.test.", DNS_T_A, NULL);
+    memcpy(q + plain, bad, sizeof(bad));
+    dns_put_u16(q + 10, 1);
+    answer_raw(q, plain + sizeof(bad), &udp4);
+    assert_int_equal(rcode(), DNS_R_FORMERR);
+    assert_false(msg.has_edns);
+}
+
+/* RFC 7873 §5.4: a QUERY without a question fetches a server cookie. */
+static void test_cookie_only(void **state)
+{
+    (void)state;
+    static const uint8_t secret[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+    static const uint8_t cc[8] = { 0xc0, 0x0c, 0x1e, 0xc0, 0x0c, 0x1e, 0xc0, 0x0c };
+    uint8_t q[128], opt[4 + 24];
+    const uint8_t *d;
+    uint16_t len;
+    dns_put_u16(opt, DNS_EO_COOKIE);
+    dns_put_u16(opt + 2, 8);
+    memcpy(opt + 4, cc, 8);
+    dns_msgb_t b;
+    dns_edns_t e = { .udp_size = 1232, .opts = opt, .opts_len = 12 };
+    dns_msgb_init(&b, q, sizeof(q), 0x7777, 0);
+    assert_int_equal(dns_msgb_opt(&b, &e), ZL_OK);
+    size_t qlen = dns_msgb_finish(&b);
+    /* Cookies off: FORMERR, with an OPT. */
+    answer_raw(q, qlen, &udp4);
+    assert_int_equal(rcode(), DNS_R_FORMERR);
+    assert_true(msg.has_edns);
+    cfg.cookies = true;
+    memcpy(cfg.cookie_secret, secret, 16);
+    /* A client cookie alone: NOERROR, no question, a server cookie. */
+    answer_raw(q, qlen, &udp4);
+    assert_int_equal(rcode(), DNS_R_NOERROR);
+    assert_int_equal(msg.qdcount, 0);
+    assert_counts(0, 0, 0);
+    assert_true(find_opt(DNS_EO_COOKIE, &d, &len));
+    assert_int_equal(len, 24);
+    assert_memory_equal(d, cc, 8);
+    assert_int_equal(dns_cookie_check(secret, d, len, udp4.addr, 4, NOW), DNS_COOKIE_GOOD);
+    /* Its valid server cookie sent back: NOERROR, the same cookie. */
+    uint8_t good[24];
+    memcpy(good, d, 24);
+    dns_put_u16(opt + 2, 24);
+    memcpy(opt + 4, good, 24);
+    e.opts_len = 28;
+    dns_msgb_init(&b, q, sizeof(q), 0x7778, 0);
+    assert_int_equal(dns_msgb_opt(&b, &e), ZL_OK);
+    qlen = dns_msgb_finish(&b);
+    answer_raw(q, qlen, &udp4);
+    assert_int_equal(rcode(), DNS_R_NOERROR);
+    assert_true(find_opt(DNS_EO_COOKIE, &d, &len));
+    assert_memory_equal(d, good, 24);
+    /* An invalid server cookie: BADCOOKIE with a fresh one. */
+    q[qlen - 1] ^= 0x55;
+    answer_raw(q, qlen, &udp4);
+    assert_int_equal(rcode(), DNS_R_BADCOOKIE);
+    assert_true(find_opt(DNS_EO_COOKIE, &d, &len));
+    assert_int_equal(dns_cookie_check(secret, d, len, udp4.addr, 4, NOW), DNS_COOKIE_GOOD);
+    /* Another opcode without a question is still FORMERR. */
+    q[2] = DNS_OP_NOTIFY << 3;
+    answer_raw(q, qlen, &udp4);
+    assert_int_equal(rcode(), DNS_R_FORMERR);
+    assert_true(msg.has_edns);
 }
 
 /* Every fixture name x common types x transports: the reply parses, fits
@@ -865,7 +1003,7 @@ static void test_sweep(void **state)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
             for (size_t p = 0; p < 5; p++) {
-                const zone_client_t *cl = p == 4 ? &tcp4 : &udp4;
+                const srv_client_t *cl = p == 4 ? &tcp4 : &udp4;
                 qopt_t o = { .payload = p == 4 ? 1232 : payloads[p] };
                 ask_o(names[i], types[t], &o, cl);
                 size_t limit = p == 4 ? 65535 : o.payload > 1232 ? 1232 : o.payload < 512 ? 512 : o.payload;
@@ -889,7 +1027,8 @@ int main(void)
         T(test_glue_truncation), T(test_additional), T(test_any), T(test_refused),
         T(test_classes), T(test_chaos), T(test_opcodes), T(test_formerr), T(test_drop),
         T(test_case_preserved), T(test_truncation), T(test_edns), T(test_badvers),
-        T(test_nsid), T(test_cookies), T(test_sweep),
+        T(test_nsid), T(test_cookies), T(test_opt_on_errors), T(test_cookie_only),
+        T(test_sweep),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
