@@ -66,3 +66,18 @@ TEST_DEPS += $(B)/test/test_net
 # guest (stripped sizes of the objects that end up in the image).
 lwip-size: $(LWIP_UK_LIB)
 	@size -t $(LWIP_UK_LIB) | tail -1
+
+# ---- per-packet cost without sanitizers ----
+# The same test program built -O2 (lwIP included), run for its cost
+# figures only: make lwip-bench (root: it needs a namespace and a TAP).
+LWIP_BENCH_OBJ := $(LWIP_FILES:%.c=$(B)/lwip-bench/%.o)
+$(B)/lwip-bench/%.o: $(LWIP_SRCDIR)/%.c $(LWIP_HDRS)
+	@mkdir -p $(@D)
+	$(CC) -O2 -g $(LWIP_CFLAGS) $(LWIP_INC) -c -o $@ $<
+$(B)/lwip-bench/net_bench: tests/platform/rt/test_net.c $(NET_RT_HOSTED) $(LWIP_BENCH_OBJ) \
+		$(wildcard platform/runtime/*.h) platform/include/plat.h $(LWIP_HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LWIP_INC) -o $@ tests/platform/rt/test_net.c \
+		$(NET_RT_HOSTED) $(LWIP_BENCH_OBJ) -lcmocka -lpthread
+.PHONY: lwip-bench
+lwip-bench: $(B)/lwip-bench/net_bench
+	TEST_NET_FILTER='test_udp_*' $(B)/lwip-bench/net_bench | grep -E '^# measure|^not ok'

@@ -29,12 +29,20 @@
 #define RT_NET_BATCH 512
 #define RT_DHCP_WAIT_NS (3000000000ull)
 #define RT_ETH_MIN 60 /* bytes in the shortest Ethernet frame, without FCS */
+/* Frames the device refused (its queue full even after a flush) wait
+ * here, oldest first, and go out when it has room; beyond this many the
+ * newest are dropped, as a full NIC queue would. */
+#define RT_TX_BACKLOG 256
+#define RT_TX_RETRY_NS 1000000 /* retry period while frames wait */
 
 bool rt_net_df_next;
 
 static struct netif rt_netif;
 static bool rt_have_dev, rt_lwip_up;
 static uint8_t *rt_rx_buf, *rt_tx_buf; /* one frame each */
+static struct pbuf *rt_txq[RT_TX_BACKLOG]; /* refused frames (referenced) */
+static unsigned rt_txq_head, rt_txq_len;
+static uint64_t rt_tx_drops;
 static size_t rt_frame_max;
 static uint64_t rt_key[2];             /* SipHash key from plat_random */
 static uint64_t rt_rand_ctr;
@@ -143,26 +151,49 @@ static err_t out4(struct netif *n, struct pbuf *p, const ip4_addr_t *dst)
     return etharp_output(n, p, dst);
 }
 
-/* Queue one frame on the device; it leaves at the next plat_wait(). */
-static err_t link_out(struct netif *n, struct pbuf *p)
+static plat_result_t dev_write(struct pbuf *p)
 {
     const void *frame = p->payload;
-    (void)n;
 
     if (p->len != p->tot_len) {
         if (p->tot_len > rt_frame_max)
-            return ERR_BUF;
+            return PLAT_EINVAL;
         pbuf_copy_partial(p, rt_tx_buf, p->tot_len, 0);
         frame = rt_tx_buf;
     }
-    switch (plat_net_write(frame, p->tot_len)) {
-    case PLAT_OK:
-        return ERR_OK;
-    case PLAT_EAGAIN: /* the queue stayed full after a flush: drop */
-        return ERR_MEM;
-    default:
-        return ERR_IF;
+    return plat_net_write(frame, p->tot_len);
+}
+
+/* Hand the waiting refused frames to the device while it takes them. */
+static void txq_drain(void)
+{
+    while (rt_txq_len) {
+        struct pbuf *p = rt_txq[rt_txq_head];
+        if (dev_write(p) == PLAT_EAGAIN)
+            return;
+        pbuf_free(p);
+        rt_txq_head = (rt_txq_head + 1) % RT_TX_BACKLOG;
+        rt_txq_len--;
     }
+}
+
+/* Queue one frame on the device; it leaves at the next plat_wait(). */
+static err_t link_out(struct netif *n, struct pbuf *p)
+{
+    (void)n;
+    if (rt_txq_len == 0) {
+        plat_result_t r = dev_write(p);
+        if (r != PLAT_EAGAIN)
+            return r == PLAT_OK ? ERR_OK : ERR_IF;
+    }
+    if (rt_txq_len == RT_TX_BACKLOG) {
+        if (rt_tx_drops++ == 0)
+            net_log("transmit queue full: dropping frames");
+        return ERR_MEM;
+    }
+    pbuf_ref(p); /* lwIP frees its reference when this returns */
+    rt_txq[(rt_txq_head + rt_txq_len++) % RT_TX_BACKLOG] = p;
+    return ERR_OK;
 }
 
 static err_t netif_setup(struct netif *n)
@@ -212,6 +243,8 @@ void rt_net_poll(void)
 {
     if (!rt_lwip_up)
         return;
+    if (rt_txq_len)
+        txq_drain();
     if (rt_have_dev)
         net_input();
     netif_poll_all();
@@ -234,10 +267,13 @@ static uint64_t net_deadline(void)
         if (n->loop_first)
             return 0;
     }
+    uint64_t now = plat_clock_monotonic_ns(), due = UINT64_MAX;
     u32_t ms = sys_timeouts_sleeptime();
-    if (ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE)
-        return UINT64_MAX;
-    return plat_clock_monotonic_ns() + (uint64_t)ms * 1000000u;
+    if (ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE)
+        due = now + (uint64_t)ms * 1000000u;
+    if (rt_txq_len && now + RT_TX_RETRY_NS < due) /* no room event on every target */
+        due = now + RT_TX_RETRY_NS;
+    return due;
 }
 
 uint16_t rt_net_mtu(const ip_addr_t *dst)
