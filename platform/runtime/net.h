@@ -34,14 +34,16 @@
 
 /* start.c, before libc runs: take the network boot arguments out of
  * argv[0..argc) (--ipv4=ADDR/LEN, --ipv4-gateway=ADDR, --ipv6=ADDR/LEN,
- * --ipv6-gateway=ADDR, also as two words); the values stay borrowed from
- * argv's strings. Returns the new argc; argv[argc] is NULL. */
+ * --ipv6-gateway=ADDR, --dns=ADDR[,ADDR...], also as two words); the
+ * values stay borrowed from argv's strings. LEN defaults to 24 (IPv4)
+ * and 64 (IPv6). Returns the new argc; argv[argc] is NULL. */
 int rt_net_args(int argc, char **argv);
 /* Before main(): lwIP up, the device's interface configured (static
  * addresses, or DHCP when --ipv4 is absent, waiting up to 3 s for a
- * lease), addresses logged on the console. Exits the guest (status 2)
- * for a malformed network argument. Without a device only loopback
- * works. */
+ * lease; IPv6 link-local and SLAAC always), /etc/resolv.conf written from
+ * --dns or DHCP's name servers, addresses logged on the console. Exits
+ * the guest (status 2) for a malformed network argument. Without a
+ * device only loopback works. */
 void rt_net_start(void);
 /* lwIP initialised and the event hook installed (idempotent): every
  * socket, epoll and eventfd creation calls it, so loopback works even

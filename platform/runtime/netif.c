@@ -3,6 +3,7 @@
  * configuration from the boot arguments. See net.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "lwip/ip4.h"
 #include "lwip/nd6.h"
 #include "lwip/netif.h"
+#include "lwip/prot/dhcp.h"
 #include "lwip/prot/ip4.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
@@ -49,7 +51,13 @@ static uint64_t rt_rand_ctr;
 static int rt_dhcp_key;                /* DHCP waiter's wait key */
 
 /* Boot arguments (rt_net_args), borrowed from argv. */
-static const char *rt_arg_v4, *rt_arg_gw4, *rt_arg_v6, *rt_arg_gw6, *rt_arg_bad;
+static const char *rt_arg_v4, *rt_arg_gw4, *rt_arg_v6, *rt_arg_gw6, *rt_arg_dns, *rt_arg_bad;
+
+/* DNS servers from the last DHCP acknowledgement (option 6). */
+#define RT_DNS_MAX 3
+static ip4_addr_t rt_dhcp_dns[RT_DNS_MAX];
+static int rt_dhcp_ndns;
+static void write_resolv(const char *how);
 
 /* --ipv6 and --ipv6-gateway once parsed (the ND6 hook reads them). */
 static ip6_addr_t rt_v6, rt_gw6;
@@ -296,7 +304,7 @@ static const char **arg_slot(const char *name, size_t len)
 {
     static const struct { const char *name; const char **slot; } opts[] = {
         {"ipv4", &rt_arg_v4}, {"ipv4-gateway", &rt_arg_gw4},
-        {"ipv6", &rt_arg_v6}, {"ipv6-gateway", &rt_arg_gw6},
+        {"ipv6", &rt_arg_v6}, {"ipv6-gateway", &rt_arg_gw6}, {"dns", &rt_arg_dns},
     };
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         if (strlen(opts[i].name) == len && memcmp(opts[i].name, name, len) == 0)
@@ -380,6 +388,8 @@ static void net_status(struct netif *n, netif_nsc_reason_t why, const netif_ext_
     if ((why & (LWIP_NSC_IPV4_ADDRESS_CHANGED | LWIP_NSC_IPV4_SETTINGS_CHANGED)) &&
         !ip4_addr_isany_val(*netif_ip4_addr(n)) && !rt_arg_v4) {
         log_ipv4("dhcp");
+        if (!rt_arg_dns)
+            write_resolv("dhcp");
         rt_sched_wake((uintptr_t)&rt_dhcp_key, 1);
     }
     if (why & LWIP_NSC_IPV6_ADDR_STATE_CHANGED) {
@@ -392,6 +402,83 @@ static void net_status(struct netif *n, netif_nsc_reason_t why, const netif_ext_
             net_log("ipv6 %s%s", a, ip6_addr_islinklocal(ip) ? " (link-local)"
                                     : i == rt_v6_idx ? " (static)" : " (slaac)");
         }
+    }
+}
+
+/* ---- name servers: /etc/resolv.conf for musl's resolver ---- */
+
+/* Ask for option 6 in DISCOVER and REQUEST: a second parameter request
+ * list, which servers join to lwIP's (RFC 3396 §7). */
+void rt_net_dhcp_append(struct dhcp_msg *msg, u8_t type, u16_t *len)
+{
+    if ((type == DHCP_DISCOVER || type == DHCP_REQUEST) && *len + 3u < DHCP_OPTIONS_LEN) {
+        msg->options[(*len)++] = DHCP_OPTION_PARAMETER_REQUEST_LIST;
+        msg->options[(*len)++] = 1;
+        msg->options[(*len)++] = DHCP_OPTION_DNS_SERVER;
+    }
+}
+
+void rt_net_dhcp_option(u8_t type, u8_t opt, u8_t len, struct pbuf *p, u16_t off)
+{
+    if (type != DHCP_ACK || opt != DHCP_OPTION_DNS_SERVER)
+        return;
+    int n = len / 4 < RT_DNS_MAX ? len / 4 : RT_DNS_MAX;
+    uint8_t buf[4 * RT_DNS_MAX];
+    if (pbuf_copy_partial(p, buf, (u16_t)(4 * n), off) != 4 * n)
+        return;
+    for (int i = 0; i < n; i++)
+        memcpy(&rt_dhcp_dns[i], buf + 4 * i, 4);
+    rt_dhcp_ndns = n;
+}
+
+/* Appends "nameserver ADDR\n" for each address of a comma-separated
+ * list; 0, or -1 for a malformed address. */
+static int dns_lines(const char *list, char *out, size_t cap, size_t *used)
+{
+    while (*list) {
+        char a[INET6_ADDRSTRLEN], bin[16];
+        size_t n = strcspn(list, ",");
+        if (n == 0 || n >= sizeof a)
+            return -1;
+        memcpy(a, list, n);
+        a[n] = '\0';
+        if (inet_pton(strchr(a, ':') ? AF_INET6 : AF_INET, a, bin) != 1)
+            return -1;
+        int w = snprintf(out + *used, cap - *used, "nameserver %s\n", a);
+        if (w > 0 && (size_t)w < cap - *used)
+            *used += (size_t)w;
+        list += n + (list[n] == ',');
+    }
+    return 0;
+}
+
+/* Writes /etc/resolv.conf from --dns, or else from DHCP's servers (none:
+ * no file, and musl asks 127.0.0.1, where nothing answers). */
+static void write_resolv(const char *how)
+{
+    char text[512];
+    size_t used = 0;
+
+    if (rt_arg_dns) {
+        if (dns_lines(rt_arg_dns, text, sizeof text, &used))
+            bad_arg("dns", rt_arg_dns);
+    } else {
+        for (int i = 0; i < rt_dhcp_ndns; i++) {
+            char a[INET_ADDRSTRLEN];
+            inet_ntop(AF_INET, &rt_dhcp_dns[i], a, sizeof a);
+            used += (size_t)snprintf(text + used, sizeof text - used, "nameserver %s\n", a);
+        }
+    }
+    if (!used)
+        return;
+    long fd = rt_sys_open((const long[6]){(long)"/etc/resolv.conf", O_WRONLY | O_CREAT | O_TRUNC, 0644});
+    if (fd < 0 || rt_sys_write((const long[6]){fd, (long)text, (long)used}) != (long)used)
+        net_log("cannot write /etc/resolv.conf");
+    if (fd >= 0)
+        rt_sys_close((const long[6]){fd});
+    for (char *l = text, *e; (e = strchr(l, '\n')); l = e + 1) {
+        *e = '\0';
+        net_log("dns %s (%s)", l + sizeof "nameserver", how);
     }
 }
 
@@ -473,6 +560,8 @@ void rt_net_start(void)
 
     if (rt_arg_bad)
         bad_arg(rt_arg_bad + 2, NULL);
+    if (rt_arg_dns)
+        write_resolv("static");
     if (plat_net_info(&info) != PLAT_OK) {
         if (rt_arg_v4 || rt_arg_v6)
             net_log("no network device: addresses ignored");

@@ -101,6 +101,12 @@
 #define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) rt_net_tcp_isn((lip), (lport), (rip), (rport))
 /* The --ipv6-gateway boot argument and on-link prefixes other than /64. */
 #define LWIP_HOOK_ND6_GET_GW(netif, dest) rt_net_nd6_gateway((netif), (dest))
+/* DHCP's DNS servers (option 6) for /etc/resolv.conf, without lwIP's own
+ * resolver: asked for and picked up here. */
+#define LWIP_HOOK_DHCP_APPEND_OPTIONS(netif, dhcp, state, msg, type, lenp) \
+    rt_net_dhcp_append((msg), (type), (lenp))
+#define LWIP_HOOK_DHCP_PARSE_OPTION(netif, dhcp, state, msg, type, opt, len, p, off) \
+    rt_net_dhcp_option((type), (opt), (len), (p), (off))
 
 /* ---- checksums: all in software (TAP and virtio frames carry none) ---- */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 0

@@ -379,7 +379,7 @@ static int tap_setup(void)
  * main() before the tests (the network is started once per process);
  * test_boot_args checks what it recorded. */
 static int boot_bad_status = -1, boot_argc;
-static char *boot_argv[11];
+static char *boot_argv[12];
 
 static void net_boot(void)
 {
@@ -394,9 +394,10 @@ static void net_boot(void)
     exit_jmp = NULL;
 
     char *argv[] = {"zonelet", "--zones", "/z", "--ipv4=" RT4 "/24", "--ipv4-gateway",
-                    LX4, "--ipv6", RT6 "/64", "--ipv6-gateway=" LX6, "serve", NULL};
+                    LX4, "--ipv6", RT6 "/64", "--ipv6-gateway=" LX6, "--dns=" LX4 "," LX6,
+                    "serve", NULL};
     memcpy(boot_argv, argv, sizeof argv);
-    boot_argc = rt_net_args(10, boot_argv);
+    boot_argc = rt_net_args(11, boot_argv);
     rt_net_start();
 }
 
@@ -412,6 +413,13 @@ static void test_boot_args(void **state)
     assert_null(boot_argv[4]);
     assert_non_null(strstr(console, "net: mac 02:00:00:77:00:02 mtu 1500"));
     assert_non_null(strstr(console, "net: ipv4 " RT4 "/24 gateway " LX4 " (static)"));
+    assert_non_null(strstr(console, "net: dns " LX6 " (static)"));
+    char rc[128] = {0};
+    long fd = SYS(rt_sys_open, L("/etc/resolv.conf"), O_RDONLY);
+    assert_true(fd >= 0);
+    assert_true(SYS(rt_sys_read, fd, L(rc), sizeof rc - 1) > 0);
+    SYS(rt_sys_close, fd);
+    assert_string_equal(rc, "nameserver " LX4 "\nnameserver " LX6 "\n");
     drive(50);
     if (!strstr(console, "net: ipv6 " RT6 " (static)"))
         fail_msg("console:\n%s", console);
