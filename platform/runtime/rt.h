@@ -89,6 +89,7 @@ long rt_sys_arch_prctl(const long *a);
 long rt_sys_gettid(const long *a);
 long rt_sys_tkill(const long *a);
 long rt_sys_tgkill(const long *a);
+long rt_sys_rt_sigtimedwait(const long *a);
 
 /* ---- time.c ---- */
 

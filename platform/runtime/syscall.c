@@ -23,6 +23,7 @@ static const rt_sys_fn rt_sys_table[RT_NSYS] = {
     [SYS_clock_nanosleep] = rt_sys_clock_nanosleep,
     [SYS_arch_prctl] = rt_sys_arch_prctl, [SYS_gettid] = rt_sys_gettid,
     [SYS_tkill] = rt_sys_tkill, [SYS_tgkill] = rt_sys_tgkill,
+    [SYS_rt_sigtimedwait] = rt_sys_rt_sigtimedwait,
     /* time */
     [SYS_clock_gettime] = rt_sys_clock_gettime,
     [SYS_clock_getres] = rt_sys_clock_getres,

@@ -405,6 +405,22 @@ long rt_sys_clock_nanosleep(const long *a)
     return sleep_until(rel_deadline(req));
 }
 
+/* sigwaitinfo/sigtimedwait: no signal is ever delivered (see tkill), so
+ * none is pending or will come: wait out the timeout, or for good (the
+ * server's control thread parks here while the others serve). */
+long rt_sys_rt_sigtimedwait(const long *a)
+{
+    const struct timespec *ts = (const struct timespec *)a[2];
+
+    if (bad_ts(ts))
+        return -EINVAL;
+    if (ts)
+        return sleep_until(rel_deadline(ts)) == -EINTR ? -EINTR : -EAGAIN;
+    while (rt_sched_block(0, UINT64_MAX) != -EINTR)
+        ;
+    return -EINTR;
+}
+
 static struct rt_thread *find_tid(int tid)
 {
     for (int i = 0; i < rt_hw; i++)
