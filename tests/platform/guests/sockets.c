@@ -6,7 +6,8 @@
  * default), shaped like the DNS server's loops: UDP with recvmmsg
  * MSG_WAITFORONE / sendmmsg and IP_PKTINFO / IPV6_PKTINFO on a wildcard
  * bind, one thread per family; TCP in one epoll loop with non-blocking
- * accept4 and an eventfd. A UDP datagram "quit" ends the guest with
+ * accept4 and an eventfd; the main thread parks in sigwaitinfo() as the
+ * server's control loop does. A UDP datagram "quit" ends the guest with
  * SUCCESS and the counts. Network configuration comes from the runtime's
  * boot arguments (--ipv4=..., DHCP otherwise). */
 #include <arpa/inet.h>
@@ -17,6 +18,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -224,6 +226,11 @@ static void *udp_main(void *arg)
                 uint64_t one = 1;
                 if (write(wake_fd, &one, sizeof one) != sizeof one)
                     printf("FAILURE: eventfd write\n");
+                usleep(300000); /* the other loops notice and leave */
+                printf("udp %ld in %ld out, tcp %ld connections %ld bytes\n", atomic_load(&udp_in),
+                       atomic_load(&udp_out), atomic_load(&tcp_conns), atomic_load(&tcp_bytes));
+                printf("SUCCESS\n");
+                exit(0);
             }
             iov[i].iov_len = rx[i].msg_len;
             /* answer from the address asked: the control message goes back */
@@ -377,16 +384,21 @@ int main(int argc, char **argv)
     CHECK(wake_fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, wake_fd, &ev) == 0);
     tcp_listen(ep, AF_INET);
     tcp_listen(ep, AF_INET6);
+    /* No signal ever comes: a timed wait times out, an untimed one parks
+     * this thread for good while the others serve. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    struct timespec ts = {0, 20000000};
+    CHECK(sigtimedwait(&set, NULL, &ts) < 0 && errno == EAGAIN);
     pthread_t t4, t6, tt;
     CHECK(pthread_create(&t4, NULL, udp_main, &fd4) == 0);
     CHECK(pthread_create(&t6, NULL, udp_main, &fd6) == 0);
     CHECK(pthread_create(&tt, NULL, tcp_main, &ep) == 0);
+    CHECK(pthread_detach(t4) == 0 && pthread_detach(t6) == 0 && pthread_detach(tt) == 0);
     printf("serving on port %d\n", port);
-    pthread_join(t4, NULL);
-    pthread_join(t6, NULL);
-    pthread_join(tt, NULL);
-    printf("udp %ld in %ld out, tcp %ld connections %ld bytes\n", atomic_load(&udp_in),
-           atomic_load(&udp_out), atomic_load(&tcp_conns), atomic_load(&tcp_bytes));
-    printf("SUCCESS\n");
-    return 0;
+    sigwaitinfo(&set, NULL);
+    printf("FAILURE: sigwaitinfo returned\n");
+    return 1;
 }
