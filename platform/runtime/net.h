@@ -54,6 +54,10 @@ void rt_net_ready(void);
  * this; non-blocking calls that found nothing do it too, so a thread that
  * never blocks still sees traffic. */
 void rt_net_poll(void);
+/* rt_net_poll() (after plat_net_flush()) if none ran for a millisecond:
+ * every socket and poll call starts with it, so a thread that never
+ * blocks cannot keep traffic from moving. Cheap otherwise (a clock read). */
+void rt_net_tick(void);
 /* IPv4 and IPv6 MTU of the route to dst (the device's, or loopback's). */
 uint16_t rt_net_mtu(const ip_addr_t *dst);
 /* The next IPv4 datagram output gets the DF bit (IP_MTU_DISCOVER): set

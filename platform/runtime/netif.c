@@ -36,6 +36,10 @@
  * newest are dropped, as a full NIC queue would. */
 #define RT_TX_BACKLOG 256
 #define RT_TX_RETRY_NS 1000000 /* retry period while frames wait */
+/* A thread that keeps calling without ever blocking would keep the event
+ * hook from running, and on hvt frames only move during an exit: past
+ * this long without a poll, socket calls flush and poll themselves. */
+#define RT_STARVE_NS 1000000
 
 bool rt_net_df_next;
 
@@ -45,6 +49,7 @@ static uint8_t *rt_rx_buf, *rt_tx_buf; /* one frame each */
 static struct pbuf *rt_txq[RT_TX_BACKLOG]; /* refused frames (referenced) */
 static unsigned rt_txq_head, rt_txq_len;
 static uint64_t rt_tx_drops;
+static uint64_t rt_last_poll; /* plat_clock_monotonic_ns() of the last poll */
 static size_t rt_frame_max;
 static uint64_t rt_key[2];             /* SipHash key from plat_random */
 static uint64_t rt_rand_ctr;
@@ -251,12 +256,22 @@ void rt_net_poll(void)
 {
     if (!rt_lwip_up)
         return;
+    rt_last_poll = plat_clock_monotonic_ns();
     if (rt_txq_len)
         txq_drain();
     if (rt_have_dev)
         net_input();
     netif_poll_all();
     sys_check_timeouts();
+}
+
+void rt_net_tick(void)
+{
+    if (rt_lwip_up && plat_clock_monotonic_ns() - rt_last_poll > RT_STARVE_NS) {
+        if (rt_have_dev)
+            plat_net_flush();
+        rt_net_poll();
+    }
 }
 
 static void net_hook(uint32_t events)

@@ -185,6 +185,7 @@ static long do_poll(struct pollfd *fds, nfds_t n, uint64_t deadline)
 
     if (n > RT_FD_LIMIT)
         return -EINVAL;
+    rt_net_tick();
     return wait_any(poll_scan_cb, &p, deadline);
 }
 
@@ -248,6 +249,7 @@ static long do_select(int n, fd_set *r, fd_set *w, fd_set *e, uint64_t deadline)
 
     if (n < 0 || n > FD_SETSIZE)
         return -EINVAL;
+    rt_net_tick();
     if (r)
         s.in_r = *r;
     if (w)
@@ -512,6 +514,7 @@ static long do_epoll_wait(int epfd, struct epoll_event *out, int max, uint64_t d
         return r;
     if (max <= 0)
         return -EINVAL;
+    rt_net_tick();
     for (;;) {
         int n = ep_collect(ep, out, max);
         if (n)

@@ -104,6 +104,7 @@ int rt_sock_get(int fd, struct rt_sock **s, int *flags)
     struct rt_obj *o;
     int r = rt_fd_obj(fd, &o, flags);
 
+    rt_net_tick();
     if (r < 0)
         return r;
     if (o->ops != &rt_sock_ops)

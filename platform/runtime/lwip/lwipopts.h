@@ -59,7 +59,7 @@
 #define LWIP_IPV6_NUM_ADDRESSES 4 /* link-local, SLAAC, static, one spare */
 #define LWIP_IPV6_AUTOCONFIG 1
 #define LWIP_IPV6_SEND_ROUTER_SOLICIT 1
-#define LWIP_IPV6_DUP_DETECT_ATTEMPTS 1
+#define LWIP_IPV6_DUP_DETECT_ATTEMPTS 0 /* link-local and SLAAC usable at once */
 #define LWIP_IPV6_MLD 1
 #define MEMP_NUM_MLD6_GROUP 8
 #define LWIP_IPV6_DHCP6 0
