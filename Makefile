@@ -33,7 +33,9 @@ BIN      := $(B)/zonelet
 .PHONY: all run test test-build deps-build deps-test clean fuzz bench
 all: $(BIN)
 
--include $(sort $(wildcard mk/*.mk))
+# The targets' fragments first: the others use their variables.
+TARGET_MK := mk/hvt.mk mk/virtio.mk
+-include $(TARGET_MK) $(filter-out $(TARGET_MK),$(sort $(wildcard mk/*.mk)))
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)

@@ -6,9 +6,11 @@ HVT_MON      := $(B)/zonelet-hvt
 HVT_MON_ASAN := $(B)/hvt/zonelet-hvt-asan
 HVT_LIB      := $(B)/hvt/libhvt.a
 HVT_LD       := platform/hvt/hvt.ld
-HVT_MON_SRC  := $(sort $(wildcard platform/hvt/tender/*.c platform/hvt/tender/*.S))
+# platform/x86_64: the TSC clock formula and the fault report format,
+# shared with the guests.
+HVT_MON_SRC  := $(sort $(wildcard platform/hvt/tender/*.c platform/hvt/tender/*.S platform/x86_64/*.c))
 HVT_MON_OBJ  := $(patsubst %,$(B)/hvt/mon/%.o,$(basename $(HVT_MON_SRC)))
-HVT_LIB_SRC  := $(sort $(wildcard platform/hvt/*.c platform/hvt/*.S))
+HVT_LIB_SRC  := $(sort $(wildcard platform/hvt/*.c platform/hvt/*.S platform/x86_64/*.c))
 HVT_LIB_OBJ  := $(patsubst %,$(B)/hvt/guest/%.o,$(basename $(HVT_LIB_SRC)))
 # Guest code runs at CPL3: exceptions switch to the monitor's stack, so the
 # red zone and SSE are safe. Frame pointers make the fault backtraces work.

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dns/err.h"
+#include "zone/keys.h"
 #include "zone/parse.h"
 #include "unikernel/cmd.h"
 
@@ -100,89 +101,18 @@ static void check_flush(check_msgs_t *m, bool failed)
     *m = (check_msgs_t){ 0 };
 }
 
-typedef struct key_ctx {
-    const uint8_t *zone;   /* NULL for _keys: keys for any zone */
-    const zone_report_t *rep;
-    size_t keys, bad;
-    uint8_t (*names)[DNS_NAME_MAX]; /* names seen (key files are small), owned */
-    unsigned *lines;
-} key_ctx_t;
-
-/* A key name used twice would make TSIG ambiguous. Returns the line of
- * the earlier key, 0 if none (or out of memory: then not checked). */
-static unsigned key_seen(key_ctx_t *kc, const uint8_t *name, unsigned line)
-{
-    for (size_t i = 0; i < kc->keys; i++)
-        if (dns_name_equal(kc->names[i], name))
-            return kc->lines[i];
-    void *n = realloc(kc->names, (kc->keys + 1) * sizeof(*kc->names));
-    if (n)
-        kc->names = n;
-    void *l = n ? realloc(kc->lines, (kc->keys + 1) * sizeof(*kc->lines)) : NULL;
-    if (l) {
-        kc->lines = l;
-        dns_name_copy(kc->names[kc->keys], name);
-        kc->lines[kc->keys] = line;
-    }
-    return 0;
-}
-
-/* Where `_update`, `_transfer` or `_notify` starts in name, after at
- * least one label; NULL if none. */
-static const uint8_t *key_role(const uint8_t *name)
-{
-    static const char *const roles[] = { "_update", "_transfer", "_notify" };
-    for (const uint8_t *l = name; *l; l += *l + 1) {
-        for (size_t r = 0; l != name && r < 3; r++)
-            if (*l == strlen(roles[r]) && strncasecmp((const char *)l + 1, roles[r], *l) == 0)
-                return l;
-    }
-    return NULL;
-}
-
-static int key_rec(void *ctx, const dns_rr_t *rec)
-{
-    key_ctx_t *kc = ctx;
-    const uint8_t *role = key_role(rec->owner);
-    const char *why = NULL;
-    if (rec->type != DNS_T_DNSKEY)
-        why = "a key file holds only DNSKEY records";
-    else if (rec->rdlen < 5)
-        why = "key without a secret";
-    else if (rec->rdata[3] != 157 && (rec->rdata[3] < 161 || rec->rdata[3] > 165))
-        why = "key algorithm must be an HMAC: 157 (MD5), 161-165 (SHA1-SHA512)";
-    else if (!role)
-        why = "key name must be <x>._update.<zone>, <x>._transfer.<zone> or <x>._notify.<zone>";
-    else if (kc->zone && !dns_name_is_sub(role + *role + 1, kc->zone))
-        why = "key for a zone other than this file's";
-    unsigned dup = why ? 0 : key_seen(kc, rec->owner, rec->line);
-    if (why || dup) {
-        if (dup)
-            zone_reportf(kc->rep, rec->file, rec->line, "key name already used at line %u", dup);
-        else
-            zone_reportf(kc->rep, rec->file, rec->line, "%s", why);
-        kc->bad++;
-    } else {
-        kc->keys++;
-    }
-    return 0;
-}
-
 /* Each check writes its one-line summary into sum (printed after the
- * file's messages). */
-static int check_keys(const char *path, const uint8_t *zone, const zone_report_t *rep,
-                      char *sum, size_t cap)
+ * file's messages). The key rules are zone/keys.c's, as the server's;
+ * the key files of one run share a keyring, as the server's do, so a
+ * key name used in two files is an error too. */
+static int check_keys(const char *path, const uint8_t *zone, zone_keyring_t *kr,
+                      const zone_report_t *rep, char *sum, size_t cap)
 {
-    static const uint8_t root[1] = { 0 };
-    key_ctx_t kc = { .zone = zone, .rep = rep };
-    zone_parse_opts_t o = { .origin = zone ? zone : root };
-    int rc = zone_parse_file(path, &o, key_rec, &kc, rep);
-    free(kc.names);
-    free(kc.lines);
-    if (rc == ZL_OK && kc.bad)
-        rc = ZL_EZONE;
+    size_t before = zone_keyring_count(kr);
+    int rc = zone_keyring_load(kr, NULL, path, zone, rep);
+    size_t n = zone_keyring_count(kr) - before;
     if (rc == ZL_OK)
-        snprintf(sum, cap, "%s: %zu key%s\n", path, kc.keys, kc.keys == 1 ? "" : "s");
+        snprintf(sum, cap, "%s: %zu key%s\n", path, n, n == 1 ? "" : "s");
     return rc;
 }
 
@@ -199,7 +129,7 @@ static int check_zone(const char *path, const uint8_t *origin, const zone_report
 }
 
 /* One file: key file or zone, origin from --origin or the basename. */
-static int check_file(const char *path, const char *origin_opt)
+static int check_file(const char *path, const char *origin_opt, zone_keyring_t *kr)
 {
     static const uint8_t root[1] = { 0 };
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -214,13 +144,13 @@ static int check_file(const char *path, const char *origin_opt)
     char sum[4200] = "";
     int rc;
     if (olen == 0 && keys && !origin_opt) {
-        rc = check_keys(path, NULL, &rep, sum, sizeof(sum));
+        rc = check_keys(path, NULL, kr, &rep, sum, sizeof(sum));
     } else if (dns_name_from_text(otext, olen, root, origin) < 0) {
         fprintf(stderr, "%s: error: '%.*s' is not a zone name (use --origin)\n", path,
                 (int)olen, otext);
         return ZL_ESYNTAX;
     } else {
-        rc = keys ? check_keys(path, origin, &rep, sum, sizeof(sum))
+        rc = keys ? check_keys(path, origin, kr, &rep, sum, sizeof(sum))
                   : check_zone(path, origin, &rep, sum, sizeof(sum));
     }
     check_flush(&msgs, rc != ZL_OK);
@@ -234,6 +164,11 @@ int cmd_check(int argc, char **argv)
 {
     const char *origin = NULL;
     int files = 0, failed = 0;
+    zone_keyring_t *kr = zone_keyring_new();
+    if (!kr) {
+        fprintf(stderr, "zonelet check: out of memory\n");
+        return 1;
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--origin") == 0 && i + 1 < argc) {
             origin = argv[++i];
@@ -247,13 +182,15 @@ int cmd_check(int argc, char **argv)
                     "  NAME for the files after --origin) and key files (_keys,\n"
                     "  <zone>._keys). Errors as file:line: error: ...; exit status 1\n"
                     "  on any error, 2 on bad usage.\n");
+            zone_keyring_free(kr);
             return help ? 0 : 2;
         } else {
             files++;
-            failed += check_file(argv[i], origin) != ZL_OK;
+            failed += check_file(argv[i], origin, kr) != ZL_OK;
             fflush(stdout); /* messages, then the summary, in order in a hook */
         }
     }
+    zone_keyring_free(kr);
     if (files == 0) {
         fprintf(stderr, "usage: zonelet check [--origin NAME] FILE...\n");
         return 2;

@@ -1,4 +1,4 @@
-/* zone_load_file: parser + builder. The builder borrows each record's
+/* zone_load: parser + builder. The builder borrows each record's
  * file name for its whole life, but the parser's names (of $INCLUDE
  * files) live only during one callback, so they are copied here once per
  * file and freed after zone_builder_finish. */
@@ -50,13 +50,19 @@ static int load_add(void *ctx, const dns_rr_t *rec)
 int zone_load_file(const char *path, const uint8_t *origin, zone_t **out,
                    const zone_report_t *rep)
 {
+    return zone_load(NULL, path, origin, out, rep);
+}
+
+int zone_load(const zone_source_t *src, const char *path, const uint8_t *origin,
+              zone_t **out, const zone_report_t *rep)
+{
     load_ctx_t lc = { .rep = rep };
     zone_t *z = NULL;
     *out = NULL;
     lc.b = zone_builder_new(origin);
     if (!lc.b)
         return ZL_ENOMEM;
-    zone_parse_opts_t opts = { .origin = origin };
+    zone_parse_opts_t opts = { .origin = origin, .source = src };
     int rc = zone_parse_file(path, &opts, load_add, &lc, rep);
     if (rc == ZL_OK) {
         rc = zone_builder_finish(lc.b, &z, rep);

@@ -21,6 +21,7 @@
 #define GEN_BUF 65536
 
 typedef struct pstate {
+    const zone_source_t *src;  /* NULL: the file system */
     zone_rec_fn fn;
     void *ctx;
     const zone_report_t *rep;
@@ -35,7 +36,8 @@ typedef struct pstate {
 
 typedef struct pfile {
     const char *name;          /* for reports and relative $INCLUDEs */
-    bool text;                 /* zone_parse_text: includes relative to cwd */
+    bool text;                 /* zone_parse_text: includes relative to the
+                                * current folder or the source's root */
     unsigned depth;
     zone_lexer_t lx;
     uint8_t origin[DNS_NAME_MAX];
@@ -254,6 +256,29 @@ static int read_all(const char *path, char **out, size_t *len, const char **why)
     return ZL_OK;
 }
 
+/* Opens path from src, or from the file system (src NULL). */
+static int src_open(const zone_source_t *src, const char *path, zone_text_t *t,
+                    const char **why)
+{
+    *t = (zone_text_t){ 0 };
+    *why = "cannot be read";
+    if (src)
+        return src->open(src->ctx, path, t, why);
+    char *buf = NULL;
+    int rc = read_all(path, &buf, &t->len, why);
+    t->text = buf;
+    t->handle = buf;
+    return rc;
+}
+
+static void src_close(const zone_source_t *src, zone_text_t *t)
+{
+    if (!src)
+        free(t->handle);
+    else if (src->close)
+        src->close(src->ctx, t);
+}
+
 /* $INCLUDE path [origin]: path relative to the including file's folder;
  * the included file starts with this file's state, and nothing it sets
  * ($ORIGIN, $TTL) comes back (RFC 1035 §5.1). */
@@ -281,24 +306,24 @@ static void dir_include(pstate_t *ps, pfile_t *pf, const dns_tok_t *t, size_t n)
     }
     const char *slash = pf->text ? NULL : strrchr(pf->name, '/');
     int dirlen = (t[1].len && t[1].s[0] == '/') || !slash ? 0 : (int)(slash - pf->name + 1);
-    char *path = NULL, *text = NULL;
+    char *path = NULL;
     const char *why;
-    size_t len = 0;
+    zone_text_t text;
     if (asprintf(&path, "%.*s%.*s", dirlen, pf->name, (int)t[1].len, t[1].s) < 0) {
         free(c);
         ps->stop = ZL_ENOMEM;
         return;
     }
-    if (read_all(path, &text, &len, &why) != ZL_OK) {
+    if (src_open(ps->src, path, &text, &why) != ZL_OK) {
         perr(ps, pf, line, "cannot read $INCLUDE file '%s': %s", path, why);
     } else {
         c->name = path;
         c->text = false;
-        zone_lex_init(&c->lx, text, len);
+        zone_lex_init(&c->lx, text.text, text.len);
         parse_body(ps, c);
         zone_lex_free(&c->lx);
+        src_close(ps->src, &text);
     }
-    free(text);
     free(path);
     free(c);
 }
@@ -441,6 +466,7 @@ static int parse_run(const char *text, size_t len, const char *name, bool is_tex
     pfile_t *pf = calloc(1, sizeof(*pf));
     int rc = ZL_ENOMEM;
     if (ps && pf) {
+        ps->src = opts->source;
         ps->fn = fn;
         ps->ctx = ctx;
         ps->rep = rep;
@@ -475,14 +501,16 @@ int zone_parse_text(const char *text, size_t len, const char *name,
 int zone_parse_file(const char *path, const zone_parse_opts_t *opts,
                     zone_rec_fn fn, void *ctx, const zone_report_t *rep)
 {
-    char *text = NULL;
+    zone_text_t text;
     const char *why;
-    size_t len = 0;
-    if (read_all(path, &text, &len, &why) != ZL_OK) {
+    if (!opts)
+        return ZL_EINVAL;
+    int rc = src_open(opts->source, path, &text, &why);
+    if (rc != ZL_OK) {
         zone_reportf(rep, path, 0, "cannot read: %s", why);
-        return ZL_EIO;
+        return rc == ZL_ENOMEM ? rc : ZL_EIO;
     }
-    int rc = parse_run(text, len, path, false, opts, fn, ctx, rep);
-    free(text);
+    rc = parse_run(text.text, text.len, path, false, opts, fn, ctx, rep);
+    src_close(opts->source, &text);
     return rc;
 }

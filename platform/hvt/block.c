@@ -43,3 +43,12 @@ plat_result_t plat_block_write(uint64_t offset, const void *buf, size_t len)
 {
     return transfer(HVT_HC_BLOCK_WRITE, offset, (uintptr_t)buf, len);
 }
+
+plat_result_t plat_block_flush(void)
+{
+    struct hvt_hc_block_flush a = { 0 };
+    if (!(hvt_bi->devices & HVT_DEV_BLOCK))
+        return PLAT_EINVAL;
+    hvt_hypercall(HVT_HC_BLOCK_FLUSH, &a);
+    return (plat_result_t)a.ret;
+}

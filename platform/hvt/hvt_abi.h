@@ -74,7 +74,7 @@
 
 #include <stdint.h>
 
-#define HVT_ABI_VERSION 1u
+#define HVT_ABI_VERSION 2u /* 2: HVT_HC_BLOCK_FLUSH */
 #define HVT_BOOT_MAGIC 0x31544c5a54564855ull /* "UHVTZLT1" */
 
 /* Layout (guest-physical addresses and sizes, bytes). */
@@ -164,7 +164,8 @@ enum hvt_hc {
     HVT_HC_NET_SETUP = 10,    /* struct hvt_hc_net_setup */
     HVT_HC_NET_NOTIFY = 11,   /* struct hvt_hc_net_notify */
     HVT_HC_NOP = 12,          /* struct hvt_hc_nop: round trip, for measuring */
-    HVT_HC_FAULT = 13         /* struct hvt_fault_frame: CPL0 exception stubs only */
+    HVT_HC_FAULT = 13,        /* struct hvt_fault_frame: CPL0 exception stubs only */
+    HVT_HC_BLOCK_FLUSH = 14   /* struct hvt_hc_block_flush */
 };
 
 /* Write len bytes at data to the monitor's standard output. */
@@ -206,6 +207,13 @@ struct hvt_hc_block {
     uint64_t data;   /* in: GPA */
     uint64_t len;    /* in */
     int64_t ret;     /* out: HVT_OK, HVT_EINVAL, HVT_EUNSPEC */
+};
+
+/* Make every completed block write durable: fdatasync() of the block
+ * file. HVT_EUNSPEC if that failed (the writes may be lost), HVT_EINVAL
+ * without a block device. */
+struct hvt_hc_block_flush {
+    int64_t ret; /* out: HVT_OK, HVT_EINVAL, HVT_EUNSPEC */
 };
 
 /* End the guest; the monitor exits with status & 0xff. */

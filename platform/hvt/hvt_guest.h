@@ -25,4 +25,8 @@ static inline void hvt_hypercall(unsigned nr, void *arg)
 /* Called once from hvt_boot() before anything reads the clock. */
 void hvt_time_init(const struct hvt_boot_info *bi);
 
+/* PLAT_EV_NET_TX once the tx ring has room after a plat_net_write() was
+ * refused with PLAT_EAGAIN, else 0 (net.c, for plat_wait()). */
+uint32_t hvt_net_tx_event(void);
+
 #endif

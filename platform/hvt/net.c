@@ -13,6 +13,7 @@ static struct hvt_net_ring *const rx = (struct hvt_net_ring *)ring_mem[0];
 static struct hvt_net_ring *const tx = (struct hvt_net_ring *)ring_mem[1];
 static uint32_t rx_tail, tx_head; /* our own indices; the ring copies are for the monitor */
 static int state;                  /* 0 not set up, 1 ready, -1 no device */
+static int tx_was_full;            /* a write got PLAT_EAGAIN: report PLAT_EV_NET_TX */
 
 static struct hvt_net_slot *slot(struct hvt_net_ring *r, uint32_t i)
 {
@@ -58,8 +59,10 @@ plat_result_t plat_net_write(const void *buf, size_t len)
         return PLAT_EINVAL;
     if (tx_head - tx->tail == NSLOTS) {
         plat_net_flush();
-        if (tx_head - tx->tail == NSLOTS)
+        if (tx_head - tx->tail == NSLOTS) {
+            tx_was_full = 1;
             return PLAT_EAGAIN;
+        }
     }
     struct hvt_net_slot *s = slot(tx, tx_head);
     __builtin_memcpy(s->frame, buf, len); /* the runtime (musl) provides memcpy */
@@ -87,4 +90,14 @@ plat_result_t plat_net_read(void *buf, size_t size, size_t *len)
     }
     rx->tail = ++rx_tail;
     return r;
+}
+
+/* This monitor drains the tx ring at every wait, so once a write was
+ * refused there is room again when plat_wait() returns. */
+uint32_t hvt_net_tx_event(void)
+{
+    if (!tx_was_full || tx_head - tx->tail == NSLOTS)
+        return 0;
+    tx_was_full = 0;
+    return PLAT_EV_NET_TX;
 }

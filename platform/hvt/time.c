@@ -1,12 +1,11 @@
 /* hvt clocks and waiting (plat.h). Time is read from the TSC without a VM
- * exit: mono_ns = (tsc - tsc_boot) * 1e9 / tsc_hz, computed as a 128-bit
- * multiply by a 32.32 fixed-point factor (no division on the hot path, and
- * no libgcc helper). */
+ * exit, with the formula the monitor uses too (platform/x86_64/tsc.h). */
 #include "platform/hvt/hvt_guest.h"
 #include "platform/include/plat.h"
+#include "platform/x86_64/tsc.h"
 
-static uint64_t tsc_boot, ns_per_tick_32; /* 2^32 * 1e9 / tsc_hz */
-static uint64_t wall_offset, last_mono, next_wall_sync;
+static struct x86_tsc_clock clock;
+static uint64_t wall_offset, next_wall_sync;
 
 /* The host's wall clock may be stepped or slewed (NTP) after boot: the
  * offset from the monotonic clock is refreshed once a second at most, one
@@ -15,21 +14,14 @@ static uint64_t wall_offset, last_mono, next_wall_sync;
 
 void hvt_time_init(const struct hvt_boot_info *bi)
 {
-    tsc_boot = bi->tsc_boot;
-    ns_per_tick_32 = (1000000000ull << 32) / bi->tsc_hz;
+    x86_tsc_clock_init(&clock, bi->tsc_boot, bi->tsc_hz);
     wall_offset = bi->wall_boot_ns;
     next_wall_sync = WALL_SYNC_NS;
 }
 
 uint64_t plat_clock_monotonic_ns(void)
 {
-    uint64_t tsc = __builtin_ia32_rdtsc();
-    uint64_t ticks = tsc > tsc_boot ? tsc - tsc_boot : 0;
-    uint64_t ns = (uint64_t)(((unsigned __int128)ticks * ns_per_tick_32) >> 32);
-    if (ns < last_mono) /* never go back, whatever the TSC does */
-        ns = last_mono;
-    last_mono = ns;
-    return ns;
+    return x86_tsc_clock_ns(&clock);
 }
 
 uint64_t plat_clock_wall_ns(void)
@@ -49,5 +41,5 @@ uint32_t plat_wait(uint64_t deadline_ns)
 {
     struct hvt_hc_wait a = { deadline_ns, 0 };
     hvt_hypercall(HVT_HC_WAIT, &a);
-    return (a.events & HVT_EV_NET_RX) ? PLAT_EV_NET_RX : 0;
+    return ((a.events & HVT_EV_NET_RX) ? PLAT_EV_NET_RX : 0) | hvt_net_tx_event();
 }

@@ -1,17 +1,27 @@
 /* plat.h: the guest platform API, the only thing the unikernel runtime
  * (platform/runtime) calls below itself. Target-independent: hvt
- * (platform/hvt) implements it today, virtio will implement the same one.
- * Small on purpose, in the spirit of Solo5's solo5.h.
+ * (platform/hvt, zonelet's KVM monitor) and virtio (platform/virtio, QEMU
+ * and other virtual machines) implement the same one; what is particular
+ * to a target is in its README. Small on purpose, in the spirit of Solo5's
+ * solo5.h.
  *
- * Threading: the guest has one vCPU and no interrupts. None of these
- * functions is re-entrant with itself; the runtime's cooperative threads
- * never preempt each other, so no locking is needed.
+ * Threading: the guest has one vCPU. None of these functions is
+ * re-entrant with itself; the runtime's cooperative threads never preempt
+ * each other, so no locking is needed.
  *
- * Entry contract: the target's start code switches to a boot stack (512
- * KiB on hvt, an unmapped guard page below it) with bss already zero, and
+ * Blocking: plat_wait() is the only call in which the guest waits for
+ * something outside it (time, frames). Every other call returns without
+ * waiting for an event (block I/O and plat_random() take as long as the
+ * device needs). A target may take interrupts (virtio does), but only
+ * inside its own calls: code above plat.h never runs in an interrupt or
+ * signal context and never sees one.
+ *
+ * Entry contract: the target's start code switches to a 512 KiB boot
+ * stack with an unmapped guard page below it, with bss already zero, and
  * calls plat_runtime_start(), which the runtime provides and which never
  * returns (it ends with plat_exit() or plat_abort()). Every plat_* function
- * below works from then on; the TLS base starts at 0.
+ * below works from then on; the TLS base starts at 0. SSE is usable; AVX
+ * is not guaranteed.
  */
 #ifndef ZL_PLAT_H
 #define ZL_PLAT_H
@@ -33,11 +43,11 @@ void plat_runtime_start(void);
 
 /* ---- Boot arguments and memory ---- */
 
-/* The boot arguments (what followed the image name on the monitor's command
- * line), joined by single spaces, NUL-terminated; "" if none. Returned
- * pointer is owned by the platform, valid and unchanged for the whole run.
- * Arguments containing whitespace are refused by the monitor, so splitting
- * on ' ' gives them back. */
+/* The boot arguments (what followed the image name on the launcher's
+ * command line), joined by single spaces, NUL-terminated; "" if none.
+ * Returned pointer is owned by the platform, valid and unchanged for the
+ * whole run. The launchers refuse arguments containing whitespace, so
+ * splitting on ' ' gives them back. */
 const char *plat_cmdline(void);
 
 /* The free memory region [plat_mem_start(), plat_mem_end()) for the
@@ -55,32 +65,39 @@ void plat_console_write(const char *buf, size_t len);
 
 /* ---- Time ---- */
 
-/* Nanoseconds since an arbitrary point at boot; never decreases. Cheap (no
- * exit on hvt: rdtsc). */
+/* Nanoseconds since an arbitrary point at boot; never decreases. Cheap:
+ * no exit to the host (the TSC on both targets). */
 uint64_t plat_clock_monotonic_ns(void);
 
 /* Nanoseconds since the UNIX epoch (UTC): the monotonic clock plus an
- * offset from the host's wall clock, refreshed at most once a second (one
- * exit on hvt), so host clock adjustments are followed; may step. */
+ * offset from the host's wall clock. Cheap as a rule; the target may
+ * refresh the offset now and then (at most once a second) to follow host
+ * clock adjustments, so the value may step. How close to the host's clock
+ * it starts is the target's business (its README). */
 uint64_t plat_clock_wall_ns(void);
 
 /* ---- Events ---- */
 
 #define PLAT_EV_NET_RX (1u << 0) /* received frames are waiting (plat_net_read) */
+#define PLAT_EV_NET_TX (1u << 1) /* the transmit queue has room again after a
+                                    plat_net_write() returned PLAT_EAGAIN */
 
 /* Block until an event is pending or plat_clock_monotonic_ns() >=
  * deadline_ns; a deadline in the past only polls. Returns the pending
  * PLAT_EV_* mask, 0 when the deadline passed. May return early (spurious
- * wake-ups), so callers loop. */
+ * wake-ups), so callers loop. PLAT_EV_NET_RX is level-triggered (reported
+ * while frames wait); PLAT_EV_NET_TX is reported once per refused write.
+ * The only call that blocks (see the top of this file). */
 uint32_t plat_wait(uint64_t deadline_ns);
 
 /* ---- Randomness ---- */
 
 /* Fill len bytes at buf (borrowed) with cryptographically strong random
- * bytes from the host. Any length. PLAT_EUNSPEC if the host failed. */
+ * bytes (the host's generator or the CPU's). Any length. PLAT_EUNSPEC if
+ * there is no source or it failed. */
 plat_result_t plat_random(void *buf, size_t len);
 
-/* ---- Block device (--block=PATH on hvt) ---- */
+/* ---- Block device (one; the launcher's --block=PATH) ---- */
 
 struct plat_block_info {
     uint64_t capacity;   /* bytes; 0 when there is no block device */
@@ -93,16 +110,25 @@ plat_result_t plat_block_info(struct plat_block_info *info);
 
 /* Read/write len bytes at byte offset into/from buf (borrowed). offset and
  * len must be multiples of block_size and the range inside the capacity,
- * else PLAT_EINVAL; PLAT_EUNSPEC on an I/O error. Any len (large transfers
- * are split). A write is on the host file when the call returns (not
- * necessarily synced to disk). */
+ * else PLAT_EINVAL; PLAT_EUNSPEC on an I/O error or a write to a read-only
+ * device. Any len (large transfers are split). The call returns when the
+ * transfer is complete; a write is then visible to later reads but not
+ * necessarily durable: see plat_block_flush(). */
 plat_result_t plat_block_read(uint64_t offset, void *buf, size_t len);
 plat_result_t plat_block_write(uint64_t offset, const void *buf, size_t len);
 
-/* ---- Network device (--net=TAP on hvt) ----
+/* Make every write that returned before this call durable (on the host's
+ * disk, as far as the host can tell). PLAT_OK once they are (also when
+ * the device has nothing to flush: read-only or write-through),
+ * PLAT_EUNSPEC if the host reported an error (those writes may be lost),
+ * PLAT_EINVAL without a block device. */
+plat_result_t plat_block_flush(void);
+
+/* ---- Network device (one; the launcher's --net) ----
  * Ethernet frames through shared-memory queues: reading and writing a
- * frame costs no exit; the platform moves frames to and from the host
- * while the guest is in plat_wait() (or plat_net_flush()). */
+ * frame costs no exit; the platform tells the host about new frames and
+ * free buffers while the guest is in plat_wait() (or plat_net_flush()),
+ * one notification per batch. */
 
 struct plat_net_info {
     uint8_t mac[6]; /* the guest's MAC address */
@@ -116,7 +142,8 @@ plat_result_t plat_net_info(struct plat_net_info *info);
 /* Queue one Ethernet frame (header included, no FCS; copied, buf borrowed)
  * of len bytes, 14 <= len <= mtu + 18. It leaves at the latest during the
  * next plat_wait() or plat_net_flush(). PLAT_EAGAIN when the queue is full
- * even after a flush, PLAT_EINVAL for a bad length or no device. */
+ * even after a flush (plat_wait() then reports PLAT_EV_NET_TX once there
+ * is room), PLAT_EINVAL for a bad length or no device. */
 plat_result_t plat_net_write(const void *buf, size_t len);
 
 /* Take the next received frame into buf (borrowed, size bytes) and set
@@ -125,25 +152,27 @@ plat_result_t plat_net_write(const void *buf, size_t len);
  * returns PLAT_EV_NET_RX as long as frames are waiting. */
 plat_result_t plat_net_read(void *buf, size_t size, size_t *len);
 
-/* Hand queued frames to the host now, and fetch waiting ones (one exit on
- * hvt). Only needed by a guest that computes a long time without waiting. */
+/* Hand queued frames to the host now, and fetch waiting ones (at most one
+ * exit). Only needed by a guest that computes a long time without
+ * waiting. */
 void plat_net_flush(void);
 
 /* ---- Thread-local storage ---- */
 
 /* Set the FS base register (the TLS pointer musl's %fs:0 accesses use).
- * Cheap on hvt when the CPU has FSGSBASE (wrfsbase, no exit), otherwise a
- * hypercall; cooperative context switches call it on every switch. */
+ * Cooperative context switches call it on every switch: cheap where the
+ * CPU has FSGSBASE (wrfsbase), costlier otherwise (the targets' READMEs). */
 void plat_set_tls_base(uintptr_t base);
 uintptr_t plat_get_tls_base(void);
 
 /* ---- Ending ---- */
 
-/* End the guest; the monitor exits with status & 0xff. */
+/* End the guest; its launcher exits with status & 0xff. */
 _Noreturn void plat_exit(int status);
 
-/* End the guest abnormally: the monitor reports msg (borrowed, may be NULL)
- * with the guest's registers and exits non-zero (134 on hvt). */
+/* End the guest abnormally: msg (borrowed, may be NULL) is reported with
+ * the guest's registers and a backtrace, and the launcher exits with
+ * status 134. (A CPU exception is reported the same way, status 139.) */
 _Noreturn void plat_abort(const char *msg);
 
 #endif

@@ -59,6 +59,34 @@ def rdata_seeds(top):
     return out
 
 
+def tsig_seeds():
+    """Queries signed with fuzz_tsig.c's keys (key.example., secret
+    i*31+j of 16+20i octets), valid MACs so that mutations reach the time
+    and truncation checks; first octet: the harness's mode (1: offset from
+    the parser, clock = Time Signed; 0x13: 1200 s late)."""
+    import hashlib
+    import hmac
+    algs = [("hmac-md5.sig-alg.reg.int", hashlib.md5), ("hmac-sha1", hashlib.sha1),
+            ("hmac-sha224", hashlib.sha224), ("hmac-sha256", hashlib.sha256),
+            ("hmac-sha384", hashlib.sha384), ("hmac-sha512", hashlib.sha512)]
+    out = []
+    t = 1700000000
+    for i, (alg, h) in enumerate(algs):
+        secret = bytes((i * 31 + j) & 0xFF for j in range(16 + 20 * i))
+        q = query(0x1000 + i, "example.test", 252 if i % 2 else 6)
+        q = q[:10] + struct.pack("!H", 1) + q[12:]  # ARCOUNT 1 once signed
+        unsigned = q[:10] + struct.pack("!H", 0) + q[12:]
+        times = struct.pack("!HIH", t >> 32, t & 0xFFFFFFFF, 300)
+        digest = (unsigned + name("key.example") + struct.pack("!HI", 255, 0) + name(alg)
+                  + times + struct.pack("!HH", 0, 0))
+        mac = hmac.new(secret, digest, h).digest()
+        for n in (len(mac), max(10, len(mac) // 2)):
+            rd = name(alg) + times + struct.pack("!H", n) + mac[:n] + struct.pack("!HHH", 0x1000 + i, 0, 0)
+            rr = name("key.example") + struct.pack("!HHIH", 250, 255, 0, len(rd)) + rd
+            out += [b"\x01" + q + rr, b"\x13" + q + rr]
+    return out
+
+
 def main(top):
     seeds = {
         "msg": [response(),
@@ -68,6 +96,7 @@ def main(top):
                 query(4, "example.test", 16, edns=512, opts=struct.pack("!HH", 3, 0))],
         "answer": [],
         "rdata": rdata_seeds(top),
+        "tsig": tsig_seeds(),
     }
     names = ["fuzz.test", "www.fuzz.test", "nx.fuzz.test", "loop1.fuzz.test", "a.wild.fuzz.test",
              "ent.a.b.fuzz.test", "b.fuzz.test", "q.dn.fuzz.test", "x.sub.fuzz.test", "sub.fuzz.test",

@@ -41,7 +41,8 @@ if [ -f "$UKHELLO" ]; then
     done
     echo "  monitor exec -> exit, musl runtime hello:  $(median <"$tmp/uk") us"
 fi
-"$MON" "$HELLO" measure 2>&1 | sed -n 's/^measure: /  /p' | grep -v 'first instruction' |
+{ "$MON" "$HELLO" measure; "$MON" build/hvt/bare/hvt_abi measure; } 2>&1 |
+    sed -n 's/^measure: /  /p' | grep -v 'first instruction' |
     sed '1i hypercall and clock (in the guest):'
 echo "sizes (bytes):"
 for f in "$MON" build/hvt/libhvt.a "$HELLO" build/hvt/bare/faults; do

@@ -97,7 +97,7 @@ fi
 sed -n 's/^netecho: \(frames.*\)/# guest: \1/p; s/.*stats: /# monitor: /p' "$tmp/guest.out"
 
 # Ring set-up checks and a guest that corrupts its ring (sanitized monitor).
-ip netns exec "$ns" build/hvt/zonelet-hvt-asan --net=zltap0 build/hvt/bare/faults netring \
+ip netns exec "$ns" build/hvt/zonelet-hvt-asan --net=zltap0 build/hvt/bare/hvt_abi netring \
     >"$tmp/ring.out" 2>&1
 rc=$?
 if [ "$rc" = 139 ] && [ "$(grep -c '^ok setup' "$tmp/ring.out")" = 6 ] &&

@@ -73,6 +73,24 @@ has err "$T/example.test._keys:2: error: key name already used at line 1" "dupli
 printf 'a._update DNSKEY 0 3 165 c2VjcmV0\n' >"$T/example.test._keys"
 run 0 "zone key file, relative names" "$T/example.test._keys"
 has out "example.test._keys: 1 key" "key count"
+# The rules of zone/keys.c (the server's): protocol 3, a secret, the
+# rightmost role label with a label before it, names unique across the
+# key files of one run, secrets up to 256 octets.
+long=$(head -c 257 /dev/zero | base64 -w0)
+printf 'a._update.example.test. DNSKEY 0 2 163 c2VjcmV0\nb._update.example.test. DNSKEY \\# 4 000003a3\n_update.example.test. DNSKEY 0 3 163 c2VjcmV0\nc._transfer.example.test. DNSKEY 0 3 163 %s\n' "$long" >"$T/_keys"
+run 1 "key rules" "$T/_keys"
+has err "$T/_keys:1: error: key protocol must be 3" "protocol other than 3"
+has err "$T/_keys:2: error: key without a secret" "empty secret"
+has err "$T/_keys:3: error: key name must be" "role label first"
+has err "$T/_keys:4: error: key secret longer than 256 octets" "secret too long"
+printf 'a._update.b._notify.example.test. DNSKEY 0 3 157 c2VjcmV0\n192.0.2.1.192.0.2.2._transfer DNSKEY 256 3 161 c2VjcmV0\nk.2001:db8::53._transfer.sub DNSKEY 0 3 165 c2VjcmV0\n' >"$T/example.test._keys"
+run 0 "rightmost role, addresses in names, a subzone, flags not checked" "$T/example.test._keys"
+has out "example.test._keys: 3 keys" "three keys"
+printf 'k._notify.example.test. DNSKEY 0 3 163 c2VjcmV0\n' >"$T/_keys"
+printf 'K._NOTIFY DNSKEY 0 3 163 b3RoZXI=\n' >"$T/example.test._keys"
+run 1 "one key name in two files" "$T/_keys" "$T/example.test._keys"
+has err "$T/example.test._keys:1: error: key name already used at $T/_keys:1" "duplicate across files"
+has out "$T/_keys: 1 key" "the first file still counts"
 
 # Usage and unreadable files.
 run 2 "no file"

@@ -320,6 +320,108 @@ static void test_include_limits(void **state)
     tl_free(&l);
 }
 
+/* An in-memory source (the git store's shape): files by path, and a log
+ * of what the parser opened and closed. */
+typedef struct memfile {
+    const char *path, *text;
+} memfile_t;
+
+typedef struct memsrc {
+    const memfile_t *files;
+    size_t n;
+    char opened[8][64];
+    size_t nopen, nclose;
+} memsrc_t;
+
+static int mem_open(void *ctx, const char *path, zone_text_t *out, const char **why)
+{
+    memsrc_t *m = ctx;
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->files[i].path, path) == 0) {
+            out->text = m->files[i].text;
+            out->len = strlen(m->files[i].text);
+            out->handle = (void *)&m->files[i];
+            snprintf(m->opened[m->nopen++ % 8], 64, "%s", path);
+            return ZL_OK;
+        }
+    *why = "no such blob in the tree";
+    return ZL_ENOTFOUND;
+}
+
+static void mem_close(void *ctx, zone_text_t *t)
+{
+    memsrc_t *m = ctx;
+    assert_non_null(t->handle);
+    m->nclose++;
+}
+
+static void test_source(void **state)
+{
+    (void)state;
+    static const memfile_t files[] = {
+        { "zones/example.test",
+          "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n$INCLUDE sub/hosts.inc\n"
+          "$INCLUDE /abs.inc\nlast A 192.0.2.9\n" },
+        { "zones/sub/hosts.inc", "ns A 192.0.2.1\n$INCLUDE more.inc www\n" },
+        { "zones/sub/more.inc", "@ A 192.0.2.2\n" },
+        { "/abs.inc", "abs A 192.0.2.3\n" },
+        { "broken", "$INCLUDE zones/sub/more.inc\nx A 1.2.3\n$INCLUDE missing.inc\n" },
+    };
+    memsrc_t m = { files, 5, { { 0 } }, 0, 0 };
+    zone_source_t src = { mem_open, mem_close, &m };
+    uint8_t o[DNS_NAME_MAX];
+    terrs_t e = { 0 };
+    tlist_t l = { 0 };
+    zone_report_t rep = { te_collect, &e };
+    zone_parse_opts_t opts = { .origin = tname("example.test.", o), .source = &src };
+    assert_int_equal(zone_parse_file("zones/example.test", &opts, tl_add, &l, &rep), ZL_OK);
+    assert_int_equal(e.n, 0);
+    assert_int_equal(l.n, 6);
+    /* $INCLUDE paths relative to the including file; absolute ones as
+     * written; the include's origin argument applies. */
+    assert_string_equal(m.opened[1], "zones/sub/hosts.inc");
+    assert_string_equal(m.opened[2], "zones/sub/more.inc");
+    assert_string_equal(m.opened[3], "/abs.inc");
+    assert_string_equal(l.r[3].file, "zones/sub/more.inc");
+    assert_int_equal(l.r[3].line, 1);
+    uint8_t n[DNS_NAME_MAX];
+    assert_true(dns_name_equal(l.r[3].owner, tname("www.example.test.", n)));
+    assert_string_equal(l.r[5].file, "zones/example.test");
+    assert_int_equal(l.r[5].line, 6);
+    assert_int_equal(m.nopen, 4);
+    assert_int_equal(m.nclose, 4); /* every open closed */
+    tl_free(&l);
+    /* Errors name the file and line; a missing blob says the source's why. */
+    m.nopen = m.nclose = 0;
+    assert_int_equal(zone_parse_file("broken", &opts, tl_add, &l, &rep), ZL_ESYNTAX);
+    assert_int_equal(e.n, 2);
+    assert_string_equal(e.file[0], "broken");
+    assert_int_equal(e.line[0], 2);
+    assert_string_equal(e.msg[1], "cannot read $INCLUDE file 'missing.inc': no such blob in the tree");
+    assert_int_equal(m.nclose, m.nopen);
+    tl_free(&l);
+    e.n = 0;
+    assert_int_equal(zone_parse_file("nothere", &opts, tl_add, &l, &rep), ZL_EIO);
+    assert_string_equal(e.msg[0], "cannot read: no such blob in the tree");
+    /* zone_parse_text with a source: includes as written. */
+    e.n = 0;
+    assert_int_equal(zone_parse_text("$INCLUDE /abs.inc\n", 18, "t", &opts, tl_add, &l, &rep), ZL_OK);
+    assert_int_equal(l.n, 1);
+    tl_free(&l);
+    /* zone_load through the source: a whole zone without files. */
+    zone_t *z = NULL;
+    assert_int_equal(zone_load(&src, "zones/example.test", o, &z, &rep), ZL_OK);
+    assert_int_equal(zone_record_count(z), 6);
+    assert_non_null(zone_find(z, tname("www.example.test.", n)));
+    zone_free(z);
+    assert_int_equal(zone_load(&src, "broken", o, &z, &rep), ZL_ESYNTAX);
+    assert_null(z);
+    /* The file system source is unchanged: zone_load(NULL, ...). */
+    assert_int_equal(zone_load(NULL, "zones-example/example.test", tname("example.test.", o), &z,
+                               NULL), ZL_OK);
+    zone_free(z);
+}
+
 static int stop_at_two(void *ctx, const dns_rr_t *rec)
 {
     (void)rec;
@@ -512,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_generate),
         cmocka_unit_test(test_broken_lines),
         cmocka_unit_test(test_include_limits),
+        cmocka_unit_test(test_source),
         cmocka_unit_test(test_api_edges),
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_bad_zone_between_good),

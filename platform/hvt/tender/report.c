@@ -2,6 +2,7 @@
  * along the guest's frame pointers (every frame bounds-checked). */
 #include <linux/kvm.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,14 @@
 #include <unistd.h>
 
 #include "platform/hvt/tender/tender.h"
+#include "platform/x86_64/fault.h"
 
-#define BACKTRACE_MAX 16
+/* The stubs (stubs.S) push the shared frame layout. */
+_Static_assert(sizeof(struct hvt_fault_frame) == sizeof(struct x86_fault_frame), "fault frame");
+_Static_assert(offsetof(struct hvt_fault_frame, vector) == offsetof(struct x86_fault_frame, vector) &&
+                   offsetof(struct hvt_fault_frame, rip) == offsetof(struct x86_fault_frame, rip) &&
+                   offsetof(struct hvt_fault_frame, ss) == offsetof(struct x86_fault_frame, ss),
+               "fault frame fields");
 
 static void vlog(const char *fmt, va_list ap)
 {
@@ -43,47 +50,27 @@ void hvt_die(const char *fmt, ...)
     _exit(HVT_EXIT_SETUP);
 }
 
-static const char *vector_name(uint64_t v)
+/* The shared report format (platform/x86_64/fault.h) reads the guest
+ * through these. */
+static void report_line(void *ctx, const char *text)
 {
-    static const char *const names[32] = {
-        "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-        "#BR bound range", "#UD invalid opcode", "#NM device not available",
-        "#DF double fault", "coprocessor overrun", "#TS invalid TSS",
-        "#NP segment not present", "#SS stack fault", "#GP general protection",
-        "#PF page fault", "reserved 15", "#MF x87 floating point", "#AC alignment check",
-        "#MC machine check", "#XM SIMD floating point", "#VE virtualization",
-        "#CP control protection" };
-    return v < 32 && names[v] ? names[v] : "reserved vector";
+    (void)ctx;
+    hvt_log("%s", text);
 }
 
-static void print_addr(const struct hvt *h, const char *label, uint64_t addr)
+static const char *report_symbol(void *ctx, uint64_t addr, uint64_t *off)
 {
-    uint64_t off = 0;
-    const char *name = hvt_elf_symbol(&h->img, addr, &off);
-    if (name)
-        hvt_log("%s %#018lx <%s+%#lx>", label, addr, name, off);
-    else
-        hvt_log("%s %#018lx", label, addr);
+    return hvt_elf_symbol(&((const struct hvt *)ctx)->img, addr, off);
 }
 
-/* Walk rbp -> {saved rbp, return address}; frames must lie in guest RAM
- * and move strictly up the stack, so a corrupt chain ends the walk. */
-static void backtrace(const struct hvt *h, uint64_t rip, uint64_t rbp)
+/* Frames must lie in guest RAM (every one bounds-checked). */
+static int report_frame(void *ctx, uint64_t addr, uint64_t out[2])
 {
-    print_addr(h, "  #0 ", rip);
-    for (int i = 1; i < BACKTRACE_MAX && rbp; i++) {
-        const uint64_t *fp = hvt_gpa(h, rbp, 16, true);
-        if (!fp || rbp % 8)
-            break;
-        char label[16];
-        snprintf(label, sizeof(label), "  #%-2d", i);
-        if (fp[1] == 0)
-            break;
-        print_addr(h, label, fp[1]);
-        if (fp[0] <= rbp)
-            break;
-        rbp = fp[0];
-    }
+    const uint64_t *fp = hvt_gpa(ctx, addr, 16, true);
+    if (!fp)
+        return -1;
+    memcpy(out, fp, 16);
+    return 0;
 }
 
 /* What the faulting address was, as far as the layout tells. */
@@ -104,12 +91,9 @@ static const char *where(const struct hvt *h, uint64_t a)
     return "";
 }
 
-static void print_page_fault(const struct hvt *h, uint64_t err, uint64_t cr2)
+static const char *report_where(void *ctx, uint64_t addr)
 {
-    hvt_log("page fault at %#lx: %s %s, %s%s", cr2, (err & 1) ? "protection violation"
-                                                                : "page not present",
-            (err & 16) ? "on instruction fetch" : (err & 2) ? "on write" : "on read",
-            (err & 4) ? "user mode" : "supervisor mode", where(h, cr2));
+    return where(ctx, addr);
 }
 
 void hvt_report(struct hvt *h, const char *what, const struct hvt_fault_frame *f)
@@ -120,24 +104,16 @@ void hvt_report(struct hvt *h, const char *what, const struct hvt_fault_frame *f
     memset(&s, 0, sizeof(s));
     if (ioctl(h->vcpu_fd, KVM_GET_REGS, &r) < 0 || ioctl(h->vcpu_fd, KVM_GET_SREGS, &s) < 0)
         hvt_log("cannot read the guest's registers");
+    const struct x86_report o = { report_line, report_symbol, report_frame, report_where, h };
+    struct x86_regs x = { r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rsp, r.rbp,
+                          r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15,
+                          r.rip, r.rflags, s.cr2, s.fs.base };
     if (f) { /* the registers at the fault, as the stubs saved them */
-        r = (struct kvm_regs){ f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi, f->rsp, f->rbp,
-                               f->r8, f->r9, f->r10, f->r11, f->r12, f->r13, f->r14, f->r15,
-                               f->rip, f->rflags };
-        hvt_log("guest fault: exception %lu (%s), error code %#lx", f->vector,
-                vector_name(f->vector), f->error_code);
-        if (f->vector == 14)
-            print_page_fault(h, f->error_code, s.cr2);
+        x86_regs_from_frame(&x, (const struct x86_fault_frame *)f);
+        x86_report_exception(&o, f->vector, f->error_code, s.cr2);
     } else {
         hvt_log("%s", what);
     }
-    hvt_log("rip %016llx rsp %016llx rbp %016llx rflags %08llx", r.rip, r.rsp, r.rbp,
-            r.rflags);
-    hvt_log("rax %016llx rbx %016llx rcx %016llx rdx %016llx", r.rax, r.rbx, r.rcx, r.rdx);
-    hvt_log("rsi %016llx rdi %016llx r8  %016llx r9  %016llx", r.rsi, r.rdi, r.r8, r.r9);
-    hvt_log("r10 %016llx r11 %016llx r12 %016llx r13 %016llx", r.r10, r.r11, r.r12, r.r13);
-    hvt_log("r14 %016llx r15 %016llx cr2 %016llx fsbase %016llx", r.r14, r.r15, s.cr2,
-            s.fs.base);
-    hvt_log("backtrace (%s):", h->image_path);
-    backtrace(h, r.rip, r.rbp);
+    x86_report_regs(&o, &x);
+    x86_report_backtrace(&o, h->image_path, x.rip, x.rbp);
 }

@@ -163,6 +163,18 @@ static int hc_block(struct hvt *h, void *arg, bool write)
 static int hc_block_read(struct hvt *h, void *arg) { return hc_block(h, arg, false); }
 static int hc_block_write(struct hvt *h, void *arg) { return hc_block(h, arg, true); }
 
+static int hc_block_flush(struct hvt *h, void *arg)
+{
+    struct hvt_hc_block_flush *a = arg;
+    if (h->block_fd < 0)
+        a->ret = HVT_EINVAL;
+    else if (h->block_ro)
+        a->ret = HVT_OK; /* nothing was written */
+    else
+        a->ret = fdatasync(h->block_fd) == 0 ? HVT_OK : HVT_EUNSPEC;
+    return HC_CONTINUE;
+}
+
 static int hc_exit(struct hvt *h, void *arg)
 {
     (void)h;
@@ -238,6 +250,7 @@ static const struct {
     [HVT_HC_NET_SETUP] = { hc_net_setup, sizeof(struct hvt_hc_net_setup) },
     [HVT_HC_NET_NOTIFY] = { hc_net_notify, sizeof(struct hvt_hc_net_notify) },
     [HVT_HC_NOP] = { hc_nop, sizeof(struct hvt_hc_nop) },
+    [HVT_HC_BLOCK_FLUSH] = { hc_block_flush, sizeof(struct hvt_hc_block_flush) },
 };
 
 /* The CPL0 stubs reported an exception: the frame is on the private

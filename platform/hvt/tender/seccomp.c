@@ -1,9 +1,9 @@
 /* The seccomp filter installed after set-up, before the first KVM_RUN:
  * from then on the monitor can only run the vCPU (and read its registers
  * and TSC), write to its standard output and error, do block I/O on the
- * block file, read and write frames on the TAP fd, poll it or sleep, read
- * clocks and randomness, and exit. Anything else is reported and ends the
- * monitor. */
+ * block file (and sync it), read and write frames on the TAP fd, poll it
+ * or sleep, read clocks and randomness, and exit. Anything else is
+ * reported and ends the monitor. */
 #include <errno.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
@@ -46,8 +46,10 @@ static void allow_run_loop(scmp_filter_ctx c, const struct hvt *h)
     if (h->block_fd >= 0) {
         struct scmp_arg_cmp a[] = { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)h->block_fd) };
         allow(c, SCMP_SYS(pread64), 1, a);
-        if (!h->block_ro)
+        if (!h->block_ro) {
             allow(c, SCMP_SYS(pwrite64), 1, a);
+            allow(c, SCMP_SYS(fdatasync), 1, a);
+        }
     }
     if (h->net_fd >= 0) {
         struct scmp_arg_cmp a[] = { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)h->net_fd) };

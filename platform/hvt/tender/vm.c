@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "platform/hvt/tender/tender.h"
+#include "platform/x86_64/tsc.h"
 
 /* Monitor-private pages, in [HVT_PRIVATE_GPA, HVT_IMAGE_MIN). */
 #define GDT_GPA 0x4000ull
@@ -350,16 +351,16 @@ void hvt_vm_setup(struct hvt *h, const char *cmdline)
 void hvt_vm_start_clock(struct hvt *h)
 {
     h->tsc_boot = h->bi->tsc_boot = guest_tsc(h);
-    h->ns_per_tick_32 = (1000000000ull << 32) / h->bi->tsc_hz;
+    h->ns_per_tick_32 = x86_tsc_mult(h->bi->tsc_hz);
     h->bi->wall_boot_ns = hvt_now_wall();
 }
 
-/* The guest's formula (platform/hvt/time.c) on the vCPU's own TSC: the
+/* The guest's formula (platform/x86_64/tsc.h) on the vCPU's own TSC: the
  * monitor and the guest agree exactly, whatever the TSC offset or scaling
  * and however far KVM's kHz rate is from the truth. */
 uint64_t hvt_guest_mono(const struct hvt *h)
 {
     uint64_t tsc = guest_tsc(h);
     uint64_t ticks = tsc > h->tsc_boot ? tsc - h->tsc_boot : 0;
-    return (uint64_t)(((unsigned __int128)ticks * h->ns_per_tick_32) >> 32);
+    return x86_tsc_to_ns(ticks, h->ns_per_tick_32);
 }

@@ -52,8 +52,8 @@ static uint64_t length(void)
 static const unsigned calls[] = { HVT_HC_CONSOLE_WRITE, HVT_HC_CLOCK, HVT_HC_WAIT,
                                   HVT_HC_RANDOM, HVT_HC_BLOCK_READ, HVT_HC_BLOCK_WRITE,
                                   HVT_HC_SET_FSBASE, HVT_HC_NET_SETUP, HVT_HC_NET_NOTIFY,
-                                  HVT_HC_NOP };
-static const unsigned bad_calls[] = { HVT_HC_FAULT, 0, 14, 200, 511 };
+                                  HVT_HC_NOP, HVT_HC_BLOCK_FLUSH };
+static const unsigned bad_calls[] = { HVT_HC_FAULT, 0, 15, 200, 511 };
 
 /* One call: an argument struct of random words, its pointer and length
  * fields mostly valid, itself mostly at a valid address. */
