@@ -32,10 +32,10 @@
 #define RT_DHCP_WAIT_NS (3000000000ull)
 #define RT_ETH_MIN 60 /* bytes in the shortest Ethernet frame, without FCS */
 /* Frames the device refused (its queue full even after a flush) wait
- * here, oldest first, and go out when it has room; beyond this many the
- * newest are dropped, as a full NIC queue would. */
+ * here, oldest first, and go out when it has room (plat_wait() reports
+ * PLAT_EV_NET_TX, and the hook runs); beyond this many the newest are
+ * dropped, as a full NIC queue would. */
 #define RT_TX_BACKLOG 256
-#define RT_TX_RETRY_NS 1000000 /* retry period while frames wait */
 /* A thread that keeps calling without ever blocking would keep the event
  * hook from running, and on hvt frames only move during an exit: past
  * this long without a poll, socket calls flush and poll themselves. */
@@ -276,7 +276,10 @@ void rt_net_tick(void)
 
 static void net_hook(uint32_t events)
 {
-    (void)events; /* the device is read either way: reading finds nothing cheaply */
+    /* Whatever woke the wait (frames, room to send, a deadline), the
+     * device is read and the waiting frames retried: both are cheap when
+     * there is nothing to do. */
+    (void)events;
     rt_net_poll();
 }
 
@@ -290,13 +293,10 @@ static uint64_t net_deadline(void)
         if (n->loop_first)
             return 0;
     }
-    uint64_t now = plat_clock_monotonic_ns(), due = UINT64_MAX;
     u32_t ms = sys_timeouts_sleeptime();
-    if (ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE)
-        due = now + (uint64_t)ms * 1000000u;
-    if (rt_txq_len && now + RT_TX_RETRY_NS < due) /* no room event on every target */
-        due = now + RT_TX_RETRY_NS;
-    return due;
+    if (ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE)
+        return UINT64_MAX;
+    return plat_clock_monotonic_ns() + (uint64_t)ms * 1000000u;
 }
 
 uint16_t rt_net_mtu(const ip_addr_t *dst)

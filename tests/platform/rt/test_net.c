@@ -125,11 +125,15 @@ plat_result_t plat_net_info(struct plat_net_info *i)
     *i = info;
     return PLAT_OK;
 }
-static int tx_refuse; /* refuse this many writes (a full device queue) */
+/* A full device queue: refuse this many writes; after each refusal the
+ * next wait reports PLAT_EV_NET_TX (room again), as plat.h says. */
+static int tx_refuse;
+static bool tx_event;
 plat_result_t plat_net_write(const void *buf, size_t len)
 {
     if (tx_refuse > 0) {
         tx_refuse--;
+        tx_event = true;
         return PLAT_EAGAIN;
     }
     if (mem_mode) {
@@ -168,6 +172,11 @@ uint32_t plat_wait(uint64_t deadline)
     if (mem_mode && mem_rx_n) {
         n_wait++;
         return PLAT_EV_NET_RX;
+    }
+    if (tx_event) {
+        tx_event = false;
+        n_wait++;
+        return PLAT_EV_NET_TX;
     }
     struct timespec ts = {0, 0};
     if (deadline > now) {
