@@ -169,5 +169,11 @@ int rt_tcp_shutdown(struct rt_sock *s, unsigned how);
 size_t rt_tcp_readable(const struct rt_sock *s);
 /* Apply the keepalive / nodelay options to the pcb (setsockopt). */
 void rt_tcp_apply_opts(struct rt_sock *s);
+/* With lwIP up (rt_net_ready): start bounding TIME-WAIT connections to
+ * 1024, the oldest dropped first, checked every second. */
+void rt_tcp_start(void);
+/* Tests and tuning: the bound, and how many there are now. */
+void rt_tcp_set_timewait_max(unsigned n);
+unsigned rt_tcp_timewait_count(void);
 
 #endif

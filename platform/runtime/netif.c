@@ -564,6 +564,7 @@ void rt_net_ready(void)
     if (plat_random(rt_key, sizeof rt_key) != PLAT_OK)
         plat_abort("zonelet-rt: no random bytes for the network stack");
     lwip_init();
+    rt_tcp_start();
     rt_sched_set_event_hook(net_hook, net_deadline);
 }
 

@@ -12,11 +12,23 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
+#include "lwip/timeouts.h"
 
 #include "platform/include/plat.h"
 #include "platform/runtime/net.h"
 #include "platform/runtime/rt.h"
+
+/* Connections this side closed first linger in TIME-WAIT for 2 MSL (two
+ * minutes). lwIP takes their memory from malloc without a bound, so a
+ * client that makes the server close many connections could fill the
+ * guest: beyond this many, the oldest are dropped (Linux's
+ * tcp_max_tw_buckets does the same). */
+#define RT_TW_MAX 1024
+#define RT_TW_REAP_MS 1000
+
+static unsigned rt_tw_max = RT_TW_MAX;
 
 static err_t tcp_in(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
 static err_t tcp_sent_cb(void *arg, struct tcp_pcb *pcb, u16_t len);
@@ -171,6 +183,41 @@ static err_t tcp_accept_cb(void *arg, struct tcp_pcb *pcb, err_t err)
     l->acq[(l->acq_head + l->acq_len++) % l->acq_cap] = c;
     rt_obj_notify(&l->obj);
     return ERR_OK;
+}
+
+/* ---- TIME-WAIT bound ---- */
+
+/* lwIP puts a connection entering TIME-WAIT at the head of tcp_tw_pcbs:
+ * past the first rt_tw_max entries are the oldest. */
+static void tw_reap(void *arg)
+{
+    struct tcp_pcb *p = tcp_tw_pcbs;
+    (void)arg;
+    for (unsigned n = 1; p && n < rt_tw_max; n++)
+        p = p->next;
+    while (p && p->next)
+        tcp_abort(p->next); /* no reset for TIME-WAIT: just forgotten */
+    if (p && rt_tw_max == 0)
+        tcp_abort(p);
+    sys_timeout(RT_TW_REAP_MS, tw_reap, NULL);
+}
+
+void rt_tcp_start(void)
+{
+    sys_timeout(RT_TW_REAP_MS, tw_reap, NULL);
+}
+
+void rt_tcp_set_timewait_max(unsigned n)
+{
+    rt_tw_max = n;
+}
+
+unsigned rt_tcp_timewait_count(void)
+{
+    unsigned n = 0;
+    for (struct tcp_pcb *p = tcp_tw_pcbs; p; p = p->next)
+        n++;
+    return n;
 }
 
 /* ---- calls ---- */

@@ -1641,6 +1641,53 @@ static void test_busy_thread_sees_traffic(void **state)
     SYS(rt_sys_close, fd);
 }
 
+/* Connections the runtime closes first wait in TIME-WAIT; past the bound
+ * the oldest are dropped, so clients cannot fill the guest with them. */
+static void close_waiter(peer_t *p)
+{
+    for (int i = 0; i < 12; i++) {
+        int fd = lx_connect(RT4, 7720, 5000);
+        char b[4];
+        if (fd < 0 || write(fd, "x", 1) != 1)
+            PEER_FAIL(p, "connection %d", i);
+        if (read(fd, b, sizeof b) != 0) /* the runtime closes first */
+            PEER_FAIL(p, "no EOF on connection %d", i);
+        close(fd);
+    }
+}
+
+static void test_tcp_timewait_bound(void **state)
+{
+    (void)state;
+    int l = rt_socket(SOCK_STREAM, RT4, 7720, 0), n = 0;
+    char b[4];
+    peer_t p;
+
+    assert_int_equal(SYS(rt_sys_listen, l, 16), 0);
+    rt_timeout(l, SO_RCVTIMEO, 5000);
+    rt_tcp_set_timewait_max(4);
+    peer_start(&p, close_waiter, NULL);
+    for (int i = 0; i < 12; i++) {
+        int c = (int)SYS(rt_sys_accept, l, 0, 0);
+        assert_true(c >= 0);
+        rt_timeout(c, SO_RCVTIMEO, 5000);
+        assert_int_equal(SYS(rt_sys_read, c, L(b), 1), 1);
+        SYS(rt_sys_close, c);
+    }
+    peer_wait(&p);
+    drive(50); /* the last FINs */
+    n = (int)rt_tcp_timewait_count();
+    for (int i = 0; i < 3; i++) { /* a few seconds, in steps for lwIP's timers */
+        clock_skew += 1000000000ull;
+        drive(1);
+    }
+    print_message("# measure: %d connections in TIME-WAIT before the bound of 4 was applied\n", n);
+    assert_true(n > 4);
+    assert_true(rt_tcp_timewait_count() <= 4);
+    rt_tcp_set_timewait_max(1024);
+    SYS(rt_sys_close, l);
+}
+
 /* The device refuses frames for a while (its queue full): they wait in
  * the runtime and leave in order once it takes them again. */
 static void ordered_receiver(peer_t *p)
@@ -1796,6 +1843,7 @@ int main(void)
         cmocka_unit_test(test_eventfd_epoll),
         cmocka_unit_test(test_malformed_flood),
         cmocka_unit_test(test_tx_backlog),
+        cmocka_unit_test(test_tcp_timewait_bound),
         cmocka_unit_test(test_busy_thread_sees_traffic),
         cmocka_unit_test(test_udp_cost),
     };
