@@ -89,6 +89,10 @@
 #define TCP_SNDLOWAT (TCP_SND_BUF / 2)
 #define TCP_OVERSIZE TCP_MSS
 #define TCP_QUEUE_OOSEQ 1
+/* Out-of-order data kept per connection (the window would allow 46 KB:
+ * with malloc'ed memory, many connections could exhaust the guest). */
+#define TCP_OOSEQ_MAX_BYTES (8 * 1460)
+#define TCP_OOSEQ_MAX_PBUFS 16
 #define TCP_LISTEN_BACKLOG 1
 #define TCP_DEFAULT_LISTEN_BACKLOG 128
 #define LWIP_TCP_TIMESTAMPS 0
