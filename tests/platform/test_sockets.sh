@@ -7,7 +7,8 @@
 #     test creates (root): static addresses from boot arguments, ping and
 #     ping6, UDP v4/v6 echoes from the address asked, a burst, 1,000
 #     pipelined TCP requests, 50 connections, resets mid-message, a
-#     malformed-frame flood;
+#     malformed-frame flood; then libgit2 in a guest (gitnet.c) clones a
+#     repository from a git daemon over git:// on the same TAP;
 #   - on virtio, through QEMU's user network: DHCP, UDP and TCP through
 #     hostfwd.
 # The guest's console must show SUCCESS, its addresses, no FAILURE and no
@@ -78,8 +79,41 @@ run_tap() {
     rc=$?
     check_guest "$target TAP: the guest served and ended cleanly" "$tmp/$target-tap.out" \
         "net: ipv4 10.97.0.2/24 gateway 10.97.0.1 (static)" "net: ipv6 fd97::2 (static)"
+    git_clone "$target" "$runner" "${image%/sockets.$target}/gitnet.$target"
     ip netns del "$ns"
     ns=""
+}
+
+# git_clone TARGET RUNNER IMAGE: libgit2 in the guest clones over git://
+# from a git daemon in the namespace ($ns, the TAP set up by run_tap).
+git_clone() {
+    target=$1 runner=$2 image=$3
+    if ! command -v git >/dev/null; then
+        echo "ok - $target: libgit2 clone over git:// # SKIP no git"
+        return
+    fi
+    repo=$tmp/git/repo.git
+    rm -rf "$tmp/git" && mkdir -p "$tmp/git/work"
+    (cd "$tmp/git/work" && git init -q && printf 'zonelet over lwIP\n' >hello.txt &&
+        git add hello.txt && git -c user.name=t -c user.email=t@t commit -qm one &&
+        git clone -q --bare . "$repo") || { echo "not ok - $target: make a repository"; return; }
+    want=$(git -C "$repo" rev-parse HEAD)
+    timeout "$LIMIT" ip netns exec "$ns" git daemon --export-all --base-path="$tmp/git" \
+        --listen=10.97.0.1 --port=9418 --reuseaddr >"$tmp/daemon.log" 2>&1 &
+    dpid=$!
+    pids="$pids $dpid"
+    timeout "$LIMIT" ip netns exec "$ns" "$runner" --net=zltap0 "$image" --ipv4=10.97.0.2/24 \
+        url=git://10.97.0.1:9418/repo.git file=hello.txt >"$tmp/$target-git.out" 2>&1
+    rc=$?
+    kill "$dpid" 2>/dev/null
+    if [ "$rc" = 0 ] && grep -qF "HEAD $want" "$tmp/$target-git.out" &&
+        grep -qF "hello.txt: zonelet over lwIP" "$tmp/$target-git.out" &&
+        ! grep -qF "system call not implemented" "$tmp/$target-git.out"; then
+        echo "ok - $target: libgit2 in the guest clones over git:// (HEAD and work tree as pushed)"
+    else
+        echo "not ok - $target: libgit2 in the guest clones over git:// (status $rc, want HEAD $want)"
+        sed 's/^/#   /' "$tmp/$target-git.out" | tail -15
+    fi
 }
 
 free_port() {
@@ -88,7 +122,7 @@ free_port() {
 
 # --- hvt ---
 HVT=build/zonelet-hvt
-if ! make -s TARGET=hvt hvt build/uk/guests/sockets.hvt >"$tmp/build.log" 2>&1; then
+if ! make -s TARGET=hvt hvt build/uk/guests/sockets.hvt build/uk/guests/gitnet.hvt >"$tmp/build.log" 2>&1; then
     echo "not ok - hvt: build the sockets guest"
     tail -15 "$tmp/build.log" | sed 's/^/#   /'
 elif ! "$HVT" --probe >"$tmp/probe" 2>&1; then
@@ -103,7 +137,8 @@ if ! grep -q '^virtio:' mk/*.mk 2>/dev/null; then
     echo "ok - virtio sockets # SKIP no virtio target in this tree"
 elif ! command -v qemu-system-x86_64 >/dev/null; then
     echo "ok - virtio sockets # SKIP no qemu-system-x86_64"
-elif ! make -s TARGET=virtio virtio build/uk/guests/sockets.virtio >"$tmp/build.log" 2>&1; then
+elif ! make -s TARGET=virtio virtio build/uk/guests/sockets.virtio build/uk/guests/gitnet.virtio \
+        >"$tmp/build.log" 2>&1; then
     echo "not ok - virtio: build the sockets guest"
     tail -15 "$tmp/build.log" | sed 's/^/#   /'
 else
