@@ -185,7 +185,8 @@ long rt_udp_sendmsg(struct rt_sock *s, const struct msghdr *m, int flags, int ff
         return -ENOBUFS;
     size_t off = 0;
     for (size_t i = 0; i < (size_t)m->msg_iovlen; i++) {
-        memcpy((uint8_t *)p->payload + off, m->msg_iov[i].iov_base, m->msg_iov[i].iov_len);
+        if (m->msg_iov[i].iov_len)
+            memcpy((uint8_t *)p->payload + off, m->msg_iov[i].iov_base, m->msg_iov[i].iov_len);
         off += m->msg_iov[i].iov_len;
     }
     err_t e;
