@@ -209,12 +209,10 @@ UK_ZL_SRC  := $(sort $(wildcard dns/*.c zone/*.c))
 UK_ZL_OBJ  := $(UK_ZL_SRC:%.c=$(UK)/zl/%.o)
 UK_ZL_LIB  := $(UK)/libzl.a
 # tests/unikernel: the appliance's own unit tests, except those that start
-# processes (system, popen: none in a unikernel), test the hosted monitor,
-# or open sockets (none in the runtime until its network stack lands:
-# issue 10; then drop 'socket' here).
+# processes (system, popen: none in a unikernel) or test the hosted monitor.
 UK_LP      := (
 UK_UT_APP  := $(shell grep -L -e 'system$(UK_LP)' -e 'popen$(UK_LP)' -e 'fork$(UK_LP)' \
-	-e 'socket$(UK_LP)' -e 'hvt/tender' $(wildcard tests/unikernel/test_*.c) /dev/null 2>/dev/null)
+	-e 'hvt/tender' $(wildcard tests/unikernel/test_*.c) /dev/null 2>/dev/null)
 UK_UT_SRC  := $(sort $(wildcard tests/dns/test_*.c tests/zone/test_*.c) $(filter-out /dev/null,$(UK_UT_APP)))
 UK_APP_SRC := $(filter-out unikernel/main.c,$(sort $(wildcard unikernel/*.c)))
 UK_APP_LIB := $(UK)/libzlapp.a
