@@ -42,7 +42,7 @@ static const struct option srv_options[] = {
 void srv_config_usage(FILE *out)
 {
     fputs("usage: zonelet [options]          serve the zones of a directory\n"
-          "       zonelet check FILE...      check zone files\n"
+          "       zonelet check [--strict] FILE...  check zone files\n"
           "options (default in brackets):\n"
           "  --listen ADDR:PORT     address to serve on, repeatable; IPv6 as [::1]:5353\n"
           "                         [127.0.0.1:5353 and [::1]:5353]\n"

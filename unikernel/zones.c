@@ -112,13 +112,29 @@ static void publish(srv_zones_t *zs, zone_set_t *next)
     zone_set_free(old);
 }
 
-static void report_line(void *ctx, const char *file, unsigned line, const char *msg)
+/* The problems of one zone file as it loads, logged like `zonelet check`
+ * prints them. A zone with many occluded records would flood the log at
+ * every reload: the first LOAD_WARN_MAX warnings are logged, the rest
+ * counted (errors are bounded by the parser's own limit). */
+#define LOAD_WARN_MAX 20
+
+typedef struct load_report {
+    const char *path;
+    size_t warnings;
+} load_report_t;
+
+static void report_line(void *ctx, zone_severity_t sev, const char *file, unsigned line,
+                        const char *msg)
 {
-    const char *path = file ? file : ctx;
+    load_report_t *lr = ctx;
+    const char *path = file ? file : lr->path;
+    const char *what = sev == ZONE_WARNING ? "warning" : "error";
+    if (sev == ZONE_WARNING && lr->warnings++ >= LOAD_WARN_MAX)
+        return;
     if (line)
-        srv_log_raw("%s:%u: %s", path, line, msg);
+        srv_log_raw("%s:%u: %s: %s", path, line, what, msg);
     else
-        srv_log_raw("%s: %s", path, msg);
+        srv_log_raw("%s: %s: %s", path, what, msg);
 }
 
 /* The zone's origin as text without the final dot, as users write it. */
@@ -215,12 +231,16 @@ static int load_one(const srv_zones_t *zs, zone_file_t *f)
         return 0;
     }
     snprintf(path, sizeof path, "%s/%s", zs->dir, f->name);
-    zone_report_t rep = {report_line, path};
+    load_report_t lr = {path, 0};
+    zone_report_t rep = {report_line, &lr};
     int rc = dns_name_from_text(f->name, strlen(f->name), root, origin);
     if (rc < 0)
         srv_log_raw("%s: the file name is not a zone name (%s)", path, zl_strerror(rc));
     else
         rc = zone_load_file(path, origin, &f->zone, &rep);
+    if (lr.warnings > LOAD_WARN_MAX)
+        srv_log_raw("%s: %zu more warnings (zonelet check %s lists them all)", path,
+                    lr.warnings - LOAD_WARN_MAX, path);
     if (rc == ZL_OK) {
         origin_text(f->zone, text, sizeof text);
         srv_log("serving %s serial %u (%zu records)", text, zone_serial(f->zone),

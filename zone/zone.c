@@ -39,6 +39,7 @@ size_t zone_memory(const zone_t *z)
 
 const uint8_t *zone_node_owner(const zone_node_t *node) { return node->name; }
 bool zone_node_is_apex(const zone_node_t *node) { return node->flags & ZN_APEX; }
+bool zone_node_is_occluded(const zone_node_t *node) { return node->flags & ZN_OCCLUDED; }
 
 const zone_rrset_t *zone_node_rrsets(const zone_node_t *node, size_t *n)
 {

@@ -31,6 +31,7 @@ struct zone_node {
 
 #define ZN_APEX 0x01      /* the zone apex */
 #define ZN_WILDCHILD 0x02 /* `*.<this name>` exists */
+#define ZN_OCCLUDED 0x04  /* at or below a cut or DNAME, and not glue */
 
 #define ZONE_BASE_START 8u
 
