@@ -74,6 +74,7 @@ typedef struct ap {
     size_t n, list_cap;
     long dnodes, drecords;
     unsigned errors;
+    bool nomem;            /* an allocation failed where no error could be returned */
 } ap_t;
 
 /* ---- the working set --------------------------------------------------- */
@@ -576,6 +577,16 @@ static int ap_targets(ap_t *ap)
     return ZL_OK;
 }
 
+/* Whether the base node owner is replaced in the new version (in the
+ * working set or the old overlay). */
+static bool ap_replaced(void *ctx, const struct zone_node *owner)
+{
+    const ap_t *ap = ctx;
+    uint64_t h = zh_mix(zh_name(owner->name));
+    return ap_find(ap, owner->name, owner->namelen, h) ||
+           (ap->z->ov && ovm_get(ap->z->ov, h, owner->name, owner->namelen));
+}
+
 typedef struct ap_glue_scan {
     ap_t *ap;
     const uint8_t *name;
@@ -605,25 +616,12 @@ static bool ap_glue_any(ap_t *ap, const uint8_t *name)
     ovm_each(ap->z->ov, ap_glue_leaf, &g);
     if (g.found)
         return true;
-    const zone_flat_t *f = ap->z->flat;
-    uint64_t h = zh_mix(zh_name(name));
-    size_t lo = 0, hi = f->ntargets;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (f->targets[mid].h < h)
-            lo = mid + 1;
-        else
-            hi = mid;
+    const zf_targets_t *t = zf_targets(ap->z->flat);
+    if (!t) {
+        ap->nomem = true;
+        return false;
     }
-    for (; lo < f->ntargets && f->targets[lo].h == h; lo++) {
-        const struct zone_node *o = zn_of(f, f->targets[lo].owner);
-        uint64_t oh = zh_mix(zh_name(o->name));
-        if (ap_find(ap, o->name, o->namelen, oh) || (ap->z->ov && ovm_get(ap->z->ov, oh, o->name, o->namelen)))
-            continue; /* replaced: counted above */
-        if (dns_name_equal(f->base + f->targets[lo].name, name))
-            return true;
-    }
-    return false;
+    return zf_glue_at(ap->z->flat, t, name, ap_replaced, ap);
 }
 
 /* The node of the suffix of w's name with labels labels, in the new
@@ -899,7 +897,7 @@ int zone_apply(const zone_t *z, const zone_diff_t *d, zone_t **out, const zone_r
     }
     if (!rc) {
         ap_occlusion(&ap);
-        rc = ap_check(&ap);
+        rc = ap.nomem ? ZL_ENOMEM : ap_check(&ap);
     }
     if (!rc && ap.errors)
         rc = ZL_EZONE;

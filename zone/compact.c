@@ -86,28 +86,10 @@ static int zc_layout(zone_flat_t *f, const struct zone_node **v, size_t n, unsig
     return ZL_OK;
 }
 
-/* Whether a served NS record of f names name (RFC 9471 glue). */
-static bool zf_glue(const zone_flat_t *f, const uint8_t *name)
-{
-    uint64_t h = zh_mix(zh_name(name));
-    size_t lo = 0, hi = f->ntargets;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (f->targets[mid].h < h)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (; lo < f->ntargets && f->targets[lo].h == h; lo++)
-        if (dns_name_equal(f->base + f->targets[lo].name, name))
-            return true;
-    return false;
-}
-
 /* Sets ZN_OCCLUDED on the nodes of f as the builder does (zcut.c): at or
  * below a delegation or DNAME, and not glue. Needs the cut and dname
  * offsets and the table of targets. */
-static void zc_occlusion(zone_flat_t *f, unsigned apex_labels)
+static void zc_occlusion(zone_flat_t *f, const zf_targets_t *t, unsigned apex_labels)
 {
     uint32_t stack[128];
     for (uint32_t off = ZONE_BASE_START; off < f->size;) {
@@ -121,7 +103,7 @@ static void zc_occlusion(zone_flat_t *f, unsigned apex_labels)
         bool addr = zone_node_rrset(nd, DNS_T_A) || zone_node_rrset(nd, DNS_T_AAAA);
         if (addr && (cut || (above && above == pcut))) {
             const zone_rrset_t *ns = zone_node_rrset(zn_of(f, nd->cut), DNS_T_NS);
-            glue = (ns && zn_ns_names(ns, nd->name)) || zf_glue(f, nd->name);
+            glue = (ns && zn_ns_names(ns, nd->name)) || zf_glue_at(f, t, nd->name, NULL, NULL);
         }
         nd->flags &= (uint8_t)~ZN_OCCLUDED;
         if ((above || cut) && !glue)
@@ -145,15 +127,16 @@ int zone_compact(const zone_t *z, zone_t **out)
     if (!rc)
         rc = zc_layout(f, v, n, z->apex_labels);
     free(v);
+    const zf_targets_t *t = NULL;
+    if (!rc && !(t = zf_targets(f)))
+        rc = ZL_ENOMEM;
     if (!rc)
-        rc = zf_targets_make(f);
-    if (!rc)
-        zc_occlusion(f, z->apex_labels);
+        zc_occlusion(f, t, z->apex_labels);
     if (rc) {
         if (f) {
             free(f->base);
             free(f->slots);
-            free(f->targets);
+            free(atomic_load_explicit(&f->targets, memory_order_relaxed));
         }
         free(f);
         return rc;

@@ -518,10 +518,6 @@ static int zb_make(const zone_builder_t *b, zone_t **out)
     atomic_init(&f->refs, 1);
     f->size = b->size;
     f->nnodes = b->nnodes;
-    if (zf_targets_make(f)) {
-        zf_unref(f);
-        return ZL_ENOMEM;
-    }
     *out = zv_new(f, b->nrecords);
     return *out ? ZL_OK : ZL_ENOMEM;
 }

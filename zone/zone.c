@@ -43,7 +43,7 @@ void zf_unref(zone_flat_t *f)
         return;
     free(f->slots);
     free(f->base);
-    free(f->targets);
+    free(atomic_load_explicit(&f->targets, memory_order_relaxed));
     free(atomic_load_explicit(&f->filter, memory_order_relaxed));
     free(f);
 }
@@ -148,8 +148,10 @@ const zone_rrset_t *zone_soa(const zone_t *z) { return zone_node_rrset(z->apex, 
 size_t zone_memory(const zone_t *z)
 {
     const zf_filter_t *f = atomic_load_explicit(&z->flat->filter, memory_order_acquire);
+    const zf_targets_t *t = atomic_load_explicit(&z->flat->targets, memory_order_acquire);
     return sizeof(*z) + z->size + (size_t)(z->mask + 1) * sizeof(uint64_t) + z->ov_bytes +
-           ovm_memory(z->ov) + (f ? (f->mask + 1) * sizeof(uint64_t) : 0);
+           ovm_memory(z->ov) + (f ? (f->mask + 1) * sizeof(uint64_t) : 0) +
+           (t ? t->n * sizeof(zf_target_t) : 0);
 }
 
 const uint8_t *zone_node_owner(const zone_node_t *node) { return node->name; }
@@ -181,11 +183,11 @@ static int zf_target_cmp(const void *a, const void *b)
     return x->h < y->h ? -1 : x->h > y->h;
 }
 
-int zf_targets_make(zone_flat_t *f)
+static zf_targets_t *zf_targets_make(const zone_flat_t *f)
 {
-    size_t n = 0, cap = 0;
-    zf_target_t *t = NULL;
-    for (uint32_t off = ZONE_BASE_START; off < f->size;) {
+    size_t n = 0, cap = 64;
+    zf_targets_t *t = malloc(sizeof(*t) + cap * sizeof(t->t[0]));
+    for (uint32_t off = ZONE_BASE_START; t && off < f->size;) {
         const struct zone_node *nd = (const struct zone_node *)(f->base + off);
         const zone_rrset_t *ns = zone_node_rrset(nd, DNS_T_NS);
         bool served = (nd->flags & ZN_APEX) || (nd->cut == off && (!nd->dname || nd->dname == off));
@@ -195,23 +197,58 @@ int zf_targets_make(zone_flat_t *f)
             if (i)
                 p = zone_rrset_rdata_next(p, len, &len);
             if (n == cap) {
-                cap = cap ? 2 * cap : 256;
-                zf_target_t *g = realloc(t, cap * sizeof(*t));
+                cap *= 2;
+                zf_targets_t *g = realloc(t, sizeof(*t) + cap * sizeof(t->t[0]));
                 if (!g) {
                     free(t);
-                    return ZL_ENOMEM;
+                    return NULL;
                 }
                 t = g;
             }
-            t[n++] = (zf_target_t){ zh_mix(zh_name(p)), off, (uint32_t)(p - f->base) };
+            t->t[n++] = (zf_target_t){ zh_mix(zh_name(p)), off, (uint32_t)(p - f->base) };
         }
         off += zn_size(nd);
     }
+    if (!t)
+        return NULL;
+    t->n = n;
     if (n)
-        qsort(t, n, sizeof(*t), zf_target_cmp);
-    f->targets = t;
-    f->ntargets = n;
-    return ZL_OK;
+        qsort(t->t, n, sizeof(t->t[0]), zf_target_cmp);
+    return t;
+}
+
+const zf_targets_t *zf_targets(zone_flat_t *f)
+{
+    zf_targets_t *t = atomic_load_explicit(&f->targets, memory_order_acquire);
+    if (t)
+        return t;
+    zf_targets_t *nt = zf_targets_make(f), *expected = NULL;
+    if (!nt)
+        return NULL;
+    if (atomic_compare_exchange_strong_explicit(&f->targets, &expected, nt, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return nt;
+    free(nt); /* another writer made it first */
+    return expected;
+}
+
+bool zf_glue_at(const zone_flat_t *f, const zf_targets_t *t, const uint8_t *name,
+                bool (*skip)(void *ctx, const struct zone_node *owner), void *ctx)
+{
+    uint64_t h = zh_mix(zh_name(name));
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->t[mid].h < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < t->n && t->t[lo].h == h; lo++)
+        if (dns_name_equal(f->base + t->t[lo].name, name) &&
+            !(skip && skip(ctx, zn_of(f, t->t[lo].owner))))
+            return true;
+    return false;
 }
 
 bool zone_node_is_occluded(const zone_node_t *node) { return node->flags & ZN_OCCLUDED; }

@@ -90,12 +90,18 @@ typedef struct zf_target {
     uint32_t name;
 } zf_target_t;
 
+/* The table, made the first time a change needs it (zf_targets): zones
+ * that are only loaded and served never pay for it. */
+typedef struct zf_targets {
+    size_t n;
+    zf_target_t t[];
+} zf_targets_t;
+
 /* The flat part of a version, shared by the versions built on it. */
 typedef struct zone_flat {
     atomic_uint refs;
     _Atomic(zf_filter_t *) filter; /* NULL until the first change */
-    zf_target_t *targets;          /* owned */
-    size_t ntargets;
+    _Atomic(zf_targets_t *) targets; /* NULL until made */
     uint8_t *base;      /* the nodes, owned */
     size_t size;        /* octets used in base; nodes end here */
     uint64_t *slots;    /* hash tag << 32 | node offset; 0 = empty; owned */
@@ -243,9 +249,17 @@ bool zv_serves_ns(const zone_t *z, const struct zone_node *n);
 /* Whether NS RRset rs names name. */
 bool zn_ns_names(const zone_rrset_t *rs, const uint8_t *name);
 
-/* Makes f's table of served NS targets from its nodes (whose cut and
- * dname offsets are set). ZL_OK or ZL_ENOMEM. */
-int zf_targets_make(zone_flat_t *f);
+/* f's table of served NS targets, made from its nodes (whose cut and
+ * dname offsets are set) the first time; the writers that may race on
+ * one base agree through a compare-and-swap. NULL on ENOMEM. */
+const zf_targets_t *zf_targets(zone_flat_t *f);
+
+/* Whether a served NS record of f names name, by f's table t; an entry
+ * whose owner node skip (may be NULL) returns true for does not count (a
+ * version with an overlay has replaced that owner and looks at it
+ * itself). */
+bool zf_glue_at(const zone_flat_t *f, const zf_targets_t *t, const uint8_t *name,
+                bool (*skip)(void *ctx, const struct zone_node *owner), void *ctx);
 
 /* The SOA serial in an SOA RDATA (checked by the caller). */
 uint32_t zn_soa_serial(const uint8_t *rd, uint16_t len);
