@@ -263,7 +263,8 @@ static int fetch(store_git_t *sg, char head[GS_OID_HEX + 1])
     int rc = gs_fetch(sg->gs, head);
     if (rc == ZL_OK || rc == ZL_ENOTFOUND) {
         if (!sg->fetched || sg->retry_s)
-            srv_log("git: fetched %s%s, head %s", sg->cfg->remote, "", rc == ZL_OK ? head : "(no branch yet)");
+            srv_log("git: fetched %s branch %s, head %s", sg->cfg->remote, gs_branch(sg->gs),
+                    rc == ZL_OK ? head : "(no branch yet)");
         sg->fetched = true;
         sg->retry_s = 0;
         return rc;
