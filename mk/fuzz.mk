@@ -7,8 +7,10 @@ FUZZ_SECONDS ?= 600
 FUZZ_FLAGS   := -std=c11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
                 -fno-sanitize-recover=undefined -fno-omit-frame-pointer $(WARN) -Wno-unused-command-line-argument
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-# dns/, zone/ and the socket-free message layer of unikernel/.
-FUZZ_SRC     := $(LIB_SRC) $(MSG_SRC)
+# dns/, zone/, the socket-free message layer of unikernel/, and acme/
+# (above zone/, but its JSON and HTTP readers have harnesses: fuzz_json,
+# fuzz_http), linked with mbedTLS.
+FUZZ_SRC     := $(LIB_SRC) $(MSG_SRC) $(sort $(wildcard acme/*.c))
 FUZZ_LIBOBJ  := $(FUZZ_SRC:%.c=$(B)/fuzz/obj/%.o)
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
 
@@ -19,7 +21,7 @@ $(B)/fuzz/obj/%.o: %.c
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBOBJ)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBOBJ) -lmbedcrypto -lpthread
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBOBJ) -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -59,6 +59,45 @@ def rdata_seeds(top):
     return out
 
 
+def acme_seeds():
+    """ACME objects (RFC 8555 §7.1, problem documents, a flattened JWS)
+    for fuzz_json, and HTTP responses for fuzz_http (first octet: mode)."""
+    js = [
+        b'{"newNonce":"https://ca/nonce","newAccount":"https://ca/acct","newOrder":"https://ca/order",'
+        b'"meta":{"termsOfService":"data:text/plain,x","externalAccountRequired":false,"caaIdentities":["ca"]}}',
+        b'{"status":"valid","contact":["mailto:a@example.org"],"termsOfServiceAgreed":true,"orders":"https://ca/o"}',
+        b'{"status":"pending","expires":"2026-01-20T14:09:07.99Z","identifiers":[{"type":"dns","value":"a.example"},'
+        b'{"type":"dns","value":"*.example"}],"authorizations":["https://ca/authz/1","https://ca/authz/2"],'
+        b'"finalize":"https://ca/finalize/1","certificate":"https://ca/cert/1"}',
+        b'{"status":"pending","identifier":{"type":"dns","value":"example"},"wildcard":true,"challenges":['
+        b'{"type":"http-01","url":"https://ca/c/1","token":"DGyRejmCefe7v4NfDGDKfA","status":"pending"},'
+        b'{"type":"dns-01","url":"https://ca/c/2","token":"evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA",'
+        b'"status":"invalid","error":{"type":"urn:ietf:params:acme:error:unauthorized","detail":"No TXT"}}]}',
+        b'{"type":"urn:ietf:params:acme:error:malformed","detail":"rejected \\"x\\" \\u00e9 \\ud83d\\ude00",'
+        b'"status":400,"subproblems":[{"type":"urn:ietf:params:acme:error:rejectedIdentifier",'
+        b'"identifier":{"type":"dns","value":"_x.example"},"detail":"no"}]}',
+        b'{"payload":"eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ",'
+        b'"protected":"eyJhbGciOiJFUzI1NiJ9","header":{"kid":"e9bc097a"},"signature":'
+        b'"DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q"}',
+        b'{"kty":"RSA","e":"AQAB","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1R"}',
+        b'[1,-0.5e+10,true,false,null,"",{},[],{"a":[{"b":{"c":[0]}}]}]',
+    ]
+    http = [
+        b"\0HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nReplay-Nonce: abc_-1\r\n"
+        b"Content-Length: 2\r\n\r\n{}",
+        b"\1HTTP/1.1 200 OK\r\nReplay-Nonce: n\r\nCache-Control: no-store\r\nContent-Length: 0\r\n\r\n",
+        b"\0HTTP/1.1 201 Created\r\nLocation: https://ca/order/1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n3;x=y\r\n ok\r\n0\r\nT: v\r\n\r\n",
+        b"\2HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n-----BEGIN CERTIFICATE-----\nMIIB\n",
+        b"\0HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 400 Bad Request\r\nContent-Type: "
+        b"application/problem+json\r\nRetry-After: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 5\r\n\r\n{}xyz",
+        b"\4HTTP/1.0 503 Busy\r\nRetry-After: 120\r\nContent-Length: 100\r\n\r\n0123456789",
+        b"\0https://[::1]:14000/dir?x=1",
+        b"\0Sun, 06 Nov 1994 08:49:37 GMT",
+    ]
+    return js, http
+
+
 def tsig_seeds():
     """Queries signed with fuzz_tsig.c's keys (key.example., secret
     i*31+j of 16+20i octets), valid MACs so that mutations reach the time
@@ -98,6 +137,7 @@ def main(top):
         "rdata": rdata_seeds(top),
         "tsig": tsig_seeds(),
     }
+    seeds["json"], seeds["http"] = acme_seeds()
     names = ["fuzz.test", "www.fuzz.test", "nx.fuzz.test", "loop1.fuzz.test", "a.wild.fuzz.test",
              "ent.a.b.fuzz.test", "b.fuzz.test", "q.dn.fuzz.test", "x.sub.fuzz.test", "sub.fuzz.test",
              "big.fuzz.test", "out.fuzz.test", "example.test", "www.example.test", "nothere.invalid",
