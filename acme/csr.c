@@ -468,3 +468,31 @@ bool acme_cert_issued_by(const uint8_t *child, size_t clen, const uint8_t *paren
     mbedtls_x509_crt_free(&p);
     return ok;
 }
+
+bool acme_csr_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    char **na = NULL, **nb = NULL;
+    size_t n = 0, m = 0;
+    bool ok = acme_csr_names(a, alen, &na, &n) == ZL_OK && acme_csr_names(b, blen, &nb, &m) == ZL_OK &&
+              n == m;
+    for (size_t i = 0; ok && i < n; i++) {
+        bool found = false;
+        for (size_t k = 0; k < m && !found; k++)
+            found = strcasecmp(na[i], nb[k]) == 0;
+        ok = found;   /* no duplicates in either list: equal sizes make it a set equality */
+    }
+    mbedtls_x509_csr x, y;
+    mbedtls_x509_csr_init(&x);
+    mbedtls_x509_csr_init(&y);
+    unsigned char ba[200], bb[200];
+    const unsigned char *pa = NULL, *pb = NULL;
+    ok = ok && mbedtls_x509_csr_parse_der(&x, a, alen) == 0 && mbedtls_x509_csr_parse_der(&y, b, blen) == 0;
+    size_t la = ok ? spki(&x.pk, ba, sizeof ba, &pa) : 0;
+    size_t lb = ok ? spki(&y.pk, bb, sizeof bb, &pb) : 0;
+    ok = ok && la && la == lb && memcmp(pa, pb, la) == 0;
+    mbedtls_x509_csr_free(&x);
+    mbedtls_x509_csr_free(&y);
+    free(na);
+    free(nb);
+    return ok;
+}
