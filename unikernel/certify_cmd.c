@@ -13,8 +13,9 @@
  *     submitted with one signed UPDATE to the zone the SOA query names
  *     (the old CSR records deleted, the certificate records left until
  *     the server replaces them);
- *  4. the TLSA records are asked for once a second until a certificate
- *     answering the CSR is there (at most --wait seconds, default 120);
+ *  4. the TLSA records are asked for four times a second until a
+ *     certificate answering the CSR is there (at most --wait seconds,
+ *     default 120);
  *  5. DIR/cert.pem (the certificate) and DIR/chain.pem (the CA
  *     certificates, each followed by its issuer) are written.
  * Exit status 0 when the files are written, 1 on failure (said on
@@ -397,7 +398,7 @@ static int parse(certify_t *c, int argc, char **argv)
     return 0;
 }
 
-/* Waits (a query a second, at most c->wait_s) for a certificate for
+/* Waits (a query every 250 ms, at most c->wait_s) for a certificate for
  * the CSR at the owner; f holds it then. */
 static int wait_cert(const certify_t *c, found_t *f, dns_arena_t *a, const uint8_t *csr,
                      size_t csr_len, int64_t *until)
@@ -412,7 +413,7 @@ static int wait_cert(const certify_t *c, found_t *f, dns_arena_t *a, const uint8
                     c->wait_s);
             return ZL_ETIMEOUT;
         }
-        struct timespec ts = {1, 0};
+        struct timespec ts = {0, 250000000};
         nanosleep(&ts, NULL);
     }
 }
@@ -452,6 +453,21 @@ static int certify(const certify_t *c, const uint8_t *csr, size_t csr_len)
     return rc == ZL_OK ? 0 : 1;
 }
 
+/* mkdir -p: dir and its missing parents (mode 0755). */
+static void mkdir_p(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        (void)mkdir(path, 0755);
+        *p = '/';
+    }
+    (void)mkdir(path, 0755);
+}
+
 int cmd_certify(int argc, char **argv)
 {
     certify_t *c = calloc(1, sizeof *c);
@@ -462,7 +478,7 @@ int cmd_certify(int argc, char **argv)
         free(c);
         return rc == 1 ? 0 : rc;
     }
-    (void)mkdir(c->out, 0755);
+    mkdir_p(c->out);
     acme_rng_t rng;
     acme_key_t k;
     acme_buf_t csr;

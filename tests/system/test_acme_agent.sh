@@ -55,7 +55,7 @@ certify() {
     out=$1; shift
     args=""
     for n in "$@"; do args="$args --name $n"; done
-    build/zonelet certify --server "127.0.0.1:$PORT" --key "$KEY" $args --out "$ACME_T/$out" \
+    "$ZL_BIN" certify --server "127.0.0.1:$PORT" --key "$KEY" $args --out "$ACME_T/$out" \
         --wait "${WAIT:-30}" >"$ACME_T/$out.log" 2>&1
 }
 # tlsa OWNER: the TLSA records, "U S M HEX" sorted.
@@ -73,6 +73,15 @@ wait_log() {
 }
 now_ms() { date +%s%3N; }
 OWNER=_letsencrypt._tcp.www.example.test
+
+help=$("$ZL_BIN" --help 2>&1)
+for o in acme-directory acme-email acme-ca acme-renew-days; do
+    check_match "--help lists --$o" "^  --$o " "$help"
+done
+check_match "zonelet certify --help says what it does" "usage: zonelet certify --server ADDR:PORT" \
+    "$("$ZL_BIN" certify --help 2>&1)"
+"$ZL_BIN" certify --server 127.0.0.1:1 --name x.example.test >/dev/null 2>&1
+check "zonelet certify without --key or --out: usage error (2)" 2 $?
 
 # ---- certify for two names --------------------------------------------------
 start "$p0_DIR" || { not_ok "zonelet starts with --acme-directory"; tap_done; }
