@@ -4,7 +4,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <libssh2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,8 +351,9 @@ static int open_scheme(gs_t *g, const gs_opts_t *o, char *err, size_t errcap)
             free(g->pub_file);
             g->pub_file = NULL;
         }
-        if (libssh2_init(0) != 0)
-            return open_fail(err, errcap, ZL_EIO, "libssh2 initialisation failed");
+        const char *why = NULL;
+        if (gs_ssh_init(&why) != 0)
+            return open_fail(err, errcap, ZL_EIO, "remote %s: %s", u, why);
         g->ssh_init = 1;
     }
     if (g->scheme == GS_HTTPS && o->ca_file) {
@@ -427,7 +427,7 @@ void gs_close(gs_t *g)
     gs_local_reap(g, 2000);
     git_repository_free(g->repo);
     if (g->ssh_init)
-        libssh2_exit();
+        gs_ssh_exit();
     free(g->url), free(g->branch);
     free(g->author_name), free(g->author_mail), free(g->committer_mail);
     free(g->key_file), free(g->pub_file), free(g->known_hosts);

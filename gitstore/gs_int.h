@@ -111,6 +111,12 @@ typedef struct gs_chan_ops {
 } gs_chan_ops_t;
 extern const gs_chan_ops_t gs_chan_ssh, gs_chan_local;
 
+/* libssh2's global set-up for a gs_t with an ssh:// remote, and its
+ * undoing (ssh.c; nossh.c in builds without libssh2, where ssh:// is
+ * refused). gs_ssh_init returns 0, or -1 with a message in *why. */
+int gs_ssh_init(const char **why);
+void gs_ssh_exit(void);
+
 /* Reaps the file:// children that have exited, waiting up to wait_ms
  * for the others. */
 void gs_local_reap(gs_t *g, unsigned wait_ms);

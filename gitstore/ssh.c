@@ -279,3 +279,17 @@ const gs_chan_ops_t gs_chan_ssh = {
     .write = ssh_write,
     .close = ssh_close,
 };
+
+int gs_ssh_init(const char **why)
+{
+    if (libssh2_init(0) != 0) {
+        *why = "libssh2 initialisation failed";
+        return -1;
+    }
+    return 0;
+}
+
+void gs_ssh_exit(void)
+{
+    libssh2_exit();
+}

@@ -25,6 +25,10 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBOBJ)
 
 fuzz-build: $(FUZZ_BINS)
 
+# The objects are intermediate to make; keep them so that a second build
+# (the smoke test after a change) compiles only what changed.
+.SECONDARY: $(FUZZ_LIBOBJ)
+
 # Seeds: hand-built messages and queries, every zone file the tests use
 # (for the parser and the zone tree), and the guest images (for the ELF loader).
 fuzz-seeds:

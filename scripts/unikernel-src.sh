@@ -6,7 +6,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 dst="$top/build/src"
-pkgs=${*:-"musl mbedtls zlib libgit2 http-parser cmocka ldns"}
+pkgs=${*:-"musl mbedtls zlib libgit2 http-parser cmocka ldns lwip"}
 mkdir -p "$dst"
 
 missing=""

@@ -59,13 +59,36 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void report_line(void *ctx, const char *file, unsigned line, const char *msg)
+/* The problems of one file as it loads, logged like `zonelet check`
+ * prints them. A zone with many occluded records would flood the log at
+ * every reload: the first LOAD_WARN_MAX warnings are logged, the rest
+ * counted (errors are bounded by the parser's own limit). */
+#define LOAD_WARN_MAX 20
+
+typedef struct load_report {
+    const char *path;
+    size_t warnings;
+} load_report_t;
+
+static void report_line(void *ctx, zone_severity_t sev, const char *file, unsigned line,
+                        const char *msg)
 {
-    const char *what = "";
+    load_report_t *lr = ctx;
+    const char *path = file ? file : lr->path;
+    const char *what = sev == ZONE_WARNING ? "warning" : "error";
+    if (sev == ZONE_WARNING && lr->warnings++ >= LOAD_WARN_MAX)
+        return;
     if (line)
-        srv_log_raw("%s:%u: %s%s", file ? file : (const char *)ctx, line, what, msg);
+        srv_log_raw("%s:%u: %s: %s", path, line, what, msg);
     else
-        srv_log_raw("%s: %s%s", file ? file : (const char *)ctx, what, msg);
+        srv_log_raw("%s: %s: %s", path, what, msg);
+}
+
+static void report_end(const load_report_t *lr)
+{
+    if (lr->warnings > LOAD_WARN_MAX)
+        srv_log_raw("%s: %zu more warnings (zonelet check %s lists them all)", lr->path,
+                    lr->warnings - LOAD_WARN_MAX, lr->path);
 }
 
 static void path_of(const store_dir_t *sd, const char *name, char *buf, size_t cap)
@@ -317,7 +340,8 @@ static int load_zone(store_dir_t *sd, dfile_t *f, srv_stored_t *st, bool replay)
     char path[PATH_MAX];
     static const uint8_t root[1] = {0};
     path_of(sd, f->name, path, sizeof path);
-    zone_report_t rep = {report_line, path};
+    load_report_t lr = {path, 0};
+    zone_report_t rep = {report_line, &lr};
     memset(st, 0, sizeof *st);
     int rc = dns_name_from_text(f->name, strlen(f->name), root, f->origin);
     if (rc < 0) {
@@ -327,6 +351,7 @@ static int load_zone(store_dir_t *sd, dfile_t *f, srv_stored_t *st, bool replay)
     dns_name_copy(st->origin, f->origin);
     zone_t *z = NULL;
     rc = zone_load_file(path, f->origin, &z, &rep);
+    report_end(&lr);
     if (rc != ZL_OK) {
         srv_log("%s: not loaded (%s)", path, zl_strerror(rc));
         st->failed = true;
@@ -348,7 +373,8 @@ static zone_keyring_t *load_keys(store_dir_t *sd)
             continue;
         char path[PATH_MAX];
         path_of(sd, f->name, path, sizeof path);
-        zone_report_t rep = {report_line, path};
+        load_report_t lr = {path, 0};
+        zone_report_t rep = {report_line, &lr};
         uint8_t zone[DNS_NAME_MAX];
         static const uint8_t root[1] = {0};
         size_t n = strlen(f->name);

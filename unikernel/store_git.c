@@ -42,13 +42,36 @@ static time_t now_s(void)
     return ts.tv_sec;
 }
 
-static void report_line(void *ctx, const char *file, unsigned line, const char *msg)
+/* The problems of one file as it loads, logged like `zonelet check`
+ * prints them. A zone with many occluded records would flood the log at
+ * every reload: the first LOAD_WARN_MAX warnings are logged, the rest
+ * counted (errors are bounded by the parser's own limit). */
+#define LOAD_WARN_MAX 20
+
+typedef struct load_report {
+    const char *path;
+    size_t warnings;
+} load_report_t;
+
+static void report_line(void *ctx, zone_severity_t sev, const char *file, unsigned line,
+                        const char *msg)
 {
-    const char *what = "";
+    load_report_t *lr = ctx;
+    const char *path = file ? file : lr->path;
+    const char *what = sev == ZONE_WARNING ? "warning" : "error";
+    if (sev == ZONE_WARNING && lr->warnings++ >= LOAD_WARN_MAX)
+        return;
     if (line)
-        srv_log_raw("%s:%u: %s%s", file ? file : (const char *)ctx, line, what, msg);
+        srv_log_raw("%s:%u: %s: %s", path, line, what, msg);
     else
-        srv_log_raw("%s: %s%s", file ? file : (const char *)ctx, what, msg);
+        srv_log_raw("%s: %s: %s", path, what, msg);
+}
+
+static void report_end(const load_report_t *lr)
+{
+    if (lr->warnings > LOAD_WARN_MAX)
+        srv_log_raw("%s: %zu more warnings (zonelet check %s lists them all)", lr->path,
+                    lr->warnings - LOAD_WARN_MAX, lr->path);
 }
 
 static void files_free(gfile_t *f, size_t n)
@@ -178,8 +201,10 @@ static int read_commit(store_git_t *sg, const char *commit, bool complete, srv_l
         srv_stored_t st;
         memset(&st, 0, sizeof st);
         dns_name_copy(st.origin, f->origin);
-        zone_report_t rep = {report_line, path};
+        load_report_t lr = {path, 0};
+        zone_report_t rep = {report_line, &lr};
         rc = zone_load(&src, path, f->origin, &st.zone, &rep);
+        report_end(&lr);
         if (rc != ZL_OK) {
             srv_log("git %s: %s: not loaded (%s)", shortid, e->name, zl_strerror(rc));
             st.failed = true;
@@ -216,7 +241,8 @@ static int read_commit(store_git_t *sg, const char *commit, bool complete, srv_l
             if (n > 6 && dns_name_from_text(files[i].name, n - 6, root, zone) > 0)
                 scope = zone;
             snprintf(path, sizeof path, "%s:%s", shortid, files[i].name);
-            zone_report_t rep = {report_line, path};
+            load_report_t lr = {path, 0};
+            zone_report_t rep = {report_line, &lr};
             if (zone_keyring_load(kr, &src, path, scope, &rep) != ZL_OK)
                 srv_log("git %s: %s: some keys not loaded", shortid, files[i].name);
         }

@@ -259,6 +259,15 @@ static void *helper_main(void *arg)
 
 /* ---- the zones ------------------------------------------------------- */
 
+/* The zone's origin as text without the final dot, as users write it. */
+static const char *zone_text(const zone_t *z, char *buf, size_t cap)
+{
+    int n = dns_name_to_text(zone_origin(z), buf, cap);
+    if (n > 1 && buf[n - 1] == '.')
+        buf[n - 1] = '\0';
+    return buf;
+}
+
 static wzone_t *find_zone(srv_writer_t *w, const uint8_t *origin)
 {
     for (size_t i = 0; i < w->nzones; i++)
@@ -589,8 +598,10 @@ static zone_t *reloaded_version(srv_writer_t *w, zone_t *old, zone_t *new)
         }
     }
     v = with_history(w, old, v, d);
-    srv_log_zone(zone_origin(v), "serial %u -> %u, %zu records added, %zu removed, reloaded",
-                 zone_serial(old), zone_serial(v), diff_added(d), diff_removed(d));
+    char text[DNS_NAME_TEXT_MAX];
+    srv_log("serving %s serial %u (was %u: %zu records added, %zu removed)",
+            zone_text(v, text, sizeof text), zone_serial(v), zone_serial(old), diff_added(d),
+            diff_removed(d));
     zone_diff_free(d);
     return v;
 }
@@ -603,8 +614,14 @@ static bool apply_loaded(srv_writer_t *w, srv_loaded_t *l)
     for (size_t i = 0; i < l->nzones; i++) {
         srv_stored_t *sz = &l->zones[i];
         wzone_t *wz = find_zone(w, sz->origin);
-        if (sz->failed)
-            continue;   /* the store logged why; the old version stays */
+        if (sz->failed) {
+            /* The store logged why; the old version stays. */
+            char text[DNS_NAME_TEXT_MAX];
+            if (wz)
+                srv_log("still serving %s serial %u", zone_text(wz->zone, text, sizeof text),
+                        zone_serial(wz->zone));
+            continue;
+        }
         if (!sz->zone) {
             if (wz) {
                 srv_log_zone(sz->origin, "removed from the store: no longer served");
@@ -621,8 +638,9 @@ static bool apply_loaded(srv_writer_t *w, srv_loaded_t *l)
                 zone_free(z);
                 continue;
             }
-            srv_log_zone(zone_origin(z), "serving serial %u (%zu records)", zone_serial(z),
-                         zone_record_count(z));
+            char text[DNS_NAME_TEXT_MAX];
+            srv_log("serving %s serial %u (%zu records)", zone_text(z, text, sizeof text),
+                    zone_serial(z), zone_record_count(z));
             changed = true;
             continue;
         }
@@ -670,6 +688,8 @@ static bool reload(srv_writer_t *w, const uint8_t *origin, const char *who)
         srv_log("reload (%s)%s%s", who, l.revision[0] ? ": " : "", l.revision);
     bool changed = apply_loaded(w, &l);
     srv_loaded_free(&l);
+    if (who && *who)
+        srv_log("%zu zones served", w->nzones);
     return changed;
 }
 
@@ -714,11 +734,12 @@ static void ubatch_clear(ubatch_t *b)
     b->nstaged = b->ncommits = 0;
 }
 
-static void report_rule(void *ctx, const char *file, unsigned line, const char *msg)
+static void report_rule(void *ctx, zone_severity_t sev, const char *file, unsigned line,
+                        const char *msg)
 {
     (void)file;
     (void)line;
-    if (!*(char *)ctx)
+    if (sev == ZONE_ERROR && !*(char *)ctx)
         snprintf(ctx, 256, "%s", msg);
 }
 

@@ -26,6 +26,7 @@ uint16_t zone_answer(const zone_set_t *zs, const uint8_t *qname, uint16_t qtype,
     ans_t a;
     a.n = 0;
     a.nsyn = 0;
+    a.full = false;
     a.tcp = tcp;
     a.zone = z;
     ans_resolve(&a, qname, qtype);

@@ -16,16 +16,26 @@
  *    over TCP every RRset. A CNAME node gives its CNAME.
  *  - Class ANY is answered from the IN data (the caller passes it here).
  *  - CNAME/DNAME chains are followed inside the zone only, at most 12
- *    hops, stopping at a name already visited; the rcode is that of the
- *    last name (RFC 6604). A CNAME into a delegation adds the referral.
+ *    names, stopping at a name already visited; the rcode is that of the
+ *    last name (RFC 6604). A DNAME that rewrites into its own subtree
+ *    makes a chain that grows without repeating: it stops at 12 names
+ *    too, a partial answer (TC only when it does not fit). A CNAME into a
+ *    delegation adds the referral.
+ *  - Each RRset appears at most once in a section (RFC 2181 §5), however
+ *    often a chain passes its DNAME or several targets name its owner.
+ *  - Data below a delegation (and at it, other than NS and DS) is
+ *    occluded (RFC 1034 §4.2.1): the referral answers for it, and only
+ *    glue of it is served as additional data; likewise below a DNAME.
  *  - Additional addresses (A, AAAA) for NS, MX and SRV targets: exact
  *    nodes (glue included) and names a wildcard covers; optional, dropped
  *    silently when they do not fit. Referral glue for name servers below
  *    the cut is required (TC when it does not fit, RFC 9471); sibling glue
  *    optional.
  *  - Truncation drops whole RRsets; TC is set only when answer, authority
- *    or required glue was left out.
- *  - Stack use is about 9 KiB (fixed arrays; no heap).
+ *    or required glue was left out, over TCP too (an answer larger than
+ *    64 KiB). Nothing is left out for want of room elsewhere: the lookup's
+ *    table holds a bounded number of entries whatever the zone holds.
+ *  - Stack use is about 5 KiB (fixed arrays; no heap).
  */
 #ifndef ZL_ZONE_ANSWER_H
 #define ZL_ZONE_ANSWER_H

@@ -1,28 +1,59 @@
 /* The lookup half of answering: RFC 1034 §4.3.2 with RFC 2308 negative
  * answers, RFC 4592 wildcards, RFC 6672 DNAME, RFC 8482 ANY and RFC 9471
  * glue. It only collects entries; answer_encode.c writes them. */
+#include <assert.h>
 #include <string.h>
 
 #include "zone/answer_int.h"
 
-bool ans_add(ans_t *a, uint8_t section, const uint8_t *owner, const zone_rrset_t *rs,
-             bool required)
+/* A free entry of the table, or NULL (then a->full: see answer_int.h). */
+static ans_entry_t *ans_new(ans_t *a, uint8_t kind, uint8_t section, const uint8_t *owner,
+                            bool required)
 {
-    if (a->n >= ANS_MAX_ENTRIES)
-        return false;
-    a->e[a->n++] = (ans_entry_t){
-        .owner = owner, .rs = rs, .type = rs->type, .rclass = DNS_C_IN,
-        .ttl = rs->ttl, .section = section, .required = required,
-    };
-    return true;
+    if (a->n >= ANS_MAX_ENTRIES) {
+        a->full = true;
+        return NULL;
+    }
+    /* the encoder writes in one pass (answer_int.h) */
+    assert(a->n == 0 || a->e[a->n - 1].section <= section);
+    ans_entry_t *e = &a->e[a->n++];
+    e->kind = kind;
+    e->section = section;
+    e->owner = owner;
+    e->required = required;
+    return e;
 }
 
-/* True when rs is already an entry (with this owner, for RRsets a
- * wildcard lends to several names; owner NULL: any). */
+static ans_entry_t *ans_rrset(ans_t *a, uint8_t section, const uint8_t *owner,
+                              const zone_rrset_t *rs)
+{
+    ans_entry_t *e = ans_new(a, ANS_RRSET, section, owner, true);
+    if (e) {
+        e->u.set.rs = rs;
+        e->u.set.ttl = rs->ttl;
+    }
+    return e;
+}
+
+static void ans_addrs(ans_t *a, const zone_rrset_t *rs, const uint8_t *cut, bool inside)
+{
+    /* RFC 9471 §3: glue of name servers inside the delegated zone must
+     * fit (else TC); other addresses are optional. */
+    ans_entry_t *e = ans_new(a, ANS_ADDRS, DNS_SEC_AR, NULL, cut && inside);
+    if (e) {
+        e->u.addrs.rs = rs;
+        e->u.addrs.cut = cut;
+        e->u.addrs.inside = inside;
+    }
+}
+
+/* True when the answer section holds rs with this owner (a wildcard
+ * lends one RRset to several names). */
 static bool has_rrset(const ans_t *a, const zone_rrset_t *rs, const uint8_t *owner)
 {
     for (unsigned i = 0; i < a->n; i++)
-        if (a->e[i].rs == rs && (!owner || dns_name_equal(a->e[i].owner, owner)))
+        if (a->e[i].kind == ANS_RRSET && a->e[i].section == DNS_SEC_AN &&
+            a->e[i].u.set.rs == rs && dns_name_equal(a->e[i].owner, owner))
             return true;
     return false;
 }
@@ -32,60 +63,32 @@ static bool has_rrset(const ans_t *a, const zone_rrset_t *rs, const uint8_t *own
 static void add_negative_soa(ans_t *a)
 {
     const zone_rrset_t *soa = zone_soa(a->zone);
-    if (!soa || !ans_add(a, DNS_SEC_NS, zone_origin(a->zone), soa, true))
+    ans_entry_t *e = soa ? ans_rrset(a, DNS_SEC_NS, zone_origin(a->zone), soa) : NULL;
+    if (!e)
         return;
     uint16_t len;
     const uint8_t *rd = zone_rrset_rdata(soa, 0, &len);
     uint32_t min = len >= 20 ? dns_get_u32(rd + len - 4) : soa->ttl;
     if (min < soa->ttl)
-        a->e[a->n - 1].ttl = min;
-}
-
-/* A and AAAA of target into the additional section, when target is a
- * node of this zone (glue included) or a name a wildcard covers (as Knot
- * DNS does; RFC 1034 §4.3.2 step 6 looks the names up like a query). */
-static void add_addresses(ans_t *a, const uint8_t *target, bool required)
-{
-    if (!dns_name_is_sub(target, zone_origin(a->zone)))
-        return;
-    const zone_node_t *node = zone_find(a->zone, target);
-    const uint8_t *owner = target;
-    if (node) {
-        owner = zone_node_owner(node);
-    } else {
-        zone_lookup_t lk;
-        if (zone_lookup(a->zone, target, &lk) != ZL_OK || !lk.wildcard || lk.cut || lk.dname)
-            return;
-        node = lk.wildcard;
-    }
-    static const uint16_t types[2] = { DNS_T_A, DNS_T_AAAA };
-    for (int i = 0; i < 2; i++) {
-        const zone_rrset_t *rs = zone_node_rrset(node, types[i]);
-        if (rs && !has_rrset(a, rs, owner))
-            ans_add(a, DNS_SEC_AR, owner, rs, required);
-    }
+        e->u.set.ttl = min;
 }
 
 /* Referral (RFC 1034 §4.3.2 step 3b): the cut's NS in authority, then
- * glue. RFC 9471 §3: glue for name servers inside the delegated zone
- * must fit (else TC); other addresses are optional, so they go after. */
+ * the addresses of the name servers inside the cut (required glue), then
+ * of the others (sibling glue, optional). */
 static void add_referral(ans_t *a, const zone_node_t *cut)
 {
     const zone_rrset_t *ns = zone_node_rrset(cut, DNS_T_NS);
     const uint8_t *owner = zone_node_owner(cut);
-    if (!ns || !ans_add(a, DNS_SEC_NS, owner, ns, true))
+    if (!ns || !ans_rrset(a, DNS_SEC_NS, owner, ns))
         return;
-    for (int pass = 0; pass < 2; pass++) {
-        uint16_t len;
-        const uint8_t *rd = zone_rrset_rdata(ns, 0, &len);
-        for (unsigned i = 0; i < ns->count; i++) {
-            if (i)
-                rd = zone_rrset_rdata_next(rd, len, &len);
-            bool inside = dns_name_is_sub(rd, owner);
-            if (inside == (pass == 0))
-                add_addresses(a, rd, inside);
-        }
-    }
+    ans_addrs(a, ns, owner, true);
+    ans_addrs(a, ns, owner, false);
+}
+
+static bool wants_addresses(uint16_t type)
+{
+    return type == DNS_T_NS || type == DNS_T_MX || type == DNS_T_SRV;
 }
 
 /* RFC 1035 §3.3.9, §3.3.11, RFC 2782: addresses of the NS, MX and SRV
@@ -95,30 +98,30 @@ static void add_additional(ans_t *a)
     unsigned n = a->n;
     for (unsigned i = 0; i < n; i++) {
         const ans_entry_t *e = &a->e[i];
-        if (e->section != DNS_SEC_AN || !e->rs ||
-            (e->type != DNS_T_NS && e->type != DNS_T_MX && e->type != DNS_T_SRV))
+        if (e->section != DNS_SEC_AN)
             continue;
-        uint16_t len;
-        const uint8_t *rd = zone_rrset_rdata(e->rs, 0, &len);
-        for (unsigned j = 0; j < e->rs->count; j++) {
-            if (j)
-                rd = zone_rrset_rdata_next(rd, len, &len);
-            const uint8_t *t = dns_rdata_target(e->type, rd, len);
-            if (t)
-                add_addresses(a, t, false);
-        }
+        if (e->kind == ANS_RRSET && wants_addresses(e->u.set.rs->type))
+            ans_addrs(a, e->u.set.rs, NULL, false);
+        if (e->kind != ANS_NODE)
+            continue;
+        size_t k;
+        const zone_rrset_t *all = zone_node_rrsets(e->u.node, &k);
+        for (size_t j = 0; j < k; j++)
+            if (wants_addresses(all[j].type))
+                ans_addrs(a, &all[j], NULL, false);
     }
 }
 
-/* RFC 6672 §2.2: the DNAME, and a CNAME synthesised for name with the TTL
- * of the DNAME; YXDOMAIN when the new name would exceed 255 octets.
- * Returns the new name to follow, or NULL. */
+/* RFC 6672 §2.2: the DNAME (once, however often the chain passes it:
+ * RFC 2181 §5, one RRset is one set of records), and a CNAME synthesised
+ * for name with the TTL of the DNAME; YXDOMAIN when the new name would
+ * exceed 255 octets. Returns the new name to follow, or NULL. */
 static const uint8_t *dname_step(ans_t *a, const uint8_t *name, const zone_node_t *dnode,
                                  uint16_t qtype)
 {
     const zone_rrset_t *dn = zone_node_rrset(dnode, DNS_T_DNAME);
     const uint8_t *downer = zone_node_owner(dnode);
-    if (!dn || !ans_add(a, DNS_SEC_AN, downer, dn, true))
+    if (!dn || (!has_rrset(a, dn, downer) && !ans_rrset(a, DNS_SEC_AN, downer, dn)))
         return NULL;
     uint16_t tlen;
     const uint8_t *target = zone_rrset_rdata(dn, 0, &tlen);
@@ -127,16 +130,17 @@ static const uint8_t *dname_step(ans_t *a, const uint8_t *name, const zone_node_
         a->rcode = DNS_R_YXDOMAIN;
         return NULL;
     }
-    if (a->nsyn >= ANS_MAX_HOPS || a->n >= ANS_MAX_ENTRIES)
+    ans_entry_t *e = a->nsyn < ANS_MAX_HOPS ? ans_new(a, ANS_RECORD, DNS_SEC_AN, name, true)
+                                            : NULL;
+    if (!e)
         return NULL;
     uint8_t *out = a->syn[a->nsyn++];
     memcpy(out, name, plen);
     memcpy(out + plen, target, tlen);
-    a->e[a->n++] = (ans_entry_t){
-        .owner = name, .rdata = out, .rdlen = (uint16_t)(plen + tlen),
-        .type = DNS_T_CNAME, .rclass = DNS_C_IN, .ttl = dn->ttl,
-        .section = DNS_SEC_AN, .required = true,
-    };
+    e->u.rec.rdata = out;
+    e->u.rec.rdlen = (uint16_t)(plen + tlen);
+    e->u.rec.type = DNS_T_CNAME;
+    e->u.rec.ttl = dn->ttl;
     /* A CNAME question is answered by the synthesised CNAME itself. */
     return qtype == DNS_T_CNAME ? NULL : out;
 }
@@ -152,21 +156,23 @@ static const uint8_t *node_step(ans_t *a, const uint8_t *name, const zone_node_t
     if (qtype == DNS_T_ANY && n > 0) {
         /* RFC 8482 §4.2: over UDP one RRset, the first in type order
          * (deterministic, and what Knot DNS picks); over TCP all. */
-        size_t want = a->tcp ? n : 1;
-        for (size_t i = 0; i < want; i++)
-            ans_add(a, DNS_SEC_AN, name, &all[i], true);
+        ans_entry_t *e = a->tcp ? ans_new(a, ANS_NODE, DNS_SEC_AN, name, true) : NULL;
+        if (e)
+            e->u.node = node;
+        else if (!a->tcp)
+            ans_rrset(a, DNS_SEC_AN, name, &all[0]);
         return NULL;
     }
     const zone_rrset_t *cname = zone_node_rrset(node, DNS_T_CNAME);
     if (cname && qtype != DNS_T_CNAME && qtype != DNS_T_ANY) {
-        if (has_rrset(a, cname, name) || !ans_add(a, DNS_SEC_AN, name, cname, true))
+        if (has_rrset(a, cname, name) || !ans_rrset(a, DNS_SEC_AN, name, cname))
             return NULL; /* a loop through a wildcard CNAME */
         uint16_t len;
         return zone_rrset_rdata(cname, 0, &len);
     }
     const zone_rrset_t *rs = zone_node_rrset(node, qtype);
     if (rs)
-        ans_add(a, DNS_SEC_AN, name, rs, true);
+        ans_rrset(a, DNS_SEC_AN, name, rs);
     else
         add_negative_soa(a); /* NODATA (RFC 2308 §2.2) */
     return NULL;
@@ -211,8 +217,10 @@ void ans_resolve(ans_t *a, const uint8_t *qname, uint16_t qtype)
     for (unsigned hop = 0; hop < ANS_MAX_HOPS; hop++) {
         seen[hop] = name;
         const uint8_t *next = step(a, name, qtype, hop);
-        /* The chain stops where it leaves the zone (the resolver goes on)
-         * and at a name already visited (a loop). */
+        /* The chain stops where it leaves the zone (the resolver goes on),
+         * at a name already visited (a loop), and after ANS_MAX_HOPS
+         * names (a chain that keeps growing, as a DNAME into its own
+         * subtree makes): what was found so far is the answer. */
         if (!next || !dns_name_is_sub(next, zone_origin(a->zone)))
             break;
         bool loop = false;

@@ -50,11 +50,17 @@ typedef struct ap_node {
     bool exists;           /* in the new version */
     bool touched;          /* owner of diff records: its content is rs[0..nrs) */
     bool below;            /* below a delegation or DNAME that appeared or went */
+    bool target;           /* named by an NS record whose serving changed */
+    bool parent_done;      /* pcut and pdname are set */
     ap_rrset_t *rs;
     uint16_t nrs;
     uint32_t nchild;
     uint8_t flags;         /* ZN_APEX, ZN_WILDCHILD */
     uint32_t cut, dname;   /* labels of the topmost cut / DNAME at or above */
+    uint32_t pcut, pdname; /* the parent's */
+    /* where it sits (zrules.h), once step 5 has run */
+    uint32_t above;        /* labels of the topmost cut or DNAME strictly above, 0: none */
+    bool above_dname, is_cut, glue;
 } ap_node_t;
 
 typedef struct ap {
@@ -68,6 +74,7 @@ typedef struct ap {
     size_t n, list_cap;
     long dnodes, drecords;
     unsigned errors;
+    bool nomem;            /* an allocation failed where no error could be returned */
 } ap_t;
 
 /* ---- the working set --------------------------------------------------- */
@@ -126,7 +133,7 @@ static ap_node_t *ap_load(ap_t *ap, const uint8_t *name)
                       .labels = dns_name_labels(name), .h = h, .old = old, .exists = old != NULL };
     if (old) {
         w->nchild = old->nchild;
-        w->flags = old->flags & (ZN_APEX | ZN_WILDCHILD);
+        w->flags = old->flags & (ZN_APEX | ZN_WILDCHILD | ZN_OCCLUDED);
         w->cut = zv_anc_labels(ap->z, old, 0);
         w->dname = zv_anc_labels(ap->z, old, 1);
     }
@@ -165,7 +172,7 @@ typedef struct ap_run {
 
 static ap_run_t ap_run_of(const dns_rr_t *r, size_t n, size_t *i, uint16_t type)
 {
-    ap_run_t run = { r + *i, 0 };
+    ap_run_t run = { r ? r + *i : NULL, 0 };
     while (*i < n && r[*i].type == type) {
         (*i)++;
         run.n++;
@@ -272,7 +279,8 @@ static int ap_content(ap_t *ap, ap_node_t *w, const dns_rr_t *rm, size_t nrm, co
             char text[DNS_NAME_TEXT_MAX];
             if (dns_name_to_text(w->name, text, sizeof(text)) < 0)
                 strcpy(text, "?");
-            zone_reportf(ap->rep, NULL, 0, "more than 65535 records in one RRset at %s", text);
+            zone_reportf(ap->rep, ZONE_ERROR, NULL, 0, "more than 65535 records in one RRset at %s",
+                         text);
             ap->errors++;
         }
         w->nrs += out->count > 0;
@@ -453,6 +461,28 @@ static int ap_cmp(const void *a, const void *b)
     return dns_name_cmp((*(const ap_node_t *const *)a)->name, (*(const ap_node_t *const *)b)->name);
 }
 
+/* The cut and dname fields of w's parent in the new version: the
+ * working node's when the parent is in the working set (set already when
+ * the set is visited parents first), else the old version's. */
+static void ap_parent_fields(ap_t *ap, ap_node_t *w)
+{
+    w->pcut = w->pdname = 0;
+    w->parent_done = true;
+    if (w->flags & ZN_APEX)
+        return;
+    const uint8_t *pn = w->name + w->name[0] + 1;
+    size_t plen = w->len - w->name[0] - 1u;
+    const ap_node_t *p = ap_find(ap, pn, plen, zh_mix(zh_name(pn)));
+    if (p) {
+        w->pcut = p->cut;
+        w->pdname = p->dname;
+        return;
+    }
+    const struct zone_node *o = zv_get(ap->z, pn, plen, zh_name(pn));
+    w->pcut = o ? zv_anc_labels(ap->z, o, 0) : 0;
+    w->pdname = o ? zv_anc_labels(ap->z, o, 1) : 0;
+}
+
 /* Sorts the working set into canonical order (parents first) and sets
  * the cut and dname of every node in it that exists. */
 static void ap_derive(ap_t *ap)
@@ -462,26 +492,180 @@ static void ap_derive(ap_t *ap)
         ap_node_t *w = ap->list[k];
         if (!w->exists)
             continue;
-        uint32_t pcut = 0, pdname = 0;
-        if (!(w->flags & ZN_APEX)) {
-            const uint8_t *pn = w->name + w->name[0] + 1;
-            size_t plen = w->len - w->name[0] - 1u;
-            const ap_node_t *p = ap_find(ap, pn, plen, zh_mix(zh_name(pn)));
-            if (p) {
-                pcut = p->cut;
-                pdname = p->dname;
-            } else {
-                const struct zone_node *o = zv_get(ap->z, pn, plen, zh_name(pn));
-                pcut = o ? zv_anc_labels(ap->z, o, 0) : 0;
-                pdname = o ? zv_anc_labels(ap->z, o, 1) : 0;
-            }
-        }
-        w->cut = pcut ? pcut : ap_is_cut(w, DNS_T_NS) ? w->labels : 0;
-        w->dname = pdname ? pdname : ap_has(w, DNS_T_DNAME) ? w->labels : 0;
+        ap_parent_fields(ap, w);
+        w->cut = w->pcut ? w->pcut : ap_is_cut(w, DNS_T_NS) ? w->labels : 0;
+        w->dname = w->pdname ? w->pdname : ap_has(w, DNS_T_DNAME) ? w->labels : 0;
     }
 }
 
-/* ---- 5. content rules -------------------------------------------------- */
+/* ---- 5. occlusion: what delegations and DNAMEs hide, and glue ---------- */
+
+/* Whether w serves its NS records in the new version (zv_serves_ns). */
+static bool ap_serves(const ap_node_t *w)
+{
+    return w->exists && ((w->flags & ZN_APEX) ||
+                         (w->cut == w->labels && (!w->dname || w->dname == w->labels)));
+}
+
+/* The NS RRset of w in the new version: an old RRset (*old) or a list. */
+static const ap_rrset_t *ap_ns(const ap_node_t *w, const zone_rrset_t **old)
+{
+    *old = NULL;
+    if (!w->touched) {
+        *old = w->old ? zone_node_rrset(w->old, DNS_T_NS) : NULL;
+        return NULL;
+    }
+    for (uint16_t i = 0; i < w->nrs; i++)
+        if (w->rs[i].type == DNS_T_NS) {
+            *old = w->rs[i].old;
+            return w->rs[i].old ? NULL : &w->rs[i];
+        }
+    return NULL;
+}
+
+static bool ap_ns_names(const ap_node_t *w, const uint8_t *name)
+{
+    const zone_rrset_t *o;
+    const ap_rrset_t *a = ap_ns(w, &o);
+    if (o)
+        return zn_ns_names(o, name);
+    for (uint32_t i = 0; a && i < a->count; i++)
+        if (dns_name_equal(a->rd[i].p, name))
+            return true;
+    return false;
+}
+
+/* Loads the in-zone targets of an NS RRset (old or list), marked. */
+static int ap_load_targets(ap_t *ap, const zone_rrset_t *o, const ap_rrset_t *a)
+{
+    uint16_t len = 0;
+    const uint8_t *p = o ? zone_rrset_rdata(o, 0, &len) : NULL;
+    uint32_t n = o ? o->count : a ? a->count : 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (o && i)
+            p = zone_rrset_rdata_next(p, len, &len);
+        const uint8_t *t = o ? p : a->rd[i].p;
+        if (!dns_name_is_sub(t, zone_origin(ap->z)))
+            continue;
+        ap_node_t *w = ap_load(ap, t);
+        if (!w)
+            return ZL_ENOMEM;
+        w->target = true;
+    }
+    return ZL_OK;
+}
+
+/* Whether an address at a name can become or stop being glue (RFC 9471)
+ * with this change: the names that NS records name, when the records or
+ * the serving of their owner changed, join the working set. */
+static int ap_targets(ap_t *ap)
+{
+    size_t n = ap->n;
+    for (size_t k = 0; k < n; k++) {
+        ap_node_t *w = ap->list[k];
+        bool was = w->old && zv_serves_ns(ap->z, w->old), is = ap_serves(w);
+        if (!w->touched && !w->below && was == is)
+            continue;
+        const zone_rrset_t *o;
+        const ap_rrset_t *a = ap_ns(w, &o);
+        int rc = is ? ap_load_targets(ap, o, a) : ZL_OK;
+        if (!rc && was && (w->touched || !is))
+            rc = ap_load_targets(ap, zone_node_rrset(w->old, DNS_T_NS), NULL);
+        if (rc)
+            return rc;
+    }
+    return ZL_OK;
+}
+
+/* Whether the base node owner is replaced in the new version (in the
+ * working set or the old overlay). */
+static bool ap_replaced(void *ctx, const struct zone_node *owner)
+{
+    const ap_t *ap = ctx;
+    uint64_t h = zh_mix(zh_name(owner->name));
+    return ap_find(ap, owner->name, owner->namelen, h) ||
+           (ap->z->ov && ovm_get(ap->z->ov, h, owner->name, owner->namelen));
+}
+
+typedef struct ap_glue_scan {
+    ap_t *ap;
+    const uint8_t *name;
+    bool found;
+} ap_glue_scan_t;
+
+static int ap_glue_leaf(void *ctx, const ov_leaf_t *l)
+{
+    ap_glue_scan_t *g = ctx;
+    const struct zone_node *n = ovl_node(l);
+    const zone_rrset_t *ns = n->flags & ZN_GONE ? NULL : zone_node_rrset(n, DNS_T_NS);
+    if (ns && !ap_find(g->ap, n->name, n->namelen, l->hash) && zv_serves_ns(g->ap->z, n) &&
+        zn_ns_names(ns, g->name))
+        g->found = true;
+    return g->found;
+}
+
+/* Whether a served NS record of the new version names name: one of the
+ * working set, of the old overlay (outside the working set: unchanged),
+ * or of the base (whose owner neither replaces). */
+static bool ap_glue_any(ap_t *ap, const uint8_t *name)
+{
+    for (size_t k = 0; k < ap->n; k++)
+        if (ap_serves(ap->list[k]) && ap_ns_names(ap->list[k], name))
+            return true;
+    ap_glue_scan_t g = { ap, name, false };
+    ovm_each(ap->z->ov, ap_glue_leaf, &g);
+    if (g.found)
+        return true;
+    const zf_targets_t *t = zf_targets(ap->z->flat);
+    if (!t) {
+        ap->nomem = true;
+        return false;
+    }
+    return zf_glue_at(ap->z->flat, t, name, ap_replaced, ap);
+}
+
+/* The node of the suffix of w's name with labels labels, in the new
+ * version (the working set first). */
+static const uint8_t *ap_suffix(const ap_node_t *w, uint32_t labels);
+
+static bool ap_own_ns_names(ap_t *ap, const ap_node_t *w)
+{
+    const uint8_t *cn = ap_suffix(w, w->cut);
+    size_t len = dns_name_len(cn);
+    const ap_node_t *c = ap_find(ap, cn, len, zh_mix(zh_name(cn)));
+    if (c)
+        return ap_ns_names(c, w->name);
+    const struct zone_node *o = zv_get(ap->z, cn, len, zh_name(cn));
+    const zone_rrset_t *ns = o ? zone_node_rrset(o, DNS_T_NS) : NULL;
+    return ns && zn_ns_names(ns, w->name);
+}
+
+/* Where each node of the working set sits, and its occluded flag, as the
+ * builder finds them (zcut.c): the higher of the delegation and the DNAME
+ * above occludes it; a delegation point occludes all but NS, DS and
+ * glue; addresses named by a served NS record are glue. */
+static void ap_occlusion(ap_t *ap)
+{
+    for (size_t k = 0; k < ap->n; k++) {
+        ap_node_t *w = ap->list[k];
+        if (!w->exists)
+            continue;
+        if (!w->parent_done)
+            ap_parent_fields(ap, w);
+        w->above = w->pcut && (!w->pdname || w->pcut <= w->pdname) ? w->pcut : w->pdname;
+        w->above_dname = w->above && w->above != w->pcut;
+        w->is_cut = !w->above && w->cut == w->labels;
+        w->glue = false;
+        if ((ap_has(w, DNS_T_A) || ap_has(w, DNS_T_AAAA)) &&
+            (w->is_cut || (w->above && !w->above_dname)))
+            w->glue = ap_own_ns_names(ap, w) || ap_glue_any(ap, w->name);
+        w->flags &= (uint8_t)~ZN_OCCLUDED;
+        if ((w->above || w->is_cut) && !w->glue)
+            w->flags |= ZN_OCCLUDED;
+    }
+}
+
+/* ---- 6. content rules -------------------------------------------------- */
 
 /* The records of w for the rules. */
 static int ap_recs(ap_t *ap, const ap_node_t *w, zr_rec_t **out, size_t *n)
@@ -498,13 +682,13 @@ static int ap_recs(ap_t *ap, const ap_node_t *w, zr_rec_t **out, size_t *n)
         const ap_rrset_t *a = w->touched ? &w->rs[i] : NULL;
         const zone_rrset_t *o = a ? a->old : &ors[i];
         uint16_t type = a ? a->type : o->type;
-        uint32_t count = a ? a->count : o->count, ttl = a ? a->ttl : o->ttl;
+        uint32_t count = a ? a->count : o->count;
         uint16_t len = 0;
         const uint8_t *p = o ? zone_rrset_rdata(o, 0, &len) : NULL;
         for (uint32_t j = 0; j < count; j++) {
             if (o && j)
                 p = zone_rrset_rdata_next(p, len, &len);
-            r[k++] = (zr_rec_t){ .type = type, .ttl = ttl, .rdata = o ? p : a->rd[j].p,
+            r[k++] = (zr_rec_t){ .type = type, .rdata = o ? p : a->rd[j].p,
                                  .rdlen = o ? len : a->rd[j].len };
         }
     }
@@ -524,26 +708,28 @@ static const uint8_t *ap_suffix(const ap_node_t *w, uint32_t labels)
     return p;
 }
 
+/* The rules on the nodes the change touches and on those whose place or
+ * glue it changes (their warnings say what is occluded now). */
 static int ap_check(ap_t *ap)
 {
     for (size_t k = 0; k < ap->n; k++) {
         const ap_node_t *w = ap->list[k];
-        if (!w->exists || !(w->touched || w->below))
+        bool moved = w->old && (w->flags & ZN_OCCLUDED) != (w->old->flags & ZN_OCCLUDED);
+        if (!w->exists || !(w->touched || w->below || moved))
             continue;
         zr_rec_t *r;
         size_t n;
         if (ap_recs(ap, w, &r, &n))
             return ZL_ENOMEM;
-        /* the delegation above: the topmost cut, unless it is w itself */
-        const uint8_t *above = w->cut && w->cut != w->labels ? ap_suffix(w, w->cut) : NULL;
-        zr_where_t where = { .name = w->name, .apex = w->flags & ZN_APEX,
-                             .cut = w->cut == w->labels, .parent_cut = above };
-        ap->errors += zr_check_node(&where, r, n, ap->rep);
+        zr_where_t where = { .name = w->name, .apex = w->flags & ZN_APEX, .cut = w->is_cut,
+                             .above = ap_suffix(w, w->above), .above_dname = w->above_dname,
+                             .glue = w->glue };
+        ap->errors += zr_check_node(&where, r, n, n, ap->rep);
     }
     return ZL_OK;
 }
 
-/* ---- 6. the new overlay ------------------------------------------------ */
+/* ---- 7. the new overlay ------------------------------------------------ */
 
 /* Octets of the RDATA of an old RRset (with length prefixes) and where
  * they start. */
@@ -637,21 +823,17 @@ static bool ap_changed(const ap_t *ap, const ap_node_t *w)
     const struct zone_node *o = w->old;
     if (w->touched || w->exists != (o != NULL))
         return true;
-    return o && (w->nchild != o->nchild || w->flags != (o->flags & (ZN_APEX | ZN_WILDCHILD)) ||
+    return o && (w->nchild != o->nchild ||
+                 w->flags != (o->flags & (ZN_APEX | ZN_WILDCHILD | ZN_OCCLUDED)) ||
                  w->cut != zv_anc_labels(ap->z, o, 0) || w->dname != zv_anc_labels(ap->z, o, 1));
 }
 
 static int ap_make(ap_t *ap, zone_t **out)
 {
     const zone_t *z = ap->z;
-    zone_t *v = malloc(sizeof(*v));
+    zone_t *v = zv_copy(z);
     if (!v)
         return ZL_ENOMEM;
-    memcpy(v, z, sizeof(*v));
-    atomic_init(&v->refs, 1);
-    v->ov = ovm_ref(z->ov);
-    v->journal = NULL;
-    atomic_fetch_add_explicit(&v->flat->refs, 1, memory_order_relaxed);
     int rc = ZL_OK;
     for (size_t k = 0; k < ap->n && !rc; k++) {
         const ap_node_t *w = ap->list[k];
@@ -711,7 +893,11 @@ int zone_apply(const zone_t *z, const zone_diff_t *d, zone_t **out, const zone_r
         rc = ap_structure(&ap);
     if (!rc) {
         ap_derive(&ap);
-        rc = ap_check(&ap);
+        rc = ap_targets(&ap);
+    }
+    if (!rc) {
+        ap_occlusion(&ap);
+        rc = ap.nomem ? ZL_ENOMEM : ap_check(&ap);
     }
     if (!rc && ap.errors)
         rc = ZL_EZONE;

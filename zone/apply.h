@@ -29,14 +29,19 @@
  * record is (else ZL_EINVAL), and every RRset it leaves has one TTL (an
  * RRset whose TTL changes is removed and added whole: ZL_EINVAL
  * otherwise). The SOA is replaced by d's new SOA. The result is checked
- * by the content rules zone_builder_finish applies (zone/zcheck.c), for
- * every node the diff touches and every node whose place changes with
- * it (the names below a delegation or DNAME that appears or goes): each
- * problem is reported through rep (the rule and the name; no file or
- * line) and, when one is an error, ZL_EZONE is returned and nothing is
- * built. Names that appear get their empty non-terminals, names that go
- * take the ones left empty with them. On success *out gets the new
- * version (one reference; it carries no journal: zone/journal.h) and
+ * by the rules zone_builder_finish applies (zone/zrules.c, the table in
+ * zone/zcheck.c), for every node the diff touches and every node whose
+ * place changes with it (the names below a delegation or DNAME that
+ * appears or goes, the addresses that become or stop being glue): each
+ * problem is reported through rep with its severity (the rule and the
+ * name; no file or line). An error (a CNAME beside other data, a second
+ * CNAME or DNAME at a name, more than 65535 records in an RRset) refuses
+ * the change: ZL_EZONE, nothing built. Warnings (data that a delegation
+ * or a DNAME occludes, no NS at the apex) do not: the version is made,
+ * and holds that data without serving it, as a zone loaded from the same
+ * records would. Names that appear get their empty non-terminals, names
+ * that go take the ones left empty with them. On success *out gets the
+ * new version (one reference; it carries no journal: zone/journal.h) and
  * ZL_OK is returned; else ZL_EINVAL, ZL_EZONE or ZL_ENOMEM and *out is
  * NULL. */
 int zone_apply(const zone_t *z, const zone_diff_t *d, zone_t **out, const zone_report_t *rep);

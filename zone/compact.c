@@ -1,6 +1,7 @@
 /* Compaction: a flat version from any version (its nodes are already in
  * canonical order: one walk, no sort), and moving later changes onto it
  * (apply.h). */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +86,33 @@ static int zc_layout(zone_flat_t *f, const struct zone_node **v, size_t n, unsig
     return ZL_OK;
 }
 
+/* Sets ZN_OCCLUDED on the nodes of f as the builder does (zcut.c): at or
+ * below a delegation or DNAME, and not glue. Needs the cut and dname
+ * offsets and the table of targets. */
+static void zc_occlusion(zone_flat_t *f, const zf_targets_t *t, unsigned apex_labels)
+{
+    uint32_t stack[128];
+    for (uint32_t off = ZONE_BASE_START; off < f->size;) {
+        struct zone_node *nd = (struct zone_node *)(f->base + off);
+        unsigned d = dns_name_labels(nd->name) - apex_labels;
+        const struct zone_node *par = d ? (const struct zone_node *)(f->base + stack[d - 1]) : NULL;
+        uint32_t pcut = par ? par->cut : 0, pdn = par ? par->dname : 0;
+        /* both are ancestors: the higher one is the one laid out first */
+        uint32_t above = pcut && (!pdn || pcut <= pdn) ? pcut : pdn;
+        bool cut = !above && nd->cut == off, glue = false;
+        bool addr = zone_node_rrset(nd, DNS_T_A) || zone_node_rrset(nd, DNS_T_AAAA);
+        if (addr && (cut || (above && above == pcut))) {
+            const zone_rrset_t *ns = zone_node_rrset(zn_of(f, nd->cut), DNS_T_NS);
+            glue = (ns && zn_ns_names(ns, nd->name)) || zf_glue_at(f, t, nd->name, NULL, NULL);
+        }
+        nd->flags &= (uint8_t)~ZN_OCCLUDED;
+        if ((above || cut) && !glue)
+            nd->flags |= ZN_OCCLUDED;
+        stack[d] = off;
+        off += zn_size(nd);
+    }
+}
+
 int zone_compact(const zone_t *z, zone_t **out)
 {
     *out = NULL;
@@ -99,10 +127,16 @@ int zone_compact(const zone_t *z, zone_t **out)
     if (!rc)
         rc = zc_layout(f, v, n, z->apex_labels);
     free(v);
+    const zf_targets_t *t = NULL;
+    if (!rc && !(t = zf_targets(f)))
+        rc = ZL_ENOMEM;
+    if (!rc)
+        zc_occlusion(f, t, z->apex_labels);
     if (rc) {
         if (f) {
             free(f->base);
             free(f->slots);
+            free(atomic_load_explicit(&f->targets, memory_order_relaxed));
         }
         free(f);
         return rc;
@@ -145,12 +179,9 @@ int zone_rebase(const zone_t *compacted, const zone_t *v, const zone_t *latest, 
     if (compacted->ov || latest->flat != v->flat ||
         !dns_name_equal(zone_origin(compacted), zone_origin(latest)))
         return ZL_EINVAL;
-    zone_t *c = malloc(sizeof(*c));
+    zone_t *c = zv_copy(compacted);
     if (!c)
         return ZL_ENOMEM;
-    memcpy(c, compacted, sizeof(*c));
-    atomic_init(&c->refs, 1);
-    atomic_fetch_add_explicit(&c->flat->refs, 1, memory_order_relaxed);
     c->journal = zone_journal_ref(latest->journal);
     zc_rebase_t r = { c, ZL_OK };
     ovm_changed(latest->ov, v->ov, zc_move, &r);

@@ -71,8 +71,8 @@ static int diff_copy(zone_diff_t *d, const dns_rr_t *rr, dns_rr_t *out)
 
 static int diff_push(zone_diff_t *d, diff_list_t *l, const dns_rr_t *rr)
 {
-    if (d->sealed || rr->type == DNS_T_SOA || rr->rclass != DNS_C_IN ||
-        !dns_name_is_sub(rr->owner, d->origin))
+    if (d->sealed || rr->type == DNS_T_SOA || rr->type == 0 || dns_type_is_meta(rr->type) ||
+        rr->rclass != DNS_C_IN || !dns_name_is_sub(rr->owner, d->origin))
         return ZL_EINVAL;
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 16;
@@ -206,16 +206,19 @@ const dns_rr_t *zone_diff_old_soa(const zone_diff_t *d) { return d->soa[0].owner
 const dns_rr_t *zone_diff_new_soa(const zone_diff_t *d) { return d->soa[1].owner ? &d->soa[1] : NULL; }
 size_t zone_diff_bytes(const zone_diff_t *d) { return d->bytes; }
 
+/* An empty list is a valid array too (callers may add 0 to it). */
+static const dns_rr_t diff_none[1];
+
 const dns_rr_t *zone_diff_removed(const zone_diff_t *d, size_t *n)
 {
     *n = d->rm.n;
-    return d->rm.r;
+    return d->rm.r ? d->rm.r : diff_none;
 }
 
 const dns_rr_t *zone_diff_added(const zone_diff_t *d, size_t *n)
 {
     *n = d->add.n;
-    return d->add.r;
+    return d->add.r ? d->add.r : diff_none;
 }
 
 bool zone_diff_is_empty(const zone_diff_t *d)

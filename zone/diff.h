@@ -35,7 +35,8 @@ zone_diff_t *zone_diff_new(const uint8_t *origin);
 /* Adds a copy of rr to the removed / added records (rr and what it
  * points to are borrowed for the call; file and line are not kept).
  * ZL_EINVAL when the diff is sealed, rr is an SOA (zone_diff_set_soa),
- * its class is not IN, or its owner is not at or below the origin;
+ * of a meta type or type 0 (no zone holds those), its class is not IN,
+ * or its owner is not at or below the origin;
  * ZL_ENOMEM. Order does not matter: zone_diff_seal sorts. */
 int zone_diff_remove(zone_diff_t *d, const dns_rr_t *rr);
 int zone_diff_add(zone_diff_t *d, const dns_rr_t *rr);
@@ -69,7 +70,7 @@ const dns_rr_t *zone_diff_old_soa(const zone_diff_t *d);
 const dns_rr_t *zone_diff_new_soa(const zone_diff_t *d);
 
 /* The removed / added records, *n their number; canonical order once
- * sealed. Pointers into the diff. */
+ * sealed. Pointers into the diff (never NULL, even for none). */
 const dns_rr_t *zone_diff_removed(const zone_diff_t *d, size_t *n);
 const dns_rr_t *zone_diff_added(const zone_diff_t *d, size_t *n);
 

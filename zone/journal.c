@@ -167,14 +167,10 @@ const zone_journal_t *zone_journal(const zone_t *z) { return z->journal; }
 
 int zone_with_journal(const zone_t *z, zone_journal_t *j, zone_t **out)
 {
-    zone_t *c = malloc(sizeof(*c));
+    zone_t *c = zv_copy(z);
     *out = NULL;
     if (!c)
         return ZL_ENOMEM;
-    memcpy(c, z, sizeof(*c));
-    atomic_init(&c->refs, 1);
-    atomic_fetch_add_explicit(&c->flat->refs, 1, memory_order_relaxed);
-    ovm_ref(c->ov);
     c->journal = zone_journal_ref(j);
     *out = c;
     return ZL_OK;

@@ -347,7 +347,7 @@ static int key_rec(void *ctx, const dns_rr_t *rec)
     zone_key_t key;
     const char *why = key_rec_why(kp, rec, &key);
     if (why) {
-        zone_reportf(kp->rep, rec->file, rec->line, "%s", why);
+        zone_reportf(kp->rep, ZONE_ERROR, rec->file, rec->line, "%s", why);
         kp->bad++;
         return 0;
     }
@@ -359,10 +359,10 @@ static int key_rec(void *ctx, const dns_rr_t *rec)
     if (rc == ZL_EZONE) {
         /* A key name used twice would make TSIG ambiguous. */
         if (dup->file == file)
-            zone_reportf(kp->rep, rec->file, rec->line, "key name already used at line %u",
+            zone_reportf(kp->rep, ZONE_ERROR, rec->file, rec->line, "key name already used at line %u",
                          dup->line);
         else
-            zone_reportf(kp->rep, rec->file, rec->line, "key name already used at %s:%u",
+            zone_reportf(kp->rep, ZONE_ERROR, rec->file, rec->line, "key name already used at %s:%u",
                          dup->file ? dup->file : "the command line", dup->line);
         kp->bad++;
         return 0;

@@ -61,11 +61,11 @@ static void perr(pstate_t *ps, const pfile_t *pf, unsigned line, const char *fmt
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (ps->nerr++ >= ps->max_errors) {
-        zone_reportf(ps->rep, pf->name, line, "too many errors, giving up");
+        zone_reportf(ps->rep, ZONE_ERROR, pf->name, line, "too many errors, giving up");
         ps->stop = ZL_ESYNTAX;
         return;
     }
-    zone_reportf(ps->rep, pf->name, line, "%s", msg);
+    zone_reportf(ps->rep, ZONE_ERROR, pf->name, line, "%s", msg);
 }
 
 /* The record's tokens as text for a message, shortened. */
@@ -183,10 +183,8 @@ static void rec_emit(pstate_t *ps, pfile_t *pf, unsigned line, const uint8_t *ow
         perr(ps, pf, line, "unknown type '%.*s'", (int)t[i].len, t[i].s);
         return;
     }
-    if (dns_type_is_meta(type)) {
-        perr(ps, pf, line, "type %.*s cannot be in a zone", (int)t[i].len, t[i].s);
-        return;
-    }
+    /* Meta types (RFC 6895 §3.1) parse here; the zone builder ignores them
+     * with a warning, as Knot DNS and NSD load them. */
     const char *why = NULL;
     int len = dns_rdata_from_text(type, t + i + 1, n - i - 1, pf->origin, ps->rdata,
                                   sizeof(ps->rdata), &why);
@@ -507,7 +505,7 @@ int zone_parse_file(const char *path, const zone_parse_opts_t *opts,
         return ZL_EINVAL;
     int rc = src_open(opts->source, path, &text, &why);
     if (rc != ZL_OK) {
-        zone_reportf(rep, path, 0, "cannot read: %s", why);
+        zone_reportf(rep, ZONE_ERROR, path, 0, "cannot read: %s", why);
         return rc == ZL_ENOMEM ? rc : ZL_EIO;
     }
     rc = parse_run(text.text, text.len, path, false, opts, fn, ctx, rep);

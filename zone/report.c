@@ -3,8 +3,8 @@
 
 #include "zone/zone.h"
 
-void zone_reportf(const zone_report_t *rep, const char *file, unsigned line,
-                  const char *fmt, ...)
+void zone_reportf(const zone_report_t *rep, zone_severity_t sev, const char *file,
+                  unsigned line, const char *fmt, ...)
 {
     if (!rep || !rep->fn)
         return;
@@ -13,5 +13,5 @@ void zone_reportf(const zone_report_t *rep, const char *file, unsigned line,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    rep->fn(rep->ctx, file, line, msg);
+    rep->fn(rep->ctx, sev, file, line, msg);
 }

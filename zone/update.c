@@ -15,7 +15,8 @@ typedef struct up_rd {
     uint16_t len;
 } up_rd_t;
 
-/* One RRset of the working copy. */
+/* One RRset of the working copy, its RDATA in canonical order (RFC 4034
+ * §6.3, as in the zone), so that finding a record is a binary search. */
 typedef struct up_rrset {
     uint16_t type;
     uint32_t ttl;
@@ -113,6 +114,41 @@ static int up_rd_push(up_rrset_t *s, const uint8_t *p, uint16_t len)
     return ZL_OK;
 }
 
+/* Whether s holds RDATA p (len octets); *pos gets where it is or would go. */
+static bool up_rd_find(const up_rrset_t *s, const uint8_t *p, uint16_t len, size_t *pos)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = dns_rdata_cmp(s->type, s->rd[mid].p, s->rd[mid].len, p, len);
+        if (c == 0) {
+            *pos = mid;
+            return true;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *pos = lo;
+    return false;
+}
+
+static int up_rd_insert(up_rrset_t *s, size_t pos, const uint8_t *p, uint16_t len)
+{
+    if (up_rd_push(s, p, len))
+        return ZL_ENOMEM;
+    memmove(&s->rd[pos + 1], &s->rd[pos], (s->n - 1 - pos) * sizeof(*s->rd));
+    s->rd[pos] = (up_rd_t){ p, len };
+    return ZL_OK;
+}
+
+static void up_rd_erase(up_rrset_t *s, size_t pos)
+{
+    memmove(&s->rd[pos], &s->rd[pos + 1], (s->n - pos - 1) * sizeof(*s->rd));
+    s->n--;
+}
+
 static up_rrset_t *up_rrset_new(up_name_t *w, uint16_t type, uint32_t ttl)
 {
     if (w->n == w->cap) {
@@ -189,11 +225,6 @@ static void up_free(up_t *u)
     free(u->list);
 }
 
-static bool up_same_rd(uint16_t type, up_rd_t a, const uint8_t *p, uint16_t len)
-{
-    return dns_rdata_cmp(type, a.p, a.len, p, len) == 0;
-}
-
 /* ---- prerequisites (§3.2) ---------------------------------------------- */
 
 static bool zone_name_in_use(const zone_t *z, const uint8_t *name)
@@ -209,19 +240,6 @@ static const zone_rrset_t *zone_rrset_at(const zone_t *z, const uint8_t *name, u
 {
     const zone_node_t *node = zone_find(z, name);
     return node ? zone_node_rrset(node, type) : NULL;
-}
-
-static bool rrset_has(const zone_rrset_t *rs, const uint8_t *p, uint16_t len)
-{
-    uint16_t l = 0;
-    const uint8_t *q = zone_rrset_rdata(rs, 0, &l);
-    for (unsigned i = 0; i < rs->count; i++) {
-        if (i)
-            q = zone_rrset_rdata_next(q, l, &l);
-        if (dns_rdata_cmp(rs->type, q, l, p, len) == 0)
-            return true;
-    }
-    return false;
 }
 
 static int rr_order(const void *pa, const void *pb)
@@ -242,16 +260,24 @@ static int up_prereq_values(const zone_t *z, const dns_rr_t **t, size_t n, const
     qsort(t, n, sizeof(*t), rr_order);
     for (size_t i = 0, j; i < n; i = j) {
         const zone_rrset_t *rs = zone_rrset_at(z, t[i]->owner, t[i]->type);
-        size_t distinct = 0;
         bool ok = rs != NULL;
+        /* both in canonical order: walk them side by side */
+        uint16_t l = 0;
+        const uint8_t *q = rs ? zone_rrset_rdata(rs, 0, &l) : NULL;
+        unsigned k = 0;
         for (j = i; j < n && dns_name_equal(t[j]->owner, t[i]->owner) && t[j]->type == t[i]->type;
              j++) {
             if (j > i && rr_order(&t[j - 1], &t[j]) == 0)
                 continue; /* the same record twice: one member of the set */
-            distinct++;
-            ok = ok && rrset_has(rs, t[j]->rdata, t[j]->rdlen);
+            if (!ok || k == rs->count ||
+                dns_rdata_cmp(rs->type, q, l, t[j]->rdata, t[j]->rdlen) != 0) {
+                ok = false;
+                continue;
+            }
+            if (++k < rs->count)
+                q = zone_rrset_rdata_next(q, l, &l);
         }
-        if (!ok || rs->count != distinct) {
+        if (!ok || k != rs->count) {
             *why = "RFC 2136 §3.2.3: RRset exists (value dependent): not satisfied";
             return DNS_R_NXRRSET;
         }
@@ -393,18 +419,19 @@ static int up_add(up_t *u, const dns_rr_t *r)
     up_rrset_t *s = up_rrset(w, r->type);
     if (!s && !(s = up_rrset_new(w, r->type, r->ttl)))
         return ZL_ENOMEM;
-    bool dup = false;
-    for (size_t i = 0; i < s->n;) {
-        if (up_same_rd(r->type, s->rd[i], r->rdata, r->rdlen))
-            dup = true;
-        else if (up_replaces(r, s->rd[i])) {
-            s->rd[i] = s->rd[--s->n];
-            continue;
-        }
-        i++;
-    }
+    size_t pos;
+    bool dup = up_rd_find(s, r->rdata, r->rdlen, &pos);
     s->ttl = r->ttl; /* RFC 2181 §5.2: the RRset takes the new TTL (BIND, Knot) */
-    return dup ? ZL_OK : up_rd_push(s, r->rdata, r->rdlen);
+    if (dup)
+        return ZL_OK;
+    for (size_t i = 0; i < s->n;) {
+        if (up_replaces(r, s->rd[i]))
+            up_rd_erase(s, i);
+        else
+            i++;
+    }
+    up_rd_find(s, r->rdata, r->rdlen, &pos);
+    return up_rd_insert(s, pos, r->rdata, r->rdlen);
 }
 
 static int up_delete(up_t *u, const dns_rr_t *r)
@@ -429,13 +456,11 @@ static int up_delete(up_t *u, const dns_rr_t *r)
     }
     /* §3.4.2.4: one record; the last NS at the apex stays */
     up_rrset_t *s = up_rrset(w, r->type);
+    size_t pos;
     if (!s || (apex && r->type == DNS_T_NS && s->n == 1))
         return ZL_OK;
-    for (size_t i = 0; i < s->n; i++)
-        if (up_same_rd(r->type, s->rd[i], r->rdata, r->rdlen)) {
-            s->rd[i] = s->rd[--s->n];
-            break;
-        }
+    if (up_rd_find(s, r->rdata, r->rdlen, &pos))
+        up_rd_erase(s, pos);
     if (!s->n)
         up_rrset_drop(w, s);
     return ZL_OK;
@@ -443,58 +468,63 @@ static int up_delete(up_t *u, const dns_rr_t *r)
 
 /* ---- the diff ------------------------------------------------------------ */
 
-static bool up_rrset_has(const up_rrset_t *s, const uint8_t *p, uint16_t len)
+/* The records of the old RRset o (may be NULL) and the new one s (may
+ * be NULL) of one type into d: with one TTL, those of one and not the
+ * other (both are in canonical order); else all of o removed and all of s
+ * added. *changed is set when there are any. */
+static int up_diff_rrset(zone_diff_t *d, const uint8_t *owner, const zone_rrset_t *o,
+                         const up_rrset_t *s, bool *changed)
 {
-    for (size_t i = 0; s && i < s->n; i++)
-        if (up_same_rd(s->type, s->rd[i], p, len))
-            return true;
-    return false;
+    bool same_ttl = o && s && o->ttl == s->ttl;
+    dns_rr_t x = { .owner = owner, .rclass = DNS_C_IN };
+    unsigned i = 0, on = o ? o->count : 0;
+    size_t j = 0, sn = s ? s->n : 0;
+    if (o) {
+        x.type = o->type;
+        x.ttl = o->ttl;
+        x.rdata = zone_rrset_rdata(o, 0, &x.rdlen);
+    }
+    while (i < on || j < sn) {
+        int c = i == on ? 1 : j == sn ? -1 : !same_ttl ? -1
+              : dns_rdata_cmp(o->type, x.rdata, x.rdlen, s->rd[j].p, s->rd[j].len);
+        int rc = ZL_OK;
+        if (c < 0) {
+            rc = zone_diff_remove(d, &x);
+        } else if (c > 0) {
+            dns_rr_t y = { .owner = owner, .type = s->type, .rclass = DNS_C_IN, .ttl = s->ttl,
+                           .rdata = s->rd[j].p, .rdlen = s->rd[j].len };
+            rc = zone_diff_add(d, &y);
+        }
+        if (rc)
+            return rc;
+        *changed |= c != 0;
+        if (c <= 0 && ++i < on)
+            x.rdata = zone_rrset_rdata_next(x.rdata, x.rdlen, &x.rdlen);
+        if (c >= 0)
+            j++;
+    }
+    return ZL_OK;
 }
 
-/* The changes of one name into d. *changed is set when there are any. */
+/* The changes of one name into d. */
 static int up_diff_name(up_name_t *w, zone_diff_t *d, bool *changed)
 {
     size_t n = 0;
     const zone_rrset_t *ors = w->node ? zone_node_rrsets(w->node, &n) : NULL;
     const uint8_t *owner = w->node ? zone_node_owner(w->node) : w->name;
-    dns_rr_t r = { .owner = owner, .rclass = DNS_C_IN };
-    /* removed: old records not in the new RRset with the same TTL */
     for (size_t i = 0; i < n; i++) {
         if (ors[i].type == DNS_T_SOA)
-            continue;
-        const up_rrset_t *s = up_rrset(w, ors[i].type);
-        bool same_ttl = s && s->ttl == ors[i].ttl;
-        r.type = ors[i].type;
-        r.ttl = ors[i].ttl;
-        r.rdata = zone_rrset_rdata(&ors[i], 0, &r.rdlen);
-        for (unsigned j = 0; j < ors[i].count; j++) {
-            if (j)
-                r.rdata = zone_rrset_rdata_next(r.rdata, r.rdlen, &r.rdlen);
-            if (same_ttl && up_rrset_has(s, r.rdata, r.rdlen))
-                continue;
-            *changed = true;
-            int rc = zone_diff_remove(d, &r);
-            if (rc)
-                return rc;
-        }
+            continue; /* kept apart */
+        int rc = up_diff_rrset(d, owner, &ors[i], up_rrset(w, ors[i].type), changed);
+        if (rc)
+            return rc;
     }
-    /* added: new records not in the old RRset with the same TTL */
     for (size_t i = 0; i < w->n; i++) {
-        const up_rrset_t *s = &w->rs[i];
-        const zone_rrset_t *o = w->node ? zone_node_rrset(w->node, s->type) : NULL;
-        bool same_ttl = o && o->ttl == s->ttl;
-        r.type = s->type;
-        r.ttl = s->ttl;
-        for (size_t j = 0; j < s->n; j++) {
-            if (same_ttl && rrset_has(o, s->rd[j].p, s->rd[j].len))
-                continue;
-            *changed = true;
-            r.rdata = s->rd[j].p;
-            r.rdlen = s->rd[j].len;
-            int rc = zone_diff_add(d, &r);
-            if (rc)
-                return rc;
-        }
+        if (w->node && zone_node_rrset(w->node, w->rs[i].type))
+            continue; /* done above */
+        int rc = up_diff_rrset(d, owner, NULL, &w->rs[i], changed);
+        if (rc)
+            return rc;
     }
     return ZL_OK;
 }

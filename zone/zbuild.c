@@ -1,5 +1,6 @@
 /* The zone builder: collects records, sorts them into a tree and lays out
- * the immutable zone (zone_int.h); the content rules are in zcheck.c.
+ * the immutable zone (zone_int.h); the content rules are in zcheck.c,
+ * where each node sits (delegations, DNAMEs, glue) in zcut.c.
  *
  * zone_builder_add only appends to flat arrays. zone_builder_finish:
  *  1. gives every owner a sort key whose memcmp order is the canonical
@@ -136,6 +137,7 @@ static void zb_free(zone_builder_t *b)
     free(b->nodes);
     free(b->s);
     free(b->zr);
+    free(b->targets);
     free(b);
 }
 
@@ -186,9 +188,7 @@ static void zb_sort_runs(zb_kv_t *a, size_t n, int (*cmp)(const void *, const vo
     }
 }
 
-/* Sorts *v (n elements) with zb_radix then zb_sort_runs; *v may move. */
-static int zb_sort(zb_kv_t **v, size_t n, int (*cmp)(const void *, const void *, void *),
-                   void *ctx)
+int zb_sort(zb_kv_t **v, size_t n, int (*cmp)(const void *, const void *, void *), void *ctx)
 {
     zb_kv_t *tmp = malloc(n * sizeof(*tmp) + 1), *r;
     if (!tmp || !(r = zb_radix(*v, tmp, n))) {
@@ -244,9 +244,25 @@ static int zb_key_cmp(const void *pa, const void *pb, void *ctx)
     return x->a < y->a ? -1 : x->a > y->a; /* the first spelling first */
 }
 
-/* Marks owners outside the zone and sorts the others by key: *v gets
- * (key prefix, owner, key offset), *keys the keys. The origin is added
- * as one more owner so that the apex always exists. */
+/* Marks the owners outside the zone and at its apex, then reports the
+ * records that cannot go into the zone; owners left without a record make
+ * no node. */
+static void zb_screen(zone_builder_t *b, const zone_report_t *rep)
+{
+    for (size_t i = 0; i < b->nowners; i++) {
+        zb_owner_t *o = &b->owners[i];
+        const uint8_t *name = b->names + o->name;
+        o->out = o->len < b->origin_len || !dns_name_is_sub(name, b->origin);
+        o->apex = o->len == b->origin_len && dns_name_equal(name, b->origin);
+    }
+    for (size_t i = 0; i < b->nrecs; i++)
+        if (zb_check_rec(b, &b->recs[i], rep, true))
+            b->owners[b->recs[i].owner].used = 1;
+}
+
+/* Sorts the owners that make nodes by key: *v gets (key prefix, owner,
+ * key offset), *keys the keys. The origin is added as one more owner so
+ * that the apex always exists. */
 static int zb_sort_owners(zone_builder_t *b, zb_kv_t **v, size_t *n, uint8_t **keys)
 {
     uint32_t apex;
@@ -254,13 +270,12 @@ static int zb_sort_owners(zone_builder_t *b, zb_kv_t **v, size_t *n, uint8_t **k
     if (zb_owner_get(b, b->origin, &apex) ||
         !(*v = malloc(b->nowners * sizeof(**v))))
         return ZL_ENOMEM;
+    b->owners[apex].apex = b->owners[apex].used = 1;
     for (size_t i = 0; i < b->nowners; i++) {
         zb_owner_t *o = &b->owners[i];
         const uint8_t *name = b->names + o->name;
-        if (o->len < b->origin_len || !dns_name_is_sub(name, b->origin)) {
-            o->out = 1;
+        if (o->out || !o->used)
             continue;
-        }
         if (zb_grow(keys, &kcap, klen + 2 * DNS_NAME_MAX + 2, 1))
             return ZL_ENOMEM;
         size_t kl = zb_key(b, name, *keys + klen);
@@ -353,7 +368,7 @@ static int zb_sort_recs(zone_builder_t *b, const uint32_t *rank, const zone_repo
         return ZL_ENOMEM;
     for (size_t i = 0; i < b->nrecs; i++) {
         const zb_rec_t *r = &b->recs[i];
-        if (zb_check_rec(b, r, rep))
+        if (zb_check_rec(b, r, rep, false))
             b->s[b->ns++] = (zb_kv_t){ .key = (uint64_t)rank[r->owner] << 16 | r->type,
                                        .a = (uint32_t)i };
     }
@@ -368,31 +383,38 @@ static int zb_node_pass1(zone_builder_t *b, uint32_t rank, size_t si, size_t sj,
                          const zone_report_t *rep)
 {
     zb_node_t *nd = &b->nodes[rank], *par = rank ? &b->nodes[nd->parent] : NULL;
-    uint32_t bytes = 0;
-    unsigned nrr = 0;
-    bool has_ns = false, has_dname = false;
+    bool addr = false;
     for (size_t i = si, j; i < sj; i = j) {
         for (j = i + 1; j < sj && b->s[j].key == b->s[i].key;)
             j++;
-        unsigned kept;
-        uint32_t ttl;
-        bytes += zb_rrset_dedupe(b, b->s + i, j - i, &kept, &ttl, rep);
-        if (kept > UINT16_MAX)
-            zb_report(b, rep, &b->recs[b->s[i].a], true, "more than 65535 records in one RRset");
-        b->nrecords += kept;
-        nrr++;
-        has_ns |= (uint16_t)b->s[i].key == DNS_T_NS;
-        has_dname |= (uint16_t)b->s[i].key == DNS_T_DNAME;
+        zb_rrset_dedupe(b, b->s + i, j - i, rep);
+        addr |= (uint16_t)b->s[i].key == DNS_T_A || (uint16_t)b->s[i].key == DNS_T_AAAA;
     }
-    uint32_t pcut = par ? par->cut : 0;
-    const uint8_t *name = b->names + nd->name;
-    zb_where_t w = { .name = name, .apex = rank == 0, .cut = rank && !pcut && has_ns,
-                     .parent_cut = pcut ? b->names + b->nodes[pcut - 1].name : NULL };
+    zb_where_t w;
+    if (zb_where(b, rank, addr, &w))
+        return ZL_ENOMEM;
     zb_check_node(b, &w, b->s + si, sj - si, rep);
-    nd->cut = pcut ? pcut : w.cut ? rank + 1 : 0;
-    nd->dname = par && par->dname ? par->dname : has_dname ? rank + 1 : 0;
+    uint32_t bytes = 0;
+    unsigned nrr = 0;
+    for (size_t i = si, j; i < sj; i = j) {
+        unsigned kept = 0;
+        for (j = i; j < sj && b->s[j].key == b->s[i].key; j++)
+            if (!b->s[j].b) {
+                kept++;
+                bytes += 2u + b->recs[b->s[j].a].rdlen;
+            }
+        if (kept > UINT16_MAX)
+            zb_report(b, rep, &b->recs[b->s[i].a], ZONE_ERROR,
+                      "more than 65535 records in one RRset");
+        b->nrecords += kept;
+        nrr += kept > 0;
+    }
+    const uint8_t *name = w.name;
     nd->nrrsets = (uint16_t)nrr;
     nd->flags |= w.apex ? ZN_APEX : 0;
+    /* RFC 1034 §4.2.1: below a cut (or a DNAME) only glue is served */
+    if ((w.above || w.cut) && !w.glue)
+        nd->flags |= ZN_OCCLUDED;
     if (par && name[0] == 1 && name[1] == '*')
         par->flags |= ZN_WILDCHILD;
     nd->off = (uint32_t)b->size;
@@ -455,10 +477,12 @@ static void zb_pass2(const zone_builder_t *b, uint8_t *base)
         memcpy(n->name, b->names + nd->name, nd->len);
         zone_rrset_t *rs = zn_rrsets(n);
         uint8_t *p = (uint8_t *)(rs + n->nrrsets);
-        for (size_t j; si < b->ns && b->s[si].key >> 16 == rank; si = j, rs++) {
-            for (j = si + 1; j < b->ns && b->s[j].key == b->s[si].key;)
-                j++;
-            zb_rrset_write(b, b->s + si, j - si, rs, &p);
+        for (size_t j; si < b->ns && b->s[si].key >> 16 == rank; si = j) {
+            bool kept = false;
+            for (j = si; j < b->ns && b->s[j].key == b->s[si].key; j++)
+                kept |= !b->s[j].b;
+            if (kept)
+                zb_rrset_write(b, b->s + si, j - si, rs++, &p);
         }
     }
 }
@@ -508,9 +532,10 @@ static int zb_finish(zone_builder_t *b, zone_t **out, const zone_report_t *rep)
     if (!b->nrecs) {
         if (dns_name_to_text(b->origin, text, sizeof(text)) < 0)
             strcpy(text, "?");
-        zone_reportf(rep, NULL, 0, "zone %s has no records", text);
+        zone_reportf(rep, ZONE_ERROR, NULL, 0, "zone %s has no records", text);
         return ZL_EZONE;
     }
+    zb_screen(b, rep);
     int rc = zb_sort_owners(b, &v, &n, &keys);
     if (!rc && !(rank = malloc(b->nowners * sizeof(*rank))))
         rc = ZL_ENOMEM;
@@ -521,8 +546,10 @@ static int zb_finish(zone_builder_t *b, zone_t **out, const zone_report_t *rep)
     if (!rc)
         rc = zb_sort_recs(b, rank, rep);
     free(rank);
-    if (!rc)
+    if (!rc) {
+        zb_cuts(b);
         rc = zb_pass1(b, rep);
+    }
     if (!rc)
         rc = b->errors ? ZL_EZONE : zb_make(b, out);
     return rc;

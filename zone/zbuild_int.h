@@ -24,6 +24,8 @@ typedef struct zb_owner {
     uint32_t name;  /* offset in b->names */
     uint8_t len;
     uint8_t out;    /* outside the zone */
+    uint8_t apex;   /* the origin, in some spelling */
+    uint8_t used;   /* has a record that is not ignored: makes a node */
 } zb_owner_t;
 
 typedef struct zb_rec {
@@ -32,7 +34,8 @@ typedef struct zb_rec {
 } zb_rec_t;
 
 /* A sort element: a 64-bit key and two 32-bit payloads. Records use
- * key = node rank << 16 | type, a = record index, b = duplicate flag;
+ * key = node rank << 16 | type, a = record index, b = 1 when the record
+ * is left out of the zone (a duplicate, or ignored with a warning);
  * owners use key = the first 8 octets of their sort key, a = owner run,
  * b = offset of the key. */
 typedef struct zb_kv {
@@ -46,6 +49,7 @@ typedef struct zb_node {
     uint32_t parent;    /* rank of the parent (the apex: 0) */
     uint32_t off;       /* offset in the zone's base, from pass one */
     uint32_t cut, dname; /* rank + 1 of the topmost cut / DNAME at or above, or 0 */
+    uint32_t ns;        /* index + 1 in b->s of the node's first NS record, or 0 */
     uint32_t nchild;    /* children, empty non-terminals included */
     uint16_t nrrsets;
     uint8_t len;
@@ -72,33 +76,62 @@ struct zone_builder {
     zb_kv_t *s;         /* the records, sorted */
     size_t ns;
     size_t size, nrecords; /* the zone's base size and record count */
-    zr_rec_t *zr;       /* one node's records for the rules */
+    /* The targets of the NS records that are served (apex and delegation
+     * points), made the first time a name is not glue of its own
+     * delegation: key = hash of the target, a = NS record index. */
+    zb_kv_t *targets;
+    size_t ntargets;
+    bool targets_made;
+    zr_rec_t *zr;       /* one node's records for the rules (zb_check_node) */
     size_t zr_cap;
 };
 
-/* Content rules (zcheck.c). ---------------------------------------------- */
+/* Stable sort of *v (n elements) by key, then runs of equal keys with cmp
+ * (whose last resort must be the payload a); *v may move. ZL_ENOMEM. */
+int zb_sort(zb_kv_t **v, size_t n, int (*cmp)(const void *, const void *, void *), void *ctx);
 
-/* Reports one problem at record r (NULL: no position); error counts it. */
-void zb_report(zone_builder_t *b, const zone_report_t *rep, const zb_rec_t *r, bool error,
-               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Delegations and glue (zcut.c). ------------------------------------------ */
 
-/* Reports records that cannot be in this zone at all (outside it, class
- * other than IN, meta types). Returns false for those. */
-bool zb_check_rec(zone_builder_t *b, const zb_rec_t *r, const zone_report_t *rep);
-
-/* Marks the duplicates in one RRset s[0..n) (sorted by canonical RDATA,
- * then arrival) and reports records whose TTL is not the RRset's. Returns
- * the octets the kept RDATA take (with their length prefixes); *kept is
- * their number, *ttl the RRset's TTL. */
-uint32_t zb_rrset_dedupe(zone_builder_t *b, zb_kv_t *s, size_t n, unsigned *kept, uint32_t *ttl,
-                         const zone_report_t *rep);
+/* Sets every node's cut, dname and ns from the sorted records b->s (nodes
+ * come in canonical order: a parent before its children). */
+void zb_cuts(zone_builder_t *b);
 
 /* Where a node sits, for the rules that depend on it (zrules.h). */
 typedef zr_where_t zb_where_t;
 
-/* The content rules (zrules.h) for one node whose records are s[0..n)
- * (duplicates marked). */
-void zb_check_node(zone_builder_t *b, const zb_where_t *w, const zb_kv_t *s, size_t n,
+/* Where node rank sits (*w): the topmost delegation point or DNAME above
+ * it (the higher one occludes it, as in zone_lookup), and, when addr (the
+ * node has A or AAAA) and it is at or below a delegation, whether those
+ * are glue. Needs zb_cuts. ZL_OK or ZL_ENOMEM. */
+int zb_where(zone_builder_t *b, uint32_t rank, bool addr, zb_where_t *w);
+
+/* Content rules (zcheck.c). ----------------------------------------------
+ *
+ * Errors are what BIND, Knot DNS and NSD all refuse to load; what one of
+ * them loads is a warning here, and the record it concerns is either
+ * occluded (kept in the zone, so transfers and the store keep it, but
+ * never served) or ignored (left out of the zone). */
+
+/* Reports one problem at record r (NULL: no position); errors are counted. */
+void zb_report(zone_builder_t *b, const zone_report_t *rep, const zb_rec_t *r,
+               zone_severity_t sev, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Whether record r goes into the zone: not when it cannot (class other
+ * than IN: an error), nor when it is ignored with a warning (outside the
+ * zone, meta types, an SOA below the apex). Reports why when report is
+ * true (the builder asks twice: before and after making the tree). Needs
+ * the owner's out and apex flags. */
+bool zb_check_rec(zone_builder_t *b, const zb_rec_t *r, const zone_report_t *rep, bool report);
+
+/* Marks the duplicates in one RRset s[0..n) (sorted by canonical RDATA,
+ * then arrival) and reports records whose TTL is not the RRset's (the
+ * first record's in the source, RFC 2181 §5.2). */
+void zb_rrset_dedupe(zone_builder_t *b, zb_kv_t *s, size_t n, const zone_report_t *rep);
+
+
+/* The content rules (zrules.c) for one node whose records are s[0..n)
+ * (duplicates marked); marks the records it ignores. */
+void zb_check_node(zone_builder_t *b, const zb_where_t *w, zb_kv_t *s, size_t n,
                    const zone_report_t *rep);
 
 #endif

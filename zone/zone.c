@@ -43,6 +43,7 @@ void zf_unref(zone_flat_t *f)
         return;
     free(f->slots);
     free(f->base);
+    free(atomic_load_explicit(&f->targets, memory_order_relaxed));
     free(atomic_load_explicit(&f->filter, memory_order_relaxed));
     free(f);
 }
@@ -105,6 +106,21 @@ zone_t *zv_new(zone_flat_t *flat, size_t nrecords)
     return z;
 }
 
+zone_t *zv_copy(const zone_t *z)
+{
+    zone_t *c = malloc(sizeof(*c));
+    if (!c)
+        return NULL;
+    *c = (zone_t){ .base = z->base, .size = z->size, .slots = z->slots, .mask = z->mask,
+                   .flat = z->flat, .apex = z->apex, .ov = ovm_ref(z->ov),
+                   .ov_leaves = z->ov_leaves, .ov_bytes = z->ov_bytes, .nnodes = z->nnodes,
+                   .nrecords = z->nrecords, .serial = z->serial, .apex_hash = z->apex_hash,
+                   .apex_labels = z->apex_labels };
+    atomic_init(&c->refs, 1);
+    atomic_fetch_add_explicit(&c->flat->refs, 1, memory_order_relaxed);
+    return c;
+}
+
 zone_t *zone_ref(zone_t *z)
 {
     if (z)
@@ -132,12 +148,110 @@ const zone_rrset_t *zone_soa(const zone_t *z) { return zone_node_rrset(z->apex, 
 size_t zone_memory(const zone_t *z)
 {
     const zf_filter_t *f = atomic_load_explicit(&z->flat->filter, memory_order_acquire);
+    const zf_targets_t *t = atomic_load_explicit(&z->flat->targets, memory_order_acquire);
     return sizeof(*z) + z->size + (size_t)(z->mask + 1) * sizeof(uint64_t) + z->ov_bytes +
-           ovm_memory(z->ov) + (f ? (f->mask + 1) * sizeof(uint64_t) : 0);
+           ovm_memory(z->ov) + (f ? (f->mask + 1) * sizeof(uint64_t) : 0) +
+           (t ? t->n * sizeof(zf_target_t) : 0);
 }
 
 const uint8_t *zone_node_owner(const zone_node_t *node) { return node->name; }
 bool zone_node_is_apex(const zone_node_t *node) { return node->flags & ZN_APEX; }
+bool zv_serves_ns(const zone_t *z, const struct zone_node *n)
+{
+    if (n->flags & ZN_APEX)
+        return true;
+    unsigned labels = dns_name_labels(n->name), dname = zv_anc_labels(z, n, 1);
+    return zv_anc_labels(z, n, 0) == labels && (!dname || dname == labels);
+}
+
+bool zn_ns_names(const zone_rrset_t *rs, const uint8_t *name)
+{
+    uint16_t len = 0;
+    const uint8_t *p = zone_rrset_rdata(rs, 0, &len);
+    for (unsigned i = 0; i < rs->count; i++) {
+        if (i)
+            p = zone_rrset_rdata_next(p, len, &len);
+        if (dns_name_equal(p, name))
+            return true;
+    }
+    return false;
+}
+
+static int zf_target_cmp(const void *a, const void *b)
+{
+    const zf_target_t *x = a, *y = b;
+    return x->h < y->h ? -1 : x->h > y->h;
+}
+
+static zf_targets_t *zf_targets_make(const zone_flat_t *f)
+{
+    size_t n = 0, cap = 64;
+    zf_targets_t *t = malloc(sizeof(*t) + cap * sizeof(t->t[0]));
+    for (uint32_t off = ZONE_BASE_START; t && off < f->size;) {
+        const struct zone_node *nd = (const struct zone_node *)(f->base + off);
+        const zone_rrset_t *ns = zone_node_rrset(nd, DNS_T_NS);
+        bool served = (nd->flags & ZN_APEX) || (nd->cut == off && (!nd->dname || nd->dname == off));
+        uint16_t len = 0;
+        const uint8_t *p = ns && served ? zone_rrset_rdata(ns, 0, &len) : NULL;
+        for (unsigned i = 0; p && i < ns->count; i++) {
+            if (i)
+                p = zone_rrset_rdata_next(p, len, &len);
+            if (n == cap) {
+                cap *= 2;
+                zf_targets_t *g = realloc(t, sizeof(*t) + cap * sizeof(t->t[0]));
+                if (!g) {
+                    free(t);
+                    return NULL;
+                }
+                t = g;
+            }
+            t->t[n++] = (zf_target_t){ zh_mix(zh_name(p)), off, (uint32_t)(p - f->base) };
+        }
+        off += zn_size(nd);
+    }
+    if (!t)
+        return NULL;
+    t->n = n;
+    if (n)
+        qsort(t->t, n, sizeof(t->t[0]), zf_target_cmp);
+    return t;
+}
+
+const zf_targets_t *zf_targets(zone_flat_t *f)
+{
+    zf_targets_t *t = atomic_load_explicit(&f->targets, memory_order_acquire);
+    if (t)
+        return t;
+    zf_targets_t *nt = zf_targets_make(f), *expected = NULL;
+    if (!nt)
+        return NULL;
+    if (atomic_compare_exchange_strong_explicit(&f->targets, &expected, nt, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return nt;
+    free(nt); /* another writer made it first */
+    return expected;
+}
+
+bool zf_glue_at(const zone_flat_t *f, const zf_targets_t *t, const uint8_t *name,
+                bool (*skip)(void *ctx, const struct zone_node *owner), void *ctx)
+{
+    uint64_t h = zh_mix(zh_name(name));
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->t[mid].h < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < t->n && t->t[lo].h == h; lo++)
+        if (dns_name_equal(f->base + t->t[lo].name, name) &&
+            !(skip && skip(ctx, zn_of(f, t->t[lo].owner))))
+            return true;
+    return false;
+}
+
+bool zone_node_is_occluded(const zone_node_t *node) { return node->flags & ZN_OCCLUDED; }
 
 const zone_rrset_t *zone_node_rrsets(const zone_node_t *node, size_t *n)
 {
@@ -300,15 +414,18 @@ int zone_lookup(const zone_t *z, const uint8_t *name, zone_lookup_t *out)
     h[k] = z->apex_hash;
     for (unsigned i = k; i-- > 0;)
         h[i] = zh_label(h[i + 1], name + off[i]);
+    /* The slots of the name and its parent are the likely probes, and
+     * each is a cache miss in a large zone: start both loads together
+     * (with an overlay, and the filter word of the name as well). */
+    uint64_t m0 = zh_mix(h[0]);
+    __builtin_prefetch(&z->slots[m0 & z->mask]);
+    if (k > 1)
+        __builtin_prefetch(&z->slots[zh_mix(h[1]) & z->mask]);
     if (z->ov) {
+        zf_filter_prefetch(z->flat, m0);
         zv_name_t q = { name, off, n, k, len, h };
         return zv_lookup(z, &q, out);
     }
-    /* The slots of the name and its parent are the likely probes, and
-     * each is a cache miss in a large zone: start both loads together. */
-    __builtin_prefetch(&z->slots[zh_mix(h[0]) & z->mask]);
-    if (k > 1)
-        __builtin_prefetch(&z->slots[zh_mix(h[1]) & z->mask]);
     const struct zone_node *e = k ? zone_get(z, name, len, h[0]) : apex;
     if (e) {
         out->node = out->encloser = e;

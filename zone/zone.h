@@ -19,16 +19,27 @@
 #include "dns/msg.h"
 #include "dns/rr.h"
 
-/* Where problems are reported: one call per problem, with the file and
- * line of the record involved (file may be NULL, line 0 when unknown). */
+/* How bad a reported problem is. An error makes the operation fail: the
+ * function that found it returns an error value and builds nothing. A
+ * warning does not: the zone loads, and the message says what of it is
+ * not served (data occluded by a delegation or a DNAME) or was ignored. */
+typedef enum zone_severity {
+    ZONE_ERROR,
+    ZONE_WARNING,
+} zone_severity_t;
+
+/* Where problems are reported: one call per problem, with its severity
+ * and the file and line of the record involved (file may be NULL, line 0
+ * when unknown); msg is borrowed for the call. */
 typedef struct zone_report {
-    void (*fn)(void *ctx, const char *file, unsigned line, const char *msg);
+    void (*fn)(void *ctx, zone_severity_t sev, const char *file, unsigned line,
+               const char *msg);
     void *ctx;
 } zone_report_t;
 
 /* Calls rep->fn with a printf-style message (rep may be NULL). */
-void zone_reportf(const zone_report_t *rep, const char *file, unsigned line,
-                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void zone_reportf(const zone_report_t *rep, zone_severity_t sev, const char *file,
+                  unsigned line, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Records are dns_rr_t (dns/msg.h), all fields borrowed; file is the
  * source for error messages (borrowed for the builder's life). */
@@ -49,13 +60,22 @@ zone_builder_t *zone_builder_new(const uint8_t *origin);
 int zone_builder_add(zone_builder_t *b, const dns_rr_t *rec, const zone_report_t *rep);
 
 /* Validates and indexes the zone, and frees the builder in every case.
- * Checks: exactly one SOA, at the apex; NS at the apex; every owner at or
- * below the origin; class IN; no meta-types; CNAME not beside other data
- * except RRSIG/NSEC (RFC 2181 §10.1, RFC 4035 §2.5), one CNAME and one
- * DNAME per name (RFC 6672 §2.4); at a delegation point only NS, DS,
- * RRSIG, NSEC and glue A/AAAA, below it only glue A/AAAA (RFC 1034
- * §4.2.1). Names below a DNAME are legal (occluded, RFC 6672 §2.4).
  * Each problem is reported with the file and line of a record involved.
+ * Errors (the zone is not built): no records; no SOA at the apex; a
+ * malformed SOA; class other than IN; a CNAME beside other data except
+ * RRSIG/NSEC (RFC 2181 §10.1, RFC 4035 §2.5); more than one CNAME or
+ * DNAME at a name (RFC 6672 §2.4); more than 65535 records in an RRset.
+ * Warnings, each about one record that the zone keeps but never serves
+ * (occluded: zone_walk still yields it): every record below a delegation
+ * point except glue A/AAAA, and at a delegation point every record except
+ * NS, DS, RRSIG, NSEC and glue A/AAAA (RFC 1034 §4.2.1); every record
+ * below a DNAME (RFC 6672 §2.4). Glue is an A/AAAA whose owner an NS
+ * record at the apex or at a delegation point names. Warnings about a
+ * record left out of the zone (ignored): owners outside the origin, meta
+ * types and type 0, an SOA below the apex, a second SOA (the first in
+ * the source is kept). Other warnings: no NS at the apex; TTLs differing
+ * within an RRset. (Errors are what BIND, Knot DNS and NSD all refuse;
+ * what one of them loads is a warning: zone/zcheck.c.)
  * Spellings of one name in different case make one node, spelt as the
  * first record added. On success *out is the new zone (owned by the
  * caller) and ZL_OK is returned; otherwise ZL_EZONE or ZL_ENOMEM and
@@ -157,6 +177,16 @@ const zone_rrset_t *zone_node_rrset(const zone_node_t *node, uint16_t type);
 
 /* True when the node is the zone apex. */
 bool zone_node_is_apex(const zone_node_t *node);
+
+/* True when the node is in occluded space and is not glue: it lies at or
+ * below a delegation point (or below a DNAME) and no served NS record
+ * (at the apex or at a delegation point) names it, so none of its data,
+ * addresses included, is served (RFC 1034 §4.2.1, RFC 6672 §2.4). A
+ * delegation point's own NS and DS are served by the referral all the
+ * same. zone_lookup never leads to occluded data (the cut or the DNAME
+ * above applies); this is for names reached otherwise, as the targets of
+ * additional-section processing. */
+bool zone_node_is_occluded(const zone_node_t *node);
 
 /* The i-th RDATA (i < rs->count) of an RRset, uncompressed wire form,
  * *len its length. O(i): to go through all of them, use

@@ -58,6 +58,7 @@ struct zone_node {
 
 #define ZN_APEX 0x01      /* the zone apex */
 #define ZN_WILDCHILD 0x02 /* `*.<this name>` exists */
+#define ZN_OCCLUDED 0x04  /* at or below a cut or DNAME, and not glue */
 #define ZN_OWN 0x40       /* an overlay node: an ov_leaf_t block of its own */
 #define ZN_GONE 0x80      /* an overlay tombstone: no node of this name */
 
@@ -78,10 +79,29 @@ typedef struct zf_filter {
     _Atomic uint64_t w[];
 } zf_filter_t;
 
+/* One served NS record of a flat base (at the apex, or at a delegation
+ * point that no DNAME above occludes): the mixed hash of its target, and
+ * where its owner node and its target name are in base. They are sorted
+ * by hash: whether a name is glue (RFC 9471: named by a served NS record)
+ * is a binary search. */
+typedef struct zf_target {
+    uint64_t h;
+    uint32_t owner;
+    uint32_t name;
+} zf_target_t;
+
+/* The table, made the first time a change needs it (zf_targets): zones
+ * that are only loaded and served never pay for it. */
+typedef struct zf_targets {
+    size_t n;
+    zf_target_t t[];
+} zf_targets_t;
+
 /* The flat part of a version, shared by the versions built on it. */
 typedef struct zone_flat {
     atomic_uint refs;
     _Atomic(zf_filter_t *) filter; /* NULL until the first change */
+    _Atomic(zf_targets_t *) targets; /* NULL until made */
     uint8_t *base;      /* the nodes, owned */
     size_t size;        /* octets used in base; nodes end here */
     uint64_t *slots;    /* hash tag << 32 | node offset; 0 = empty; owned */
@@ -127,6 +147,11 @@ static inline zone_rrset_t *zn_rrsets(const struct zone_node *n)
 static inline const struct zone_node *zn_at(const struct zone *z, uint32_t off)
 {
     return off ? (const struct zone_node *)(z->base + off) : NULL;
+}
+
+static inline const struct zone_node *zn_of(const zone_flat_t *f, uint32_t off)
+{
+    return (const struct zone_node *)(f->base + off);
 }
 
 static inline uint32_t zn_off(const struct zone *z, const struct zone_node *n)
@@ -176,12 +201,25 @@ void *zf_alloc_big(size_t size);
  * SOA. NULL on ENOMEM (flat is then released). */
 zone_t *zv_new(zone_flat_t *flat, size_t nrecords);
 
+/* A new version with z's content: z's flat part and overlay (new
+ * references), one reference, no journal. NULL on ENOMEM. z is only read
+ * field by field (other threads may be counting references to it). */
+zone_t *zv_copy(const zone_t *z);
+
 /* Drops a reference to a flat part (NULL is fine). */
 void zf_unref(zone_flat_t *f);
 
 /* Sets the bits of the name with mixed hash m in f's filter (made the
  * first time). ZL_OK or ZL_ENOMEM. */
 int zf_filter_add(zone_flat_t *f, uint64_t m);
+
+/* Starts loading the filter word of the name with mixed hash m. */
+static inline void zf_filter_prefetch(const zone_flat_t *f, uint64_t m)
+{
+    const zf_filter_t *b = atomic_load_explicit(&f->filter, memory_order_acquire);
+    if (b)
+        __builtin_prefetch(&b->w[(m >> 20) & b->mask]);
+}
 
 /* False when no overlay over f holds the name with mixed hash m. */
 static inline bool zf_filter_maybe(const zone_flat_t *f, uint64_t m)
@@ -203,6 +241,25 @@ const struct zone_node *zf_get(const zone_t *z, const uint8_t *name, size_t len,
 /* The number of labels of the topmost delegation point (which = 0) or
  * DNAME owner (which = 1) at or above node n of z, 0 when none. */
 unsigned zv_anc_labels(const zone_t *z, const struct zone_node *n, int which);
+
+/* Whether node n of z (an existing node) serves its NS records: the apex,
+ * and a delegation point that no delegation or DNAME above occludes. */
+bool zv_serves_ns(const zone_t *z, const struct zone_node *n);
+
+/* Whether NS RRset rs names name. */
+bool zn_ns_names(const zone_rrset_t *rs, const uint8_t *name);
+
+/* f's table of served NS targets, made from its nodes (whose cut and
+ * dname offsets are set) the first time; the writers that may race on
+ * one base agree through a compare-and-swap. NULL on ENOMEM. */
+const zf_targets_t *zf_targets(zone_flat_t *f);
+
+/* Whether a served NS record of f names name, by f's table t; an entry
+ * whose owner node skip (may be NULL) returns true for does not count (a
+ * version with an overlay has replaced that owner and looks at it
+ * itself). */
+bool zf_glue_at(const zone_flat_t *f, const zf_targets_t *t, const uint8_t *name,
+                bool (*skip)(void *ctx, const struct zone_node *owner), void *ctx);
 
 /* The SOA serial in an SOA RDATA (checked by the caller). */
 uint32_t zn_soa_serial(const uint8_t *rd, uint16_t len);

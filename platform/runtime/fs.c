@@ -32,7 +32,7 @@ void rt_fs_touch(struct rt_node *n, int which)
         n->ctime = ts;
 }
 
-static struct rt_node *node_new(mode_t mode)
+struct rt_node *rt_fs_node_new(mode_t mode)
 {
     struct rt_node *n = calloc(1, sizeof *n);
 
@@ -105,7 +105,7 @@ static void dir_remove(struct rt_node *d, struct rt_dent *e)
 int rt_fs_create(struct rt_node *dir, const char *name, mode_t mode,
                  struct rt_node **out)
 {
-    struct rt_node *n = node_new(mode);
+    struct rt_node *n = rt_fs_node_new(mode);
     int r;
 
     if (!n)
@@ -251,7 +251,7 @@ void rt_fs_ready(void)
 
     if (rt_root)
         return;
-    if (!(rt_root = node_new(S_IFDIR | 0755)))
+    if (!(rt_root = rt_fs_node_new(S_IFDIR | 0755)))
         plat_abort("zonelet-rt: no memory for the file system");
     rt_root->parent = rt_root;
     rt_root->nlink = 2;

@@ -12,9 +12,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
-enum rt_dev { RT_DEV_NONE = 0, RT_DEV_CONSOLE, RT_DEV_NULL, RT_DEV_ZERO, RT_DEV_RANDOM };
+/* RT_DEV_OBJ: a socket, epoll instance or eventfd (net.h), reached only
+ * through its descriptors; the node has no name. */
+enum rt_dev { RT_DEV_NONE = 0, RT_DEV_CONSOLE, RT_DEV_NULL, RT_DEV_ZERO, RT_DEV_RANDOM,
+              RT_DEV_OBJ };
 
 struct rt_node;
+struct rt_obj;
 
 struct rt_dent {
     char *name;            /* owned */
@@ -33,6 +37,7 @@ struct rt_node {
     size_t nents, cents;
     struct rt_node *parent; /* directories: the directory holding it */
     struct timespec atime, mtime, ctime;
+    struct rt_obj *obj;    /* RT_DEV_OBJ: the object, closed with the node */
 };
 
 /* An open file description (shared by dup'ed descriptors). */
@@ -53,6 +58,10 @@ int rt_fs_lookup(int dirfd, const char *path, int follow, struct rt_node **dir,
 /* Make a node of the given mode under name in dir (must not exist). */
 int rt_fs_create(struct rt_node *dir, const char *name, mode_t mode,
                  struct rt_node **out);
+/* A new node of mode with no name and no reference (calloc'ed; NULL when
+ * out of memory): rt_fs_create names one, rt_fd_obj_open (fsio.c) puts
+ * an object behind one. */
+struct rt_node *rt_fs_node_new(mode_t mode);
 /* Drop a reference / name; frees the node when neither is left. */
 void rt_fs_unref(struct rt_node *n);
 /* Descriptor -> description; NULL when fd is not open. */

@@ -1,6 +1,8 @@
 /* fsio.c: descriptor calls of the in-memory file system: open, close,
  * read/write and their vector/positional forms, lseek, the stat family,
- * getdents64, ftruncate, fcntl, dup, ioctl. Names are in fs.c. */
+ * getdents64, ftruncate, fcntl, dup, ioctl. Names are in fs.c. Sockets,
+ * epoll instances and eventfds (net.h) are descriptors here too: their
+ * reads, writes, ioctls and last close go to the object's operations. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 
 #include "platform/include/plat.h"
 #include "platform/runtime/fs.h"
+#include "platform/runtime/obj.h"
 #include "platform/runtime/rt.h"
 
 #define RT_FD_MAX 1024
@@ -67,10 +70,53 @@ static void fd_close(int fd)
 
     rt_fds[fd].f = NULL;
     if (--f->refs == 0) {
-        f->node->refs--;
-        rt_fs_unref(f->node);
+        struct rt_node *n = f->node;
         free(f);
+        if (--n->refs == 0 && n->obj) {
+            struct rt_obj *o = n->obj;
+            n->obj = NULL;
+            rt_obj_release(o);
+        }
+        rt_fs_unref(n);
     }
+}
+
+int rt_fd_obj_open(struct rt_obj *o, int flags)
+{
+    struct rt_node *n;
+    struct rt_ofd *f;
+    int fd;
+
+    rt_fs_ready();
+    if (!(n = rt_fs_node_new(o->ops->mode)))
+        return -ENOMEM;
+    n->dev = RT_DEV_OBJ;
+    if (!(f = ofd_new(n, (flags & ~O_ACCMODE) | O_RDWR))) {
+        free(n);
+        return -ENOMEM;
+    }
+    if ((fd = fd_alloc(0, f, (flags & O_CLOEXEC) != 0)) < 0) {
+        free(f);
+        free(n);
+        return fd;
+    }
+    n->obj = o;
+    return fd;
+}
+
+int rt_fd_obj(int fd, struct rt_obj **o, int *flags)
+{
+    struct rt_ofd *f = rt_fs_fd(fd);
+
+    if (!f)
+        return -EBADF;
+    if (!f->node->obj)
+        return -ENOTSOCK;
+    if (o)
+        *o = f->node->obj;
+    if (flags)
+        *flags = f->flags;
+    return 0;
 }
 
 void rt_fs_stdio_init(void)
@@ -172,6 +218,8 @@ static long node_read(struct rt_node *n, char *buf, size_t len, int64_t off)
         return (long)len;
     case RT_DEV_RANDOM:
         return plat_random(buf, len) == PLAT_OK ? (long)len : -EIO;
+    case RT_DEV_OBJ: /* fd_iov dispatches these */
+        return -EINVAL;
     case RT_DEV_NONE:
         break;
     }
@@ -197,6 +245,8 @@ static long node_write(struct rt_node *n, const char *buf, size_t len, int64_t o
     case RT_DEV_ZERO:
     case RT_DEV_RANDOM:
         return (long)len;
+    case RT_DEV_OBJ:
+        return -EINVAL;
     case RT_DEV_NONE:
         break;
     }
@@ -221,6 +271,10 @@ static long fd_io(int fd, char *buf, size_t len, int64_t pos, int writing)
 
     if (!f)
         return -EBADF;
+    if (f->node->obj) {
+        struct iovec v = {buf, len};
+        return pos >= 0 ? -ESPIPE : f->node->obj->ops->rw(f->node->obj, &v, 1, writing, f->flags);
+    }
     acc = f->flags & O_ACCMODE;
     if ((f->flags & O_PATH) || (writing ? acc == O_RDONLY : acc == O_WRONLY))
         return -EBADF;
@@ -258,6 +312,8 @@ static long fd_iov(int fd, const struct iovec *iov, int cnt, int64_t pos, int wr
 
     if (cnt < 0 || cnt > IOV_MAX)
         return -EINVAL;
+    if (f && f->node->obj) /* one operation: a socket read must not block per piece */
+        return pos >= 0 ? -ESPIPE : f->node->obj->ops->rw(f->node->obj, iov, cnt, writing, f->flags);
     if (writing && f && f->node->dev == RT_DEV_CONSOLE && (f->flags & O_ACCMODE) != O_RDONLY) {
         long r = console_gather(f, iov, cnt);
         if (r >= 0)
@@ -315,6 +371,8 @@ long rt_sys_lseek(const long *a)
 
     if (!f)
         return -EBADF;
+    if (f->node->obj)
+        return -ESPIPE;
     switch ((int)a[2]) {
     case SEEK_SET: base = 0; break;
     case SEEK_CUR: base = f->off; break;
@@ -336,7 +394,7 @@ static long fill_stat(struct rt_node *n, struct stat *st)
     st->st_ino = n->ino;
     st->st_mode = n->mode;
     st->st_nlink = n->nlink ? n->nlink : (S_ISDIR(n->mode) ? 2 : 0);
-    st->st_rdev = n->dev ? makedev(1, n->dev) : 0;
+    st->st_rdev = n->dev && n->dev != RT_DEV_OBJ ? makedev(1, n->dev) : 0;
     st->st_size = S_ISDIR(n->mode) ? 4096 : (off_t)n->size;
     st->st_blksize = 4096;
     st->st_blocks = (blkcnt_t)((n->size + 511) / 512);
@@ -537,8 +595,14 @@ long rt_sys_ioctl(const long *a)
 
     if (!f)
         return -EBADF;
-    if ((unsigned long)a[1] == FIONBIO)
+    if ((unsigned long)a[1] == FIONBIO) {
+        const int *on = (const int *)a[2];
+        f->flags = *on ? f->flags | O_NONBLOCK : f->flags & ~O_NONBLOCK;
         return 0;
+    }
+    if (f->node->obj)
+        return f->node->obj->ops->ioctl ?
+               f->node->obj->ops->ioctl(f->node->obj, (unsigned long)a[1], (void *)a[2]) : -ENOTTY;
     /* The console is no terminal: TIOCGWINSZ fails, so stdio buffers
      * stdout fully, as for a file; guests flush or use stderr. */
     return -ENOTTY;

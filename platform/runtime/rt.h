@@ -67,13 +67,15 @@ void rt_thread_init(void);
 int rt_sched_block(uintptr_t key, uint64_t deadline_ns);
 /* Wake up to n threads blocked on key; returns how many were woken. */
 int rt_sched_wake(uintptr_t key, int n);
-/* The event source (the network layer, net.c in the network issue): when
- * no thread can run, the scheduler waits in plat_wait() and then calls
- * hook with the PLAT_EV_* mask it returned (0 when the deadline passed);
- * hook wakes the threads blocked on its keys with rt_sched_wake(). With a
- * hook set, every thread blocked without a deadline is a wait for events,
- * not a deadlock. NULL removes it. */
-void rt_sched_set_event_hook(void (*hook)(uint32_t events));
+/* The event source (the network layer, netif.c): when no thread can run,
+ * the scheduler waits once in plat_wait() until the earliest of the
+ * threads' deadlines and deadline() (the source's own next timer, in
+ * plat_clock_monotonic_ns() time; UINT64_MAX for none; deadline may be
+ * NULL), then calls hook with the PLAT_EV_* mask plat_wait returned (0
+ * when a deadline passed); hook wakes the threads blocked on its keys
+ * with rt_sched_wake(). With a hook set, every thread blocked without a
+ * deadline is a wait for events, not a deadlock. hook NULL removes it. */
+void rt_sched_set_event_hook(void (*hook)(uint32_t events), uint64_t (*deadline)(void));
 
 long rt_sys_clone(const long *a);
 long rt_sys_futex(const long *a);
@@ -87,6 +89,7 @@ long rt_sys_arch_prctl(const long *a);
 long rt_sys_gettid(const long *a);
 long rt_sys_tkill(const long *a);
 long rt_sys_tgkill(const long *a);
+long rt_sys_rt_sigtimedwait(const long *a);
 
 /* ---- time.c ---- */
 
@@ -158,6 +161,38 @@ long rt_sys_umask(const long *a);
 /* For mmap of a file: copy up to len bytes at off of fd's file to dst.
  * Returns bytes copied or a negative errno. */
 long rt_fs_copy_out(int fd, void *dst, size_t len, int64_t off);
+
+/* ---- sock.c, poll.c: sockets over lwIP (net.h: their internals) ---- */
+
+long rt_sys_socket(const long *a);
+long rt_sys_socketpair(const long *a);
+long rt_sys_bind(const long *a);
+long rt_sys_connect(const long *a);
+long rt_sys_listen(const long *a);
+long rt_sys_accept(const long *a);
+long rt_sys_accept4(const long *a);
+long rt_sys_getsockname(const long *a);
+long rt_sys_getpeername(const long *a);
+long rt_sys_shutdown(const long *a);
+long rt_sys_sendto(const long *a);
+long rt_sys_recvfrom(const long *a);
+long rt_sys_sendmsg(const long *a);
+long rt_sys_recvmsg(const long *a);
+long rt_sys_sendmmsg(const long *a);
+long rt_sys_recvmmsg(const long *a);
+long rt_sys_setsockopt(const long *a);
+long rt_sys_getsockopt(const long *a);
+long rt_sys_poll(const long *a);
+long rt_sys_ppoll(const long *a);
+long rt_sys_select(const long *a);
+long rt_sys_pselect6(const long *a);
+long rt_sys_epoll_create(const long *a);
+long rt_sys_epoll_create1(const long *a);
+long rt_sys_epoll_ctl(const long *a);
+long rt_sys_epoll_wait(const long *a);
+long rt_sys_epoll_pwait(const long *a);
+long rt_sys_eventfd(const long *a);
+long rt_sys_eventfd2(const long *a);
 
 /* ---- misc.c: identity, randomness, signals ---- */
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "platform/include/plat.h"
+#include "platform/runtime/net.h"
 #include "platform/runtime/rt.h"
 
 #define RT_ARGS_MAX 4096 /* the boot arguments are at most 8 KiB */
@@ -50,6 +51,14 @@ static size_t split_args(uintptr_t *v)
     return n;
 }
 
+/* What __libc_start_main runs: the network comes up (it needs libc: DHCP
+ * and the log allocate) before the program's main(). */
+static int rt_main(int argc, char **argv, char **envp)
+{
+    rt_net_start();
+    return main(argc, argv, envp);
+}
+
 static uintptr_t *put_aux(uintptr_t *v, uintptr_t type, uintptr_t val)
 {
     v[0] = type;
@@ -68,6 +77,7 @@ void plat_runtime_start(void)
     if (plat_random(rt_at_random, sizeof rt_at_random) != PLAT_OK)
         plat_abort("zonelet-rt: no random bytes for AT_RANDOM");
     argc = split_args(v);
+    argc = (size_t)rt_net_args((int)argc, (char **)v); /* --ipv4=... are the runtime's */
     v += argc;
     *v++ = 0;
     *v++ = (uintptr_t)rt_env_tz; /* no /etc/localtime to read */
@@ -81,6 +91,6 @@ void plat_runtime_start(void)
     v = put_aux(v, AT_PAGESZ, 4096);
     v = put_aux(v, AT_RANDOM, (uintptr_t)rt_at_random);
     v = put_aux(v, AT_NULL, 0);
-    __libc_start_main(main, (int)argc, (char **)rt_vec, 0, 0, 0);
+    __libc_start_main(rt_main, (int)argc, (char **)rt_vec, 0, 0, 0);
     plat_abort("zonelet-rt: __libc_start_main returned");
 }

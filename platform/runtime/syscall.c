@@ -23,6 +23,7 @@ static const rt_sys_fn rt_sys_table[RT_NSYS] = {
     [SYS_clock_nanosleep] = rt_sys_clock_nanosleep,
     [SYS_arch_prctl] = rt_sys_arch_prctl, [SYS_gettid] = rt_sys_gettid,
     [SYS_tkill] = rt_sys_tkill, [SYS_tgkill] = rt_sys_tgkill,
+    [SYS_rt_sigtimedwait] = rt_sys_rt_sigtimedwait,
     /* time */
     [SYS_clock_gettime] = rt_sys_clock_gettime,
     [SYS_clock_getres] = rt_sys_clock_getres,
@@ -68,8 +69,22 @@ static const rt_sys_fn rt_sys_table[RT_NSYS] = {
     [SYS_sched_getaffinity] = rt_sys_sched_getaffinity,
     [SYS_prlimit64] = rt_sys_prlimit64, [SYS_getrlimit] = rt_sys_getrlimit,
     [SYS_setrlimit] = rt_sys_zero,
-    /* Sockets (socket, bind, sendmsg, recvmmsg, poll, epoll_*) belong to
-     * the network issue: they go here, backed by lwIP in net.c. */
+    /* sockets over lwIP (sock.c), waiting on descriptors (poll.c) */
+    [SYS_socket] = rt_sys_socket, [SYS_socketpair] = rt_sys_socketpair,
+    [SYS_bind] = rt_sys_bind, [SYS_connect] = rt_sys_connect,
+    [SYS_listen] = rt_sys_listen, [SYS_accept] = rt_sys_accept,
+    [SYS_accept4] = rt_sys_accept4, [SYS_getsockname] = rt_sys_getsockname,
+    [SYS_getpeername] = rt_sys_getpeername, [SYS_shutdown] = rt_sys_shutdown,
+    [SYS_sendto] = rt_sys_sendto, [SYS_recvfrom] = rt_sys_recvfrom,
+    [SYS_sendmsg] = rt_sys_sendmsg, [SYS_recvmsg] = rt_sys_recvmsg,
+    [SYS_sendmmsg] = rt_sys_sendmmsg, [SYS_recvmmsg] = rt_sys_recvmmsg,
+    [SYS_setsockopt] = rt_sys_setsockopt, [SYS_getsockopt] = rt_sys_getsockopt,
+    [SYS_poll] = rt_sys_poll, [SYS_ppoll] = rt_sys_ppoll,
+    [SYS_select] = rt_sys_select, [SYS_pselect6] = rt_sys_pselect6,
+    [SYS_epoll_create] = rt_sys_epoll_create, [SYS_epoll_create1] = rt_sys_epoll_create1,
+    [SYS_epoll_ctl] = rt_sys_epoll_ctl, [SYS_epoll_wait] = rt_sys_epoll_wait,
+    [SYS_epoll_pwait] = rt_sys_epoll_pwait,
+    [SYS_eventfd] = rt_sys_eventfd, [SYS_eventfd2] = rt_sys_eventfd2,
 };
 
 /* Names for the log of unimplemented calls, generated at build time from

@@ -61,6 +61,7 @@ static int rt_next_tid = 2; /* tid 1 is the first thread (== pid) */
 static int rt_live;         /* threads not yet exited */
 static int rt_hw = 1;       /* slots [0, rt_hw) have been used: scans stop there */
 static void (*rt_event_hook)(uint32_t events);
+static uint64_t (*rt_event_deadline)(void);
 
 /* rt_switch(save, next_rsp): save the current context on its stack and
  * store rsp in *save; resume the context saved at next_rsp. */
@@ -102,7 +103,7 @@ void rt_thread_init(void)
  * comes first, earliest deadline first, so sleepers wake in order and a
  * thread that keeps yielding cannot starve them; then the next runnable
  * thread round-robin (rt_cur itself last). With none, wait in plat_wait()
- * for the earliest deadline. */
+ * for the earliest deadline, the event source's own included. */
 static struct rt_thread *pick_next(void)
 {
     for (;;) {
@@ -127,19 +128,22 @@ static struct rt_thread *pick_next(void)
             return run;
         if (soonest == UINT64_MAX && !rt_event_hook)
             plat_abort("zonelet-rt: deadlock: every thread is blocked without a deadline");
-        while (plat_clock_monotonic_ns() < soonest) {
-            uint32_t ev = plat_wait(soonest);
-            if (rt_event_hook) { /* it may have woken threads: rescan */
-                rt_event_hook(ev);
-                break;
-            }
+        if (rt_event_hook) {
+            /* One wait (a deadline already due only polls), then the hook,
+             * which may have woken threads: rescan. */
+            uint64_t ev_due = rt_event_deadline ? rt_event_deadline() : UINT64_MAX;
+            rt_event_hook(plat_wait(ev_due < soonest ? ev_due : soonest));
+            continue;
         }
+        while (plat_clock_monotonic_ns() < soonest)
+            plat_wait(soonest);
     }
 }
 
-void rt_sched_set_event_hook(void (*hook)(uint32_t events))
+void rt_sched_set_event_hook(void (*hook)(uint32_t events), uint64_t (*deadline)(void))
 {
     rt_event_hook = hook;
+    rt_event_deadline = hook ? deadline : NULL;
 }
 
 /* Switch away from rt_cur (already marked blocked, runnable or free). */
@@ -399,6 +403,22 @@ long rt_sys_clock_nanosleep(const long *a)
     if (flags & TIMER_ABSTIME)
         return sleep_until(rt_clock_to_mono(clk, req->tv_sec, req->tv_nsec));
     return sleep_until(rel_deadline(req));
+}
+
+/* sigwaitinfo/sigtimedwait: no signal is ever delivered (see tkill), so
+ * none is pending or will come: wait out the timeout, or for good (the
+ * server's control thread parks here while the others serve). */
+long rt_sys_rt_sigtimedwait(const long *a)
+{
+    const struct timespec *ts = (const struct timespec *)a[2];
+
+    if (bad_ts(ts))
+        return -EINVAL;
+    if (ts)
+        return sleep_until(rel_deadline(ts)) == -EINTR ? -EINTR : -EAGAIN;
+    while (rt_sched_block(0, UINT64_MAX) != -EINTR)
+        ;
+    return -EINTR;
 }
 
 static struct rt_thread *find_tid(int tid)

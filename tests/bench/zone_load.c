@@ -48,11 +48,13 @@ static long status_kib(const char *key)
     return v;
 }
 
-static void report(void *ctx, const char *file, unsigned line, const char *msg)
+static void report(void *ctx, zone_severity_t sev, const char *file, unsigned line,
+                   const char *msg)
 {
     unsigned *n = ctx;
     if ((*n)++ < 10)
-        fprintf(stderr, "%s:%u: %s\n", file ? file : "-", line, msg);
+        fprintf(stderr, "%s:%u: %s: %s\n", file ? file : "-", line,
+                sev == ZONE_WARNING ? "warning" : "error", msg);
 }
 
 typedef struct names {

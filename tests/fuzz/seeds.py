@@ -59,6 +59,41 @@ def rdata_seeds(top):
     return out
 
 
+def rr(owner, rtype, rclass, ttl, rdata=b""):
+    return name(owner) + struct.pack("!HHIH", rtype, rclass, ttl, len(rdata)) + rdata
+
+
+def update(prereqs, updates, zone="example.test"):
+    """An UPDATE message (RFC 2136 §2) for fuzz_update: its input format
+    is [u16 length][message], optionally followed by a second message."""
+    msg = struct.pack("!HHHHHH", 1, 5 << 11, 1, len(prereqs), len(updates), 0)
+    msg += name(zone) + struct.pack("!HH", 6, 1)
+    return msg + b"".join(prereqs) + b"".join(updates)
+
+
+def update_seeds():
+    a = bytes([192, 0, 2, 7])
+    txt = b"\x05hello"
+    one = [
+        update([], [rr("new.example.test", 1, 1, 300, a)]),
+        update([rr("www.example.test", 1, 255, 0)], [rr("www.example.test", 16, 1, 60, txt)]),
+        update([rr("nx.example.test", 255, 254, 0)], [rr("nx.a.b.example.test", 1, 1, 300, a)]),
+        update([], [rr("www.example.test", 255, 255, 0), rr("www.example.test", 5, 1, 300,
+                                                           name("mail.example.test"))]),
+        update([], [rr("sub.example.test", 2, 255, 0)]),
+        update([], [rr("x.example.test", 2, 1, 300, name("ns.x.example.test")),
+                    rr("ns.x.example.test", 1, 1, 300, a)]),
+        update([], [rr("example.test", 2, 254, 0, name("ns1.example.test"))]),
+        update([], [rr("example.test", 6, 1, 300, name("ns1.example.test") + name("h.example.test")
+                       + struct.pack("!IIIII", 200, 1, 2, 3, 4))]),
+        update([rr("www.example.test", 1, 1, 0, bytes([192, 0, 2, 80]))],
+               [rr("dn.example.test", 39, 1, 300, name("example.org")),
+                rr("*.wild.example.test", 1, 254, 0, bytes([192, 0, 2, 99]))]),
+    ]
+    out = [struct.pack("!H", len(m)) + m for m in one]
+    for i in range(len(one) - 1):
+        out.append(struct.pack("!H", len(one[i])) + one[i] + one[i + 1])
+    return out
 def acme_seeds():
     """ACME objects (RFC 8555 §7.1, problem documents, a flattened JWS)
     for fuzz_json, and HTTP responses for fuzz_http (first octet: mode)."""
@@ -135,6 +170,7 @@ def main(top):
                 query(4, "example.test", 16, edns=512, opts=struct.pack("!HH", 3, 0))],
         "answer": [],
         "rdata": rdata_seeds(top),
+        "update": update_seeds(),
         "tsig": tsig_seeds(),
     }
     seeds["json"], seeds["http"] = acme_seeds()

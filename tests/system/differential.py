@@ -3,7 +3,8 @@
 (tests/zone/answer/), every query of differential/queries.txt goes to both,
 and the replies are compared section by section: header flags, opcode,
 rcode, question, answer/authority/additional as sets of records (owner
-names with their case, so 0x20 is checked; TTL and RDATA included), EDNS (version, DO, NSID, the
+names with their case, so 0x20 is checked; TTL and RDATA included) and
+the section counts (which show a repeated RRset), EDNS (version, DO, NSID, the
 cookie's client part and server-cookie shape). When both replies are
 truncated only the header is compared. A remaining difference must be
 listed in differential/allow.txt with the RFC reason why zonelet is right.
@@ -35,7 +36,25 @@ import dns.rcode
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.normpath(os.path.join(HERE, "..", ".."))
 ZONES = os.path.join(TOP, "tests", "zone", "answer")
-ZONE_NAMES = ["example.test", "other.test", "child.example.test"]
+ZONE_NAMES = ["example.test", "other.test", "child.example.test", "occluded.test"]
+
+
+def limits_zone():
+    """limits.test, made here (a few thousand records): answers at the
+    limits of a message. `wide`: a delegation to 300 in-zone name servers
+    with A and AAAA glue (19 KiB over TCP); `huge`: 1500 of them (more than
+    64 KiB); `many`: a node with 300 RRsets; `mx`: 800 MX records naming
+    400 in-zone targets twice each (tests/zone/test_answer_lookup.c builds
+    the same zone)."""
+    out = ["$TTL 300", "@ SOA ns hm 1 2 3 4 5", "@ NS ns", "ns A 192.0.2.1"]
+    for name, n, net in (("wide", 300, "10.0"), ("huge", 1500, "10.1")):
+        for i in range(n):
+            out += [f"{name} NS ns{i}.{name}", f"ns{i}.{name} A {net}.{i // 256}.{i % 256}",
+                    f"ns{i}.{name} AAAA 2001:db8:{net[-1]}::{i:x}"]
+    out += [f"many TYPE{10000 + i} \\# 1 {i % 256:02x}" for i in range(300)]
+    for i in range(400):
+        out += [f"mx MX {i} m{i}", f"mx MX {1000 + i} m{i}", f"m{i} A 10.2.{i // 256}.{i % 256}"]
+    return "\n".join(out) + "\n"
 IDENTITY, VERSION, NSID = "zonelet-test", "zonelet-1", "zl-nsid"
 
 
@@ -230,8 +249,11 @@ FLAG_NAMES = [("qr", 0x8000), ("aa", 0x0400), ("tc", 0x0200), ("rd", 0x0100),
 
 def header(wire):
     flags = struct.unpack("!H", wire[2:4])[0]
+    qd, an, ns, ar = struct.unpack("!4H", wire[4:12])
+    # The section counts as sent: dnspython merges a repeated RRset into
+    # one, so only the counts show a repeat (RFC 2181 §5: once each).
     return {f"flag.{n}": bool(flags & bit) for n, bit in FLAG_NAMES} | {
-        "opcode": (flags >> 11) & 0xF, "qdcount": struct.unpack("!H", wire[4:6])[0]}
+        "opcode": (flags >> 11) & 0xF, "qdcount": qd, "counts": f"{an}/{ns}/{ar}"}
 
 
 def summarize(wire):
@@ -279,7 +301,8 @@ def compare(a, b):
     if a.get("reply") != b.get("reply"):
         return ["reply"]
     if a.get("flag.tc") and b.get("flag.tc"):
-        keys = [k for k in set(a) | set(b) if k not in ("answer", "authority", "additional")]
+        keys = [k for k in set(a) | set(b)
+                if k not in ("answer", "authority", "additional", "counts")]
     else:
         keys = set(a) | set(b)
     return sorted(k for k in keys if a.get(k) != b.get(k))
@@ -313,6 +336,8 @@ def start_servers(tmp, zonelet):
     os.makedirs(zdir)
     for z in ZONE_NAMES:
         shutil.copy(os.path.join(ZONES, z), os.path.join(zdir, z))
+    with open(os.path.join(zdir, "limits.test"), "w") as f:
+        f.write(limits_zone())
     kport, zport = free_port(), free_port()
     while zport == kport:
         zport = free_port()
@@ -322,7 +347,8 @@ def start_servers(tmp, zonelet):
     with open(conf, "w") as f:
         f.write(KNOT_CONF.format(run=run, port=kport, zones=zdir, identity=IDENTITY,
                                  version=VERSION, nsid=NSID,
-                                 zonelist="\n".join(f"  - domain: {z}" for z in ZONE_NAMES)))
+                                 zonelist="\n".join(f"  - domain: {z}"
+                                                    for z in ZONE_NAMES + ["limits.test"])))
     knot = Server("knotd", ["knotd", "-c", conf], kport, os.path.join(tmp, "knot.log"))
     zl = Server("zonelet", [zonelet, "--zones", zdir, "--listen", f"127.0.0.1:{zport}",
                             "--workers", "1", "--nsid", NSID, "--id-server", IDENTITY,

@@ -43,7 +43,7 @@ start || { not_ok "zonelet starts on the remote"; tap_done; }
 log=$(cat "$ZL_LOG")
 head0=$(git -C "$R/zones.git" rev-parse main)
 check_match "start-up names the remote and the commit" "fetched $URL.*head $head0" "$log"
-check_match "start-up names each zone's serial" 'example.test: serving serial 2026120401' "$log"
+check_match "start-up names each zone's serial" 'serving example.test serial 2026120401' "$log"
 check_match "a sub-folder is ignored with a log line" 'sub: sub-folder, ignored' "$log"
 check_match "a dotfile is ignored with a log line" '\.hidden: dotfile, ignored' "$log"
 check "served from the remote" "192.0.2.10" "$(qs www.example.test A)"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Zones from a directory: start-up lines and error lines, SIGHUP reload
+# Zones from a directory: start-up lines, error and warning lines, SIGHUP reload
 # (new serial served; a broken zone keeps its old version and its error
 # is logged with file:line; a new file is picked up; a removed one is
 # dropped), clean exit.
@@ -12,8 +12,23 @@ sed -i 's/^\$ORIGIN example.test./$ORIGIN second.test./; s/ns1.example.test. hos
     "$ZL_ZONES/second.test"
 printf '$ORIGIN broken.test.\n@ 3600 IN SOA ns1 h 1 2 3 4 5\n@ 3600 IN NS ns1\nns1 3600 IN A 192.0.2.300\n' \
     >"$ZL_ZONES/broken.test"
+# Occluded data loads (RFC 1034 §4.2.1), each record logged as a warning
+# with file:line (the first 20, then a count).
+{
+    printf '$ORIGIN occluded.test.\n@ 3600 IN SOA ns1 h 1 2 3 4 5\n@ 3600 IN NS ns1\n'
+    printf 'ns1 3600 IN A 192.0.2.1\nsub 3600 IN NS ns.sub\nns.sub 3600 IN A 192.0.2.53\n'
+    i=0
+    while [ $i -lt 25 ]; do echo "old$i.sub 3600 IN TXT \"stale $i\""; i=$((i + 1)); done
+} >"$ZL_ZONES/occluded.test"
 zl_start --workers 2 || { not_ok "server starts"; tap_done; }
 ok "server starts with one broken zone"
+log=$(cat "$ZL_LOG")
+check_match "occluded zone is served" '^zonelet: serving occluded.test serial 1 \(' "$log"
+check_match "occluded record: warning with file:line" "occluded\\.test:7: warning: TXT record at old0\\.sub\\.occluded\\.test\\. below the delegation at sub\\.occluded\\.test\\.: occluded, not served" "$log"
+check "20 warnings logged" "20" "$(grep -c 'occluded.test:[0-9]*: warning: ' "$ZL_LOG")"
+check_match "then a count" "occluded\\.test: 5 more warnings" "$log"
+check "occluded name: referral, AA clear" "qr rd" "$(flags old3.sub.occluded.test TXT +rec)"
+check "occluded name: glue kept" "192.0.2.53" "$(q old3.sub.occluded.test TXT +noall +additional | awk '{print $5}')"
 
 log=$(cat "$ZL_LOG")
 check_match "start-up line: example.test" '^zonelet: serving example.test serial 2026113001 \(' "$log"

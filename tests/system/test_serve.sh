@@ -6,7 +6,7 @@
 need_tools dig kdig
 
 zl_write_zone "$ZL_ZONES/example.test"
-echo "ignored" >"$ZL_ZONES/_keys"
+echo "; no keys yet" >"$ZL_ZONES/_keys"
 echo "ignored" >"$ZL_ZONES/.hidden"
 mkdir "$ZL_ZONES/subdir"
 zl_start --workers 2 || { not_ok "server starts"; tap_done; }

@@ -14,10 +14,12 @@
 
 static inline int answer_fixture_load(zone_set_t **out)
 {
-    static const char *files[3] = { "example.test", "other.test", "child.example.test" };
-    zone_t *z[3];
+    static const char *files[] = { "example.test", "other.test", "child.example.test",
+                                   "occluded.test" };
+    enum { NFILES = sizeof(files) / sizeof(files[0]) };
+    zone_t *z[NFILES];
     int n = 0, rc = ZL_OK;
-    for (; n < 3; n++) {
+    for (; n < NFILES; n++) {
         char path[128];
         uint8_t origin[DNS_NAME_MAX];
         snprintf(path, sizeof(path), "tests/zone/answer/%s", files[n]);
@@ -30,7 +32,7 @@ static inline int answer_fixture_load(zone_set_t **out)
         }
     }
     if (rc == ZL_OK)
-        rc = zone_set_new(z, 3, out);
+        rc = zone_set_new(z, NFILES, out);
     for (int i = 0; i < n; i++)
         zone_free(z[i]);
     return rc;

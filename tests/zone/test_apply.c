@@ -17,10 +17,11 @@
 #define ORIGIN "example.test."
 
 /* Applies diff text to the zone of base text, and checks the result
- * against the zone of want text built from scratch (its serial is 2).
- * Also checks the version that follows (the same change undone) and
- * the compacted version. */
-static void expect_apply(const char *base, const char *diff, const char *want)
+ * against the zone of want text built from scratch (its serial is 2), and
+ * its compacted copy too. With warn non-NULL, the reports must include a
+ * warning containing it (and no error); else there must be none. */
+static void expect_apply_warns(const char *base, const char *diff, const char *want,
+                               const char *warn)
 {
     zone_t *z = zc_build(ORIGIN, base), *w = zc_build(ORIGIN, want), *v = NULL, *c = NULL;
     assert_non_null(z);
@@ -30,9 +31,14 @@ static void expect_apply(const char *base, const char *diff, const char *want)
     zc_reports_t r = { 0 };
     zone_report_t rep = { zc_report_fn, &r };
     int rc = zone_apply(z, d, &v, &rep);
-    if (rc)
+    if (rc || (warn && !strstr(r.text, warn)) || (!warn && r.n))
         fprintf(stderr, "# %s", r.text);
     assert_int_equal(rc, ZL_OK);
+    assert_int_equal(r.errors, 0);
+    if (warn)
+        assert_non_null(strstr(r.text, warn));
+    else
+        assert_int_equal(r.n, 0);
     assert_true(zc_same_zone(v, w));
     assert_int_equal(zone_compact(v, &c), ZL_OK);
     assert_true(zc_same_zone(c, w));
@@ -42,6 +48,11 @@ static void expect_apply(const char *base, const char *diff, const char *want)
     zone_free(z);
     zone_free(w);
     zone_free(v);
+}
+
+static void expect_apply(const char *base, const char *diff, const char *want)
+{
+    expect_apply_warns(base, diff, want, NULL);
 }
 
 /* The diff fits but breaks a content rule: ZL_EZONE, a report naming
@@ -172,28 +183,65 @@ static void test_wildcards(void **state)
     expect_apply(HEAD, "+*.a.b 300 A 192.0.2.3\n", HEAD2 "*.a.b A 192.0.2.3\n");
 }
 
-/* RFC 1034 §4.2.1: a new delegation occludes the names below it. */
+/* RFC 1034 §4.2.1: a new delegation occludes the names below it (loaded
+ * with a warning, as BIND, Knot and NSD do, and never served); its glue
+ * is served. */
 static void test_new_delegation(void **state)
 {
     (void)state;
-    expect_apply(HEAD "host.sub A 192.0.2.5\n", "+sub 300 NS ns.sub\n+ns.sub 300 A 192.0.2.6\n",
-                 HEAD2 "host.sub A 192.0.2.5\nsub NS ns.sub\nns.sub A 192.0.2.6\n");
+    expect_apply_warns(HEAD "host.sub A 192.0.2.5\n",
+                       "+sub 300 NS ns.sub\n+ns.sub 300 A 192.0.2.6\n",
+                       HEAD2 "host.sub A 192.0.2.5\nsub NS ns.sub\nns.sub A 192.0.2.6\n",
+                       "A record at host.sub.example.test. below the delegation at "
+                       "sub.example.test. is not glue");
     expect_apply(HEAD "sub NS ns.sub\nns.sub A 192.0.2.6\nx.ns.sub A 192.0.2.7\n",
                  "-sub 300 NS ns.sub\n",
                  HEAD2 "ns.sub A 192.0.2.6\nx.ns.sub A 192.0.2.7\n");
-    expect_refused(HEAD "txt.sub TXT \"x\"\n", "+sub 300 NS ns.other\n",
-                   "below the delegation at sub.example.test.");
+    expect_apply_warns(HEAD "txt.sub TXT \"x\"\n", "+sub 300 NS ns.other\n",
+                       HEAD2 "txt.sub TXT \"x\"\nsub NS ns.other\n",
+                       "TXT record at txt.sub.example.test. below the delegation at "
+                       "sub.example.test.: occluded");
+}
+
+/* RFC 9471: an address below a delegation is glue when a served NS record
+ * names it, whichever NS record that is (its own delegation's, another
+ * delegation's, the apex's); the occluded flag follows the NS records as
+ * they come and go. */
+static void test_glue(void **state)
+{
+    (void)state;
+    /* sibling glue: ns.b (below b) named by a's NS */
+    expect_apply(HEAD "b NS ns.b\nns.b A 192.0.2.2\nh.b A 192.0.2.3\n",
+                 "+a 300 NS h.b\n", HEAD2 "b NS ns.b\nns.b A 192.0.2.2\nh.b A 192.0.2.3\n"
+                 "a NS h.b\n");
+    /* and no longer: h.b is occluded again */
+    expect_apply_warns(HEAD "b NS ns.b\nns.b A 192.0.2.2\nh.b A 192.0.2.3\na NS h.b\n",
+                       "-a 300 NS h.b\n+a 300 NS ns1\n",
+                       HEAD2 "b NS ns.b\nns.b A 192.0.2.2\nh.b A 192.0.2.3\na NS ns1\n",
+                       "is not glue");
+    /* named by the apex NS */
+    expect_apply(HEAD "b NS ns.b\nns.b A 192.0.2.2\nh.b A 192.0.2.3\n", "+@ 300 NS h.b\n",
+                 HEAD2 "b NS ns.b\nns.b A 192.0.2.2\nh.b A 192.0.2.3\n@ NS h.b\n");
+    /* an NS record below a DNAME is not served: no glue from it */
+    expect_apply_warns(HEAD "b NS ns.b\nns.b A 192.0.2.2\nh.b A 192.0.2.3\n"
+                       "d DNAME example.net.\n", "+x.d 300 NS h.b\n",
+                       HEAD2 "b NS ns.b\nns.b A 192.0.2.2\nh.b A 192.0.2.3\n"
+                       "d DNAME example.net.\nx.d NS h.b\n", "below the DNAME");
+    /* a delegation appears above a named address */
+    expect_apply(HEAD "c NS ns.b.a\nns.b.a A 192.0.2.9\n", "+a 300 NS ns.b.a\n",
+                 HEAD2 "c NS ns.b.a\nns.b.a A 192.0.2.9\na NS ns.b.a\n");
 }
 
 static void test_dname(void **state)
 {
     (void)state;
-    expect_apply(HEAD "a.dn A 192.0.2.5\n", "+dn 300 DNAME example.net.\n",
-                 HEAD2 "a.dn A 192.0.2.5\ndn DNAME example.net.\n");
+    expect_apply_warns(HEAD "a.dn A 192.0.2.5\n", "+dn 300 DNAME example.net.\n",
+                       HEAD2 "a.dn A 192.0.2.5\ndn DNAME example.net.\n",
+                       "A record at a.dn.example.test. below the DNAME at dn.example.test.");
     expect_apply(HEAD "dn DNAME example.net.\na.dn A 192.0.2.5\n",
                  "-dn 300 DNAME example.net.\n", HEAD2 "a.dn A 192.0.2.5\n");
-    expect_apply(HEAD "www A 192.0.2.5\n", "+@ 300 DNAME example.net.\n",
-                 HEAD2 "www A 192.0.2.5\n@ DNAME example.net.\n");
+    expect_apply_warns(HEAD "www A 192.0.2.5\n", "+@ 300 DNAME example.net.\n",
+                       HEAD2 "www A 192.0.2.5\n@ DNAME example.net.\n", "below the DNAME");
     expect_refused(HEAD "dn DNAME a.example.net.\n", "+dn 300 DNAME b.example.net.\n",
                    "more than one DNAME");
 }
@@ -204,7 +252,9 @@ static void test_apex(void **state)
     expect_apply(HEAD, "+@ 300 NS ns2\n+ns2 300 A 192.0.2.2\n",
                  HEAD2 "@ NS ns2\nns2 A 192.0.2.2\n");
     expect_apply(HEAD "@ NS ns2\n", "-@ 300 NS ns1\n", "$TTL 300\n" SOA2 "@ NS ns2\nns1 A 192.0.2.1\n");
-    expect_refused(HEAD, "-@ 300 NS ns1\n", "no NS records at the zone apex");
+    /* BIND refuses a zone without apex NS, Knot warns, NSD is silent */
+    expect_apply_warns(HEAD, "-@ 300 NS ns1\n", "$TTL 300\n" SOA2 "ns1 A 192.0.2.1\n",
+                       "no NS records at the zone apex");
     /* only the SOA changes */
     expect_apply(HEAD, "", HEAD2);
 }
@@ -220,11 +270,46 @@ static void test_cname_rules(void **state)
                  HEAD2 "www CNAME ns1\n");
 }
 
-static void test_refused_content(void **state)
+/* Occluded data is kept (transfers and the store keep it) and not
+ * served, with a warning for each record (zcheck.c's table). */
+static void test_occluded(void **state)
 {
     (void)state;
-    expect_refused(HEAD, "+sub 300 NS ns1\n+sub 300 TXT \"t\"\n", "at the delegation point");
-    expect_refused(HEAD "sub NS ns1\n", "+x.sub 300 MX 1 ns1\n", "below the delegation");
+    expect_apply_warns(HEAD, "+sub 300 NS ns1\n+sub 300 TXT \"t\"\n",
+                       HEAD2 "sub NS ns1\nsub TXT \"t\"\n", "at the delegation point");
+    expect_apply_warns(HEAD "sub NS ns1\n", "+x.sub 300 MX 1 ns1\n",
+                       HEAD2 "sub NS ns1\nx.sub MX 1 ns1\n", "below the delegation");
+    expect_apply_warns(HEAD "sub NS ns1\n", "+sub 300 DNAME example.net.\n",
+                       HEAD2 "sub NS ns1\nsub DNAME example.net.\n", "at the delegation point");
+}
+
+/* RFC 1035 §3.2.1 and the builder: more than 65535 records in an RRset
+ * is an error; nothing is built. */
+static void test_rrset_limit(void **state)
+{
+    (void)state;
+    zone_t *z = zc_build(ORIGIN, HEAD), *v = (zone_t *)1;
+    zone_diff_t *d = zone_diff_new(zone_origin(z));
+    uint8_t owner[DNS_NAME_MAX], a[4] = { 10, 0, 0, 0 };
+    zc_name("big." ORIGIN, owner);
+    for (unsigned i = 0; i < 65536; i++) {
+        a[1] = (uint8_t)(i >> 16);
+        a[2] = (uint8_t)(i >> 8);
+        a[3] = (uint8_t)i;
+        dns_rr_t r = { .owner = owner, .type = DNS_T_A, .rclass = DNS_C_IN, .ttl = 300,
+                       .rdlen = 4, .rdata = a };
+        assert_int_equal(zone_diff_add(d, &r), ZL_OK);
+    }
+    dns_rr_t soa = zc_soa(z);
+    assert_int_equal(zone_diff_set_soa(d, &soa, &soa), ZL_OK);
+    assert_int_equal(zone_diff_seal(d), ZL_OK);
+    zc_reports_t r = { 0 };
+    zone_report_t rep = { zc_report_fn, &r };
+    assert_int_equal(zone_apply(z, d, &v, &rep), ZL_EZONE);
+    assert_null(v);
+    assert_non_null(strstr(r.text, "error: more than 65535 records"));
+    zone_diff_free(d);
+    zone_free(z);
 }
 
 static void test_diff_must_fit(void **state)
@@ -280,6 +365,43 @@ static void test_chain_and_refcount(void **state)
         zone_free(v[i]);
     for (int i = 39; i > 0; i -= 2)
         zone_free(v[i]);
+}
+
+/* zone_iter: the SOA first, then every RRset in canonical order, merging
+ * base and overlay; resumable, and holding its own reference. */
+static void test_iter(void **state)
+{
+    (void)state;
+    zone_t *z = zc_build(ORIGIN, HEAD "b A 192.0.2.2\nd A 192.0.2.4\nd TXT \"d\"\n"), *v = NULL;
+    zone_diff_t *d = zc_diff(z, "+a 300 A 192.0.2.1\n-b 300 A 192.0.2.2\n+c.b 300 A 192.0.2.3\n"
+                                "+d 300 MX 1 ns1\n+e 300 A 192.0.2.5\n");
+    assert_int_equal(zone_apply(z, d, &v, NULL), ZL_OK);
+    zone_t *w = zc_rebuild(v);
+    zone_iter_t it, ref;
+    assert_int_equal(zone_iter_init(&it, v), ZL_OK);
+    assert_int_equal(zone_iter_init(&ref, w), ZL_OK);
+    zone_free(v); /* the iterator keeps the version alive */
+    const uint8_t *o, *ro;
+    const zone_rrset_t *rs, *rrs;
+    size_t n = 0;
+    while (zone_iter_next(&it, &o, &rs)) {
+        assert_true(zone_iter_next(&ref, &ro, &rrs));
+        assert_true(dns_name_equal(o, ro));
+        assert_true(zc_same_rrset(rs, rrs));
+        if (n++ == 0)
+            assert_int_equal(rs->type, DNS_T_SOA);
+        else
+            assert_int_not_equal(rs->type, DNS_T_SOA);
+    }
+    assert_false(zone_iter_next(&ref, &ro, &rrs));
+    assert_false(zone_iter_next(&it, &o, &rs)); /* and ever after */
+    /* apex SOA NS, ns1 A, a A, c.b A, d A TXT MX, e A */
+    assert_int_equal(n, 9);
+    zone_iter_fini(&it);
+    zone_iter_fini(&ref);
+    zone_free(w);
+    zone_diff_free(d);
+    zone_free(z);
 }
 
 /* ---- random sequences --------------------------------------------------- */
@@ -582,10 +704,13 @@ int main(void)
         cmocka_unit_test(test_dname),
         cmocka_unit_test(test_apex),
         cmocka_unit_test(test_cname_rules),
-        cmocka_unit_test(test_refused_content),
+        cmocka_unit_test(test_occluded),
+        cmocka_unit_test(test_glue),
+        cmocka_unit_test(test_rrset_limit),
         cmocka_unit_test(test_diff_must_fit),
         cmocka_unit_test(test_case),
         cmocka_unit_test(test_chain_and_refcount),
+        cmocka_unit_test(test_iter),
         cmocka_unit_test(test_rebase_edges),
         cmocka_unit_test(test_compact_due),
         cmocka_unit_test(test_random_sequences),

@@ -5,7 +5,8 @@ cd "$(dirname "$0")/../.." || exit 1
 Z=${ZONELET:-build/zonelet}
 case "$Z" in /*) ;; *) Z=$PWD/$Z ;; esac
 T=$(mktemp -d /tmp/zonelet-check.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+[ -n "${KEEP:-}" ] && echo "# $T"
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$T"' EXIT
 n=0 bad=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$T/out" "$T/err"; }
@@ -51,6 +52,84 @@ has err "no SOA record" "missing SOA named"
 printf '$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nns 120 A 192.0.2.2\n' >"$T/ttl.test"
 run 0 "RRset with two TTLs loads" "$T/ttl.test"
 has err "$T/ttl.test:5: warning: TTL 120 differs" "TTL mismatch is a warning with its line"
+
+# Occluded data (RFC 1034 §4.2.1) loads, as in BIND, Knot and NSD: one
+# warning per record with its line, exit 0; --strict makes them errors.
+cat >"$T/occluded.test" <<'EOF'
+$TTL 60
+@ SOA ns hm 1 2 3 4 5
+@ NS ns
+ns A 192.0.2.1
+sub NS ns.sub
+ns.sub A 192.0.2.2
+old.sub CNAME www
+sub TXT "at the cut"
+inner.sub NS ns.inner.sub
+EOF
+run 0 "occluded data loads with warnings" "$T/occluded.test"
+has err "$T/occluded.test:7: warning: CNAME record at old.sub.occluded.test. below the delegation at sub.occluded.test.: occluded, not served (RFC 1034 §4.2.1)" "record below a cut: warning with its line"
+has err "$T/occluded.test:8: warning: TXT record at the delegation point sub.occluded.test.: occluded" "record at a cut: warning"
+has err "$T/occluded.test:9: warning: NS record at inner.sub.occluded.test. below the delegation" "nested delegation: warning"
+c=$(grep -c ': warning: ' "$T/err"); [ "$c" = 3 ] && ok "one warning per occluded record" || nok "$c warnings, want 3"
+has out "$T/occluded.test: serial 1, 8 records" "summary counts the occluded records"
+! grep -q ': error: ' "$T/err" && ok "no errors" || nok "no errors"
+run 1 "--strict: warnings fail" --strict "$T/occluded.test"
+has err "$T/occluded.test:7: error: CNAME record at old.sub.occluded.test. below the delegation at sub.occluded.test.: occluded, not served (RFC 1034 §4.2.1) [--strict]" "--strict labels the warning an error"
+[ ! -s "$T/out" ] && ok "--strict: no summary for a failed file" || nok "--strict: no summary for a failed file"
+run 1 "--strict after the file applies too" "$T/occluded.test" --strict
+run 0 "--strict passes a clean zone" --strict zones-example/example.test
+# Errors stay errors, and a warning beside one is still labelled warning.
+printf '$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nsub NS ns\nx.sub TXT "a"\nc CNAME ns\nc TXT "b"\n' >"$T/mixed.test"
+run 1 "an error beside a warning fails" "$T/mixed.test"
+has err "$T/mixed.test:5: warning: TXT record at x.sub.mixed.test. below the delegation" "the warning keeps its label"
+has err "$T/mixed.test:6: error: CNAME at c.mixed.test. beside other data" "the error"
+# What BIND, Knot and NSD all refuse, zonelet refuses; what one of them
+# loads, zonelet loads with warnings (zone/zcheck.c). The peers are asked
+# on the same files: named-checkzone, knotd (semantic-checks off, as it
+# serves by default) and nsd-checkzone.
+knot_loads() { # prints the zones of the corpus files that knotd loads
+    kd=$T/knot && mkdir -p "$kd/z" && cp tests/zone/invalid/*.test tests/zone/warn/*.test "$kd/z/"
+    {
+        printf 'server:\n    rundir: "%s"\n' "$kd" # no listen: loading is all we ask
+        printf 'database:\n    storage: "%s/db"\nlog:\n  - target: stderr\n    any: info\n' "$kd"
+        printf 'template:\n  - id: default\n    storage: "%s/z"\n    file: "%%s"\n' "$kd"
+        printf '    semantic-checks: off\n    journal-content: none\n    zonefile-sync: -1\nzone:\n'
+        for f in "$kd"/z/*; do printf '  - domain: %s\n' "$(basename "$f")"; done
+    } >"$kd/knot.conf"
+    knotd -c "$kd/knot.conf" >"$kd/log" 2>&1 &
+    kp=$!
+    i=0 # every zone loaded or failed, or 10 s
+    while [ $i -lt 100 ] && [ "$(grep -cE "zone file parsed|zone event 'load' failed" "$kd/log")" -lt "$(ls "$kd/z" | wc -l)" ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    kill "$kp" 2>/dev/null; wait "$kp" 2>/dev/null
+    sed -n 's/.*\[\(.*\)\.\] zone file parsed.*/\1/p' "$kd/log"
+}
+if command -v named-checkzone >/dev/null && command -v knotd >/dev/null && command -v nsd-checkzone >/dev/null; then
+    knot_ok=$(knot_loads)
+    # (a knotd that did not run would make every refusal look unanimous)
+    echo "$knot_ok" | grep -qx below-cut.test && ok "knotd ran on the corpora" || nok "knotd ran on the corpora"
+    for f in tests/zone/invalid/*.test tests/zone/warn/*.test; do
+        z=$(basename "$f")
+        peers=""
+        named-checkzone -i local "$z" "$f" >/dev/null 2>&1 && peers="$peers bind"
+        echo "$knot_ok" | grep -qx "$z" && peers="$peers knot"
+        nsd-checkzone "$z" "$f" >/dev/null 2>&1 && peers="$peers nsd"
+        case "$f" in
+        */invalid/*) [ -z "$peers" ] && ok "$z: refused by BIND, Knot and NSD" || nok "$z: loaded by$peers" ;;
+        *) [ -n "$peers" ] && ok "$z: loaded by$peers" || nok "$z: refused by all three peers" ;;
+        esac
+    done
+else
+    n=$((n + 1)); echo "ok $n - peers refuse or load the corpora # SKIP BIND, Knot or NSD missing"
+fi
+for f in tests/zone/invalid/*.test; do
+    run 1 "$(basename "$f"): refused here too" "$f"
+done
+for f in tests/zone/warn/*.test; do
+    run 0 "$(basename "$f"): loaded here too, with warnings" "$f"
+    grep -q ': warning: ' "$T/err" && ok "$(basename "$f"): warnings" || nok "$(basename "$f"): no warning"
+done
 
 # The origin comes from the file name; --origin overrides it.
 cp zones-example/example.test "$T/other.test"
@@ -123,6 +202,23 @@ if command -v git >/dev/null 2>&1; then
     if ZONELET="$Z" git -C "$W" push -q "$R" HEAD:refs/heads/main >"$T/out" 2>"$T/err"; then
         ok "pre-receive accepts the fix and skips sub-folders and dotfiles"
     else nok "pre-receive accepts the fix and skips sub-folders and dotfiles"; fi
+    # Warnings do not refuse a push (the server loads the zone)...
+    printf 'stale NS ns1\nx.stale TXT "hidden"\n' >>"$W/example.test"
+    git -C "$W" -c user.name=t -c user.email=t@t commit -qam occluded
+    if ZONELET="$Z" git -C "$W" push -q "$R" HEAD:refs/heads/main >"$T/out" 2>"$T/err"; then
+        ok "pre-receive accepts a zone with warnings"
+    else nok "pre-receive accepts a zone with warnings"; fi
+    grep -q "example.test:[0-9]*: warning: TXT record at x.stale.example.test. below the delegation" "$T/err" &&
+        ok "hook shows the warning with file and line" || nok "hook shows the warning with file and line"
+    # ...unless the repository asks for --strict.
+    git -C "$R" config zonelet.strict true
+    printf 'y.stale TXT "hidden too"\n' >>"$W/example.test"
+    git -C "$W" -c user.name=t -c user.email=t@t commit -qam more
+    if ZONELET="$Z" git -C "$W" push -q "$R" HEAD:refs/heads/main >"$T/out" 2>"$T/err"; then
+        nok "pre-receive with zonelet.strict refuses warnings"
+    else ok "pre-receive with zonelet.strict refuses warnings"; fi
+    grep -q "example.test:[0-9]*: error: TXT record at y.stale.example.test. .*\[--strict\]" "$T/err" &&
+        ok "strict hook labels them errors" || nok "strict hook labels them errors"
 else
     n=$((n + 1)); echo "ok $n - pre-receive # SKIP git not installed"
 fi

@@ -109,6 +109,8 @@ static void test_refusals(void **state)
     zone_diff_t *d = new_diff();
     assert_int_equal(change(d, "+@ 300 SOA ns1 host 2 1 2 3 4"), ZL_EINVAL);
     assert_int_equal(change(d, "+www.example.net. 300 A 192.0.2.1"), ZL_EINVAL);
+    assert_int_equal(change(d, "+x 300 TYPE0 \\# 0"), ZL_EINVAL);
+    assert_int_equal(change(d, "+x 300 TYPE255 \\# 0"), ZL_EINVAL);
     zc_recs_t l = { 0 };
     rr_of("x 300 A 192.0.2.1", &l);
     l.r[0].rclass = DNS_C_CH;

@@ -235,9 +235,11 @@ typedef struct reps {
     size_t n;
 } reps_t;
 
-static void rep_fn(void *ctx, const char *file, unsigned line, const char *msg)
+static void rep_fn(void *ctx, zone_severity_t sev, const char *file, unsigned line,
+                   const char *msg)
 {
     reps_t *r = ctx;
+    assert_int_equal(sev, ZONE_ERROR); /* key rules have no warnings */
     if (r->n < 16)
         snprintf(r->text[r->n++], 200, "%s:%u: %s", file ? file : "-", line, msg);
 }

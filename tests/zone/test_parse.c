@@ -469,8 +469,10 @@ static void test_api_edges(void **state)
 }
 
 /* Validation (zone_builder_finish) through zone_load_file, with the file
- * and line of each problem. */
-static void expect_invalid(const char *path, const char *origin)
+ * and line of each problem: a file of tests/zone/invalid/ fails with an
+ * error at each `; expect:` line (warnings may come too), one of
+ * tests/zone/warn/ loads with exactly one warning per `; expect:` line. */
+static void expect_reports(const char *path, const char *origin, zone_severity_t sev)
 {
     unsigned line[16];
     char text[16][120];
@@ -479,32 +481,48 @@ static void expect_invalid(const char *path, const char *origin)
     terrs_t e = { 0 };
     zone_report_t rep = { te_collect, &e };
     zone_t *z = (zone_t *)1;
-    assert_int_equal(zone_load_file(path, tname(origin, o), &z, &rep), ZL_EZONE);
-    assert_null(z);
+    int rc = zone_load_file(path, tname(origin, o), &z, &rep);
     te_print(&e);
+    if (sev == ZONE_ERROR) {
+        assert_int_equal(rc, ZL_EZONE);
+        assert_null(z);
+    } else {
+        assert_int_equal(rc, ZL_OK);
+        assert_non_null(z);
+        zone_free(z);
+        if (e.n != k)
+            fail_msg("%s: %zu reports, %zu expected", path, e.n, k);
+    }
     for (size_t i = 0; i < k; i++) {
         bool hit = false;
         for (size_t j = 0; j < e.n && !hit; j++)
-            hit = e.line[j] == line[i] && strstr(e.msg[j], text[i]) &&
+            hit = e.line[j] == line[i] && strstr(e.msg[j], text[i]) && e.sev[j] == sev &&
                   strcmp(e.file[j], path) == 0;
         if (!hit)
-            fail_msg("%s:%u: no report with '%s'", path, line[i], text[i]);
+            fail_msg("%s:%u: no %s with '%s'", path, line[i],
+                     sev == ZONE_ERROR ? "error" : "warning", text[i]);
     }
+}
+
+static void validate_dir(const char *pattern, zone_severity_t sev, size_t min)
+{
+    glob_t g;
+    assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+    assert_true(g.gl_pathc >= min);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *base = strrchr(g.gl_pathv[i], '/') + 1;
+        char origin[256];
+        snprintf(origin, sizeof(origin), "%s.", base);
+        expect_reports(g.gl_pathv[i], origin, sev);
+    }
+    globfree(&g);
 }
 
 static void test_validation(void **state)
 {
     (void)state;
-    glob_t g;
-    assert_int_equal(glob("tests/zone/invalid/*", 0, NULL, &g), 0);
-    assert_true(g.gl_pathc >= 6);
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        const char *base = strrchr(g.gl_pathv[i], '/') + 1;
-        char origin[256];
-        snprintf(origin, sizeof(origin), "%s.", base);
-        expect_invalid(g.gl_pathv[i], origin);
-    }
-    globfree(&g);
+    validate_dir("tests/zone/invalid/*.test", ZONE_ERROR, 6);
+    validate_dir("tests/zone/warn/*.test", ZONE_WARNING, 8);
 }
 
 /* One bad zone does not stop the others from loading. */
@@ -577,9 +595,10 @@ static void test_mangled_input(void **state)
     fprintf(stderr, "# %u mangled inputs parsed\n", runs);
 }
 
-/* Speed: no per-record work beyond the fields (the 1M-record figure is
- * measured separately; 100k records keep this test fast under ASan). */
-static void test_large_zone_speed(void **state)
+/* A large zone parses, and how fast is printed (not asserted: a loaded
+ * machine under ASan proves nothing either way; the 1M-record figure is
+ * measured by make zone-bench). */
+static void test_large_zone(void **state)
 {
     (void)state;
     size_t n = 100000, cap = n * 64 + 256, len = 0;
@@ -592,14 +611,17 @@ static void test_large_zone_speed(void **state)
     uint8_t o[DNS_NAME_MAX];
     zone_parse_opts_t opts = { .origin = tname("big.test.", o) };
     size_t cnt = 0;
-    struct timespec a, b;
+    struct timespec a, b, ca, cb;
     clock_gettime(CLOCK_MONOTONIC, &a);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ca);
     assert_int_equal(zone_parse_text(text, len, "big", &opts, count_rec, &cnt, NULL), ZL_OK);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);
     clock_gettime(CLOCK_MONOTONIC, &b);
     double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-    fprintf(stderr, "# parsed %zu records in %.3f s (sanitized build)\n", n + 2, s);
+    double cpu = (double)(cb.tv_sec - ca.tv_sec) + (double)(cb.tv_nsec - ca.tv_nsec) / 1e9;
+    fprintf(stderr, "# parsed %zu records in %.3f s wall, %.3f s CPU (sanitized build)\n",
+            n + 2, s, cpu);
     assert_int_equal(cnt, n + 2);
-    assert_true(s < 5.0);
     free(text);
 }
 
@@ -619,7 +641,7 @@ int main(void)
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_bad_zone_between_good),
         cmocka_unit_test(test_mangled_input),
-        cmocka_unit_test(test_large_zone_speed),
+        cmocka_unit_test(test_large_zone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

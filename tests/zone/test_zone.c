@@ -20,20 +20,31 @@
 
 #define MAXREP 32
 typedef struct reports {
-    unsigned n;
+    unsigned n, warnings;
     unsigned line[MAXREP];
+    zone_severity_t sev[MAXREP];
     char msg[MAXREP][512];
 } reports_t;
 
-static void rep_fn(void *ctx, const char *file, unsigned line, const char *msg)
+static void rep_fn(void *ctx, zone_severity_t sev, const char *file, unsigned line,
+                   const char *msg)
 {
     reports_t *r = ctx;
     (void)file;
     if (r->n < MAXREP) {
         r->line[r->n] = line;
+        r->sev[r->n] = sev;
         snprintf(r->msg[r->n], sizeof(r->msg[0]), "%s", msg);
     }
+    r->warnings += sev == ZONE_WARNING;
     r->n++;
+}
+
+static void rep_print(const reports_t *r)
+{
+    for (unsigned k = 0; k < r->n && k < MAXREP; k++)
+        print_message("report %u: %s%s\n", r->line[k],
+                      r->sev[k] == ZONE_WARNING ? "warning: " : "", r->msg[k]);
 }
 
 /* Index of the first report containing s, or -1. */
@@ -72,8 +83,8 @@ static int build(const char *origin, const char *text, zone_t **z, reports_t *r)
 
 #define HEAD "$TTL 3600\n@ SOA ns1 host 7 3600 600 86400 300\n@ NS ns1\nns1 A 192.0.2.1\n"
 
-/* Builds text that must fail with exactly one report mentioning what,
- * on line. */
+/* Builds text that must fail with exactly one report, an error
+ * mentioning what, on line. */
 static void expect_error(const char *text, const char *what, unsigned line)
 {
     zone_t *z = (zone_t *)1;
@@ -82,24 +93,44 @@ static void expect_error(const char *text, const char *what, unsigned line)
     assert_null(z);
     int i = rep_find(&r, what);
     if (i < 0 || r.n != 1)
-        for (unsigned k = 0; k < r.n && k < MAXREP; k++)
-            print_message("report %u: %s\n", r.line[k], r.msg[k]);
+        rep_print(&r);
     assert_int_equal(r.n, 1);
     assert_true(i >= 0);
+    assert_int_equal(r.sev[i], ZONE_ERROR);
     assert_int_equal(r.line[i], line);
 }
 
-static zone_t *expect_ok(const char *text)
+/* Builds text that must load with exactly the n warnings whats[i] (each
+ * the whole message) on lines[i], in any order; returns the zone. */
+static zone_t *expect_warnings(const char *text, unsigned n, const char *const *whats,
+                               const unsigned *lines)
 {
     zone_t *z = NULL;
     reports_t r;
     int rc = build("example.com.", text, &z, &r);
-    for (unsigned k = 0; k < r.n && k < MAXREP; k++)
-        print_message("report %u: %s\n", r.line[k], r.msg[k]);
-    assert_int_equal(rc, ZL_OK);
-    assert_int_equal(r.n, 0);
+    bool ok = rc == ZL_OK && r.n == n && r.warnings == n;
+    for (unsigned i = 0; ok && i < n; i++) {
+        int k = rep_find(&r, whats[i]);
+        ok = k >= 0 && strcmp(r.msg[k], whats[i]) == 0 && r.line[k] == lines[i];
+        if (!ok)
+            print_message("want line %u: %s\n", lines[i], whats[i]);
+    }
+    if (!ok)
+        rep_print(&r);
+    assert_true(ok);
     assert_non_null(z);
     return z;
+}
+
+/* One warning: the whole message what, on line. */
+static zone_t *expect_warning(const char *text, const char *what, unsigned line)
+{
+    return expect_warnings(text, 1, &what, &line);
+}
+
+static zone_t *expect_ok(const char *text)
+{
+    return expect_warnings(text, 0, NULL, NULL);
 }
 
 /* ---- validation ------------------------------------------------------ */
@@ -122,30 +153,73 @@ static void test_no_soa(void **state)
     expect_error("$TTL 60\n@ NS ns1\nns1 A 192.0.2.1\n", "no SOA", 2);
 }
 
+/* The node of name in z, or NULL. */
+static const zone_node_t *node_of(const zone_t *z, const char *text)
+{
+    uint8_t q[DNS_NAME_MAX];
+    name(text, q);
+    return zone_find(z, q);
+}
+
+/* Ignored records (BIND and NSD refuse the zone, Knot ignores them):
+ * the zone loads without them, and their owners make no node. */
 static void test_soa_not_at_apex(void **state)
 {
     (void)state;
-    expect_error(HEAD "sub SOA ns1 host 1 2 3 4 5\n", "not at the zone apex", 5);
+    zone_t *z = expect_warning(HEAD "sub SOA ns1 host 1 2 3 4 5\n",
+                               "SOA record at sub.example.com., not at the zone apex: ignored", 5);
+    assert_null(node_of(z, "sub.example.com."));
+    assert_int_equal(zone_record_count(z), 3);
+    zone_free(z);
 }
 
 static void test_two_soa(void **state)
 {
     (void)state;
-    expect_error(HEAD "@ SOA ns2 host 8 3600 600 86400 300\n", "second SOA", 5);
+    zone_t *z = expect_warning(HEAD "@ SOA ns0 host 8 3600 600 86400 300\n",
+                               "second SOA record at the zone apex: ignored "
+                               "(the one at line 2 is served)", 5);
+    assert_int_equal(zone_serial(z), 7); /* the first one, though it sorts after */
+    assert_int_equal(zone_soa(z)->count, 1);
+    zone_free(z);
 }
 
+/* BIND refuses, Knot warns, NSD loads silently. */
 static void test_no_apex_ns(void **state)
 {
     (void)state;
-    expect_error("@ 60 SOA ns1 host 7 3600 600 86400 300\nns1 60 A 192.0.2.1\n", "no NS", 1);
+    zone_t *z = expect_warning("@ 60 SOA ns1 host 7 3600 600 86400 300\nns1 60 A 192.0.2.1\n",
+                               "no NS records at the zone apex example.com.", 1);
+    assert_null(zone_node_rrset(zone_apex(z), DNS_T_NS));
+    zone_free(z);
 }
 
+/* BIND and Knot ignore records outside the zone; NSD refuses. */
 static void test_outside_zone(void **state)
 {
     (void)state;
-    expect_error(HEAD "www.example.org. A 192.0.2.9\n", "outside the zone", 5);
+    zone_t *z = expect_warning(HEAD "www.example.org. A 192.0.2.9\n",
+                               "www.example.org. is outside the zone: ignored", 5);
+    assert_int_equal(zone_record_count(z), 3);
+    zone_free(z);
     /* a suffix that is not on a label boundary is outside too */
-    expect_error(HEAD "wwwexample.com. A 192.0.2.9\n", "outside the zone", 5);
+    z = expect_warning(HEAD "wwwexample.com. A 192.0.2.9\n",
+                       "wwwexample.com. is outside the zone: ignored", 5);
+    zone_free(z);
+}
+
+/* BIND refuses meta types, Knot and NSD load them; they are not data. */
+static void test_meta_types(void **state)
+{
+    (void)state;
+    static const char *const w[3] = { "type ANY cannot be stored in a zone: ignored",
+                                       "type OPT cannot be stored in a zone: ignored",
+                                       "type TYPE0 cannot be stored in a zone: ignored" };
+    static const unsigned l[3] = { 5, 6, 7 };
+    zone_t *z = expect_warnings(HEAD "x TYPE255 \\# 0\ny TYPE41 \\# 0\nz TYPE0 \\# 0\n", 3, w, l);
+    assert_null(node_of(z, "x.example.com."));
+    assert_null(node_of(z, "z.example.com."));
+    zone_free(z);
 }
 
 static void test_class(void **state)
@@ -168,27 +242,106 @@ static void test_cname_beside_data(void **state)
     zone_free(z);
 }
 
+/* Errors wherever they are, occluded or not (all three peers refuse). */
+static void test_errors_below_cut(void **state)
+{
+    (void)state;
+    reports_t r;
+    zone_t *z = (zone_t *)1;
+    assert_int_equal(build("example.com.", HEAD "sub NS ns1\nx.sub CNAME a\nx.sub CNAME b\n",
+                           &z, &r), ZL_EZONE);
+    assert_true(rep_find(&r, "more than one CNAME") >= 0);
+    /* a CNAME at a delegation point sits beside its NS */
+    assert_int_equal(build("example.com.", HEAD "sub NS ns1\nsub CNAME a\n", &z, &r), ZL_EZONE);
+    int i = rep_find(&r, "beside other data");
+    assert_true(i >= 0);
+    assert_int_equal(r.sev[i], ZONE_ERROR);
+}
+
+/* RFC 6672 §2.4: names below a DNAME are occluded (BIND loads them; Knot
+ * and NSD refuse the zone). */
 static void test_dname_rules(void **state)
 {
     (void)state;
     expect_error(HEAD "d DNAME a.example.\nd DNAME b.example.\n", "more than one DNAME", 6);
     expect_error(HEAD "d DNAME a.example.\nd CNAME b.example.\n", "beside other data", 6);
-    /* RFC 6672 §2.4: names below a DNAME are occluded, not an error */
-    zone_t *z = expect_ok(HEAD "d DNAME a.example.\nd A 192.0.2.3\nx.d A 192.0.2.4\n");
+    static const char *const w[2] = {
+        "A record at x.d.example.com. below the DNAME at d.example.com.: occluded, not served "
+        "(RFC 6672 §2.4)",
+        "NS record at sub.d.example.com. below the DNAME at d.example.com.: occluded, not "
+        "served (RFC 6672 §2.4)" };
+    static const unsigned l[2] = { 7, 8 };
+    zone_t *z = expect_warnings(HEAD "d DNAME a.example.\nd A 192.0.2.3\nx.d A 192.0.2.4\n"
+                                "sub.d NS ns1\n", 2, w, l);
+    assert_false(zone_node_is_occluded(node_of(z, "d.example.com.")));
+    assert_true(zone_node_is_occluded(node_of(z, "x.d.example.com.")));
+    assert_true(zone_node_is_occluded(node_of(z, "sub.d.example.com.")));
+    assert_int_equal(zone_record_count(z), 3 + 4); /* occluded records stay in the zone */
     zone_free(z);
 }
 
+/* RFC 1034 §4.2.1: below a delegation only glue is served, at it only NS,
+ * DS, (RRSIG, NSEC) and glue. BIND, Knot and NSD load all of this
+ * silently; zonelet warns about each occluded record, with its line. */
 static void test_below_delegation(void **state)
 {
     (void)state;
-    expect_error(HEAD "sub NS ns.sub\nns.sub A 192.0.2.5\nx.sub MX 10 ns1\n",
-                 "below the delegation", 7);
-    expect_error(HEAD "sub NS ns.sub\nsub TXT \"x\"\n", "delegation point", 6);
-    expect_error(HEAD "sub NS ns.sub\ndeep.sub NS ns1\n", "below the delegation", 6);
+    static const char *const w[7] = {
+        "MX record at x.sub.example.com. below the delegation at sub.example.com.: occluded, "
+        "not served (RFC 1034 §4.2.1)",
+        "TXT record at the delegation point sub.example.com.: occluded, not served (only NS, "
+        "DS and glue are, RFC 1034 §4.2.1)",
+        "NS record at deep.sub.example.com. below the delegation at sub.example.com.: "
+        "occluded, not served (RFC 1034 §4.2.1)",
+        "A record at other.sub.example.com. below the delegation at sub.example.com. is not "
+        "glue (no NS record names it): occluded, not served (RFC 1034 §4.2.1)",
+        "CNAME record at c.sub.example.com. below the delegation at sub.example.com.: "
+        "occluded, not served (RFC 1034 §4.2.1)",
+        "AAAA record at the delegation point sub.example.com. is not glue (no NS record names "
+        "it): occluded, not served (RFC 1034 §4.2.1)",
+        "A record at ns.deep.sub.example.com. below the delegation at sub.example.com. is not "
+        "glue (no NS record names it): occluded, not served (RFC 1034 §4.2.1)" };
+    static const unsigned l[7] = { 7, 8, 9, 10, 11, 12, 13 };
+    zone_t *z = expect_warnings(HEAD "sub NS ns.sub\nns.sub A 192.0.2.5\n"
+                                "x.sub MX 10 ns1\n"                 /* 7 */
+                                "sub TXT \"x\"\n"                   /* 8 */
+                                "deep.sub NS ns.deep.sub\n"         /* 9: nested */
+                                "other.sub A 192.0.2.6\n"           /* 10 */
+                                "c.sub CNAME www\n"                 /* 11 */
+                                "sub AAAA 2001:db8::1\n"            /* 12 */
+                                "ns.deep.sub A 192.0.2.7\n",        /* 13: named by 9 only */
+                                7, w, l);
+    assert_false(zone_node_is_occluded(node_of(z, "ns.sub.example.com.")));
+    assert_true(zone_node_is_occluded(node_of(z, "sub.example.com.")));
+    assert_true(zone_node_is_occluded(node_of(z, "other.sub.example.com.")));
+    assert_true(zone_node_is_occluded(node_of(z, "ns.deep.sub.example.com.")));
+    assert_false(zone_node_is_occluded(node_of(z, "ns1.example.com.")));
+    assert_false(zone_node_is_occluded(zone_apex(z)));
+    assert_int_equal(zone_record_count(z), 3 + 9);
+    zone_free(z);
     /* glue, DS at the cut, and glue at the cut itself are fine */
-    zone_t *z = expect_ok(HEAD "sub NS ns.sub\nsub NS sub\nsub A 192.0.2.7\n"
-                          "sub DS 1 8 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
-                          "ns.sub A 192.0.2.5\nns.sub AAAA 2001:db8::5\n");
+    z = expect_ok(HEAD "sub NS ns.sub\nsub NS sub\nsub A 192.0.2.7\n"
+                  "sub DS 1 8 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+                  "ns.sub A 192.0.2.5\nns.sub AAAA 2001:db8::5\n");
+    assert_false(zone_node_is_occluded(node_of(z, "sub.example.com.")));
+    zone_free(z);
+}
+
+/* RFC 9471 §2.2: glue of one delegation may sit below another (sibling
+ * glue), or be named by the apex NS; it is glue, not occluded. */
+static void test_sibling_glue(void **state)
+{
+    (void)state;
+    zone_t *z = expect_ok(HEAD "@ NS ns.b\na NS ns.b\nb NS ns.c\nc NS ns9.example.net.\n"
+                          "ns.b A 192.0.2.5\nns.c AAAA 2001:db8::6\n");
+    assert_false(zone_node_is_occluded(node_of(z, "ns.b.example.com.")));
+    assert_false(zone_node_is_occluded(node_of(z, "ns.c.example.com.")));
+    zone_free(z);
+    /* named only by an NS that is itself occluded: not glue */
+    z = expect_warning(HEAD "a NS ns.x\nx NS ns1\nx.x NS ns.x\nns.x A 192.0.2.9\n",
+                       "NS record at x.x.example.com. below the delegation at x.example.com.: "
+                       "occluded, not served (RFC 1034 §4.2.1)", 7);
+    assert_false(zone_node_is_occluded(node_of(z, "ns.x.example.com.")));
     zone_free(z);
 }
 
@@ -198,14 +351,17 @@ static void test_every_problem_reported(void **state)
     zone_t *z = (zone_t *)1;
     reports_t r;
     int rc = build("example.com.", "$TTL 60\n@ A 192.0.2.1\nx.org. A 192.0.2.1\n"
-                   "c CNAME x\nc A 192.0.2.1\n", &z, &r);
+                   "c CNAME x\nc A 192.0.2.1\nd CH TXT x\n", &z, &r);
     assert_int_equal(rc, ZL_EZONE);
     assert_null(z);
-    assert_true(rep_find(&r, "no SOA") >= 0);
-    assert_true(rep_find(&r, "no NS") >= 0);
+    assert_int_equal(r.sev[rep_find(&r, "no SOA")], ZONE_ERROR);
+    assert_int_equal(r.sev[rep_find(&r, "no NS")], ZONE_WARNING);
     assert_int_equal(r.line[rep_find(&r, "outside")], 3);
+    assert_int_equal(r.sev[rep_find(&r, "outside")], ZONE_WARNING);
     assert_int_equal(r.line[rep_find(&r, "CNAME")], 4);
-    assert_int_equal(r.n, 4);
+    assert_int_equal(r.line[rep_find(&r, "class")], 6);
+    assert_int_equal(r.n, 5);
+    assert_int_equal(r.warnings, 2);
 }
 
 static void test_empty_builder(void **state)
@@ -235,7 +391,7 @@ static void test_duplicates(void **state)
 {
     (void)state;
     zone_t *z = expect_ok(HEAD "www A 192.0.2.1\nwww A 192.0.2.1\nWWW A 192.0.2.1\n"
-                          "www NS NS1.example.com.\nwww NS ns1.EXAMPLE.com.\n"
+                          "www NS WWW.example.com.\nwww NS www.EXAMPLE.com.\n"
                           "www.example.com. A 192.0.2.2\n");
     assert_int_equal(zone_record_count(z), 3 + 3); /* A x2, NS x1 at www */
     size_t n = 0;
@@ -251,7 +407,7 @@ static void test_duplicates(void **state)
     /* the first spelling wins, for the owner and the RDATA */
     uint16_t len;
     const uint8_t *rd = zone_rrset_rdata(ns, 0, &len);
-    assert_int_equal(rd[1], 'N');
+    assert_int_equal(rd[1], 'W');
     zone_free(z);
 }
 
@@ -340,6 +496,7 @@ static void test_walk_order(void **state)
 
 /* ---- lookups --------------------------------------------------------- */
 
+/* (in.d is occluded by the DNAME: one warning, line 14.) */
 static const char *LOOKUP_ZONE =
     HEAD
     "www A 192.0.2.80\n"
@@ -356,7 +513,8 @@ static const char *LOOKUP_ZONE =
 
 static zone_t *lookup_zone(void)
 {
-    return expect_ok(LOOKUP_ZONE);
+    return expect_warning(LOOKUP_ZONE, "A record at in.d.example.com. below the DNAME at "
+                          "d.example.com.: occluded, not served (RFC 6672 §2.4)", 14);
 }
 
 static const char *owner_text(const zone_node_t *n, char *buf)
@@ -610,7 +768,8 @@ static void test_apex_wildcard_and_dname(void **state)
     check(z, "ns1.example.com.", "ns1.example.com.", "ns1.example.com.", NULL, NULL, NULL);
     zone_free(z);
     /* RFC 6672: a DNAME at the apex redirects every name below it */
-    z = expect_ok(HEAD "@ DNAME example.net.\n");
+    z = expect_warning(HEAD "@ DNAME example.net.\n", "A record at ns1.example.com. below the "
+                       "DNAME at example.com.: occluded, not served (RFC 6672 §2.4)", 4);
     check(z, "x.example.com.", NULL, "example.com.", NULL, NULL, "example.com.");
     check(z, "ns1.example.com.", "ns1.example.com.", "ns1.example.com.", NULL, NULL,
           "example.com.");
@@ -697,6 +856,9 @@ int main(void)
         cmocka_unit_test(test_cname_beside_data),
         cmocka_unit_test(test_dname_rules),
         cmocka_unit_test(test_below_delegation),
+        cmocka_unit_test(test_sibling_glue),
+        cmocka_unit_test(test_meta_types),
+        cmocka_unit_test(test_errors_below_cut),
         cmocka_unit_test(test_every_problem_reported),
         cmocka_unit_test(test_empty_builder),
         cmocka_unit_test(test_duplicates),

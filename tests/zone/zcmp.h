@@ -22,13 +22,15 @@
 
 #define ZC_UNUSED __attribute__((unused))
 
-/* Reports into a buffer, for tests that look for a message. */
+/* Reports into a buffer, for tests that look for a message: errors are
+ * written "error: ...", warnings "warning: ...". */
 typedef struct zc_reports {
     char text[4096];
-    unsigned n;
+    unsigned n, errors;
 } zc_reports_t;
 
-static ZC_UNUSED void zc_report_fn(void *ctx, const char *file, unsigned line, const char *msg)
+static ZC_UNUSED void zc_report_fn(void *ctx, zone_severity_t sev, const char *file,
+                                   unsigned line, const char *msg)
 {
     zc_reports_t *r = ctx;
     (void)file;
@@ -36,8 +38,10 @@ static ZC_UNUSED void zc_report_fn(void *ctx, const char *file, unsigned line, c
     if (getenv("ZT_VERBOSE"))
         fprintf(stderr, "# report: %s\n", msg);
     size_t l = strlen(r->text);
-    snprintf(r->text + l, sizeof(r->text) - l, "%s\n", msg);
+    snprintf(r->text + l, sizeof(r->text) - l, "%s: %s\n",
+             sev == ZONE_ERROR ? "error" : "warning", msg);
     r->n++;
+    r->errors += sev == ZONE_ERROR;
 }
 
 static ZC_UNUSED void zc_name(const char *s, uint8_t out[DNS_NAME_MAX])
@@ -201,7 +205,8 @@ static ZC_UNUSED bool zc_same_node(const zone_node_t *a, const zone_node_t *b)
     size_t na, nb;
     const zone_rrset_t *ra = zone_node_rrsets(a, &na), *rb = zone_node_rrsets(b, &nb);
     if (!dns_name_equal(zone_node_owner(a), zone_node_owner(b)) || na != nb ||
-        zone_node_is_apex(a) != zone_node_is_apex(b))
+        zone_node_is_apex(a) != zone_node_is_apex(b) ||
+        zone_node_is_occluded(a) != zone_node_is_occluded(b))
         return false;
     for (size_t i = 0; i < na; i++)
         if (!zc_same_rrset(&ra[i], &rb[i]))

@@ -79,18 +79,22 @@ typedef struct terrs {
     char msg[64][200];
     unsigned line[64];
     char file[64][128];
+    zone_severity_t sev[64];
     size_t n;
 } terrs_t;
 
-static __attribute__((unused)) void te_collect(void *ctx, const char *file, unsigned line, const char *msg)
+static __attribute__((unused)) void te_collect(void *ctx, zone_severity_t sev, const char *file,
+                                               unsigned line, const char *msg)
 {
     terrs_t *e = ctx;
     if (getenv("ZT_VERBOSE"))
-        fprintf(stderr, "# report %s:%u: %s\n", file ? file : "-", line, msg);
+        fprintf(stderr, "# report %s:%u: %s%s\n", file ? file : "-", line,
+                sev == ZONE_WARNING ? "warning: " : "", msg);
     if (e->n >= 64)
         return;
     snprintf(e->msg[e->n], sizeof(e->msg[0]), "%s", msg);
     snprintf(e->file[e->n], sizeof(e->file[0]), "%s", file ? file : "");
+    e->sev[e->n] = sev;
     e->line[e->n++] = line;
 }
 

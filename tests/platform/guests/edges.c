@@ -23,7 +23,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 
 /* The runtime's scheduler API (platform/runtime/rt.h), linked in. */
-void rt_sched_set_event_hook(void (*hook)(uint32_t events));
+void rt_sched_set_event_hook(void (*hook)(uint32_t events), uint64_t (*deadline)(void));
 int rt_sched_wake(uintptr_t key, int n);
 
 static volatile int event_word, hook_calls;
@@ -93,12 +93,12 @@ int main(int argc, char **argv)
         return 0;
     } else if (!strcmp(mode, "hook")) {
         pthread_t t;
-        rt_sched_set_event_hook(hook);
+        rt_sched_set_event_hook(hook, NULL);
         CHECK(pthread_create(&t, NULL, event_waiter, NULL) == 0);
         usleep(20000); /* both threads blocked: the scheduler waits, then calls the hook */
         CHECK(pthread_join(t, NULL) == 0);
         CHECK(hook_calls >= 1 && event_word == 1);
-        rt_sched_set_event_hook(NULL);
+        rt_sched_set_event_hook(NULL, NULL);
         printf("SUCCESS\n");
         return 0;
     } else if (!strcmp(mode, "overflow")) {

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <semaphore.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,7 +116,9 @@ static void timedwait(void)
     CHECK(pthread_cond_timedwait(&cv, &mu, &ts) == ETIMEDOUT);
     pthread_mutex_unlock(&mu);
     uint64_t dt = now_ms() - t0;
-    CHECK(dt >= 29 && dt < 1000);
+    /* not before its deadline; how long after is the host's business */
+    CHECK(dt >= 29);
+    printf("timedwait(30 ms): %llu ms\n", (unsigned long long)dt);
 }
 
 /* Threads that sleep until 30, 10 and 20 ms after a common start finish in
@@ -151,8 +154,12 @@ static void sleep_order(void)
     for (int i = 0; i < 3; i++)
         pthread_join(t[i], NULL);
     uint64_t dt = now_ms() - t0;
+    /* The order shows they slept at the same time: one after the other,
+     * the thread created first (30 ms) would have woken first. */
     CHECK(norder == 3 && order[0] == 10 && order[1] == 20 && order[2] == 30);
-    CHECK(dt >= 29 && dt < 1000); /* they slept at the same time */
+    CHECK(dt >= 29);
+    printf("sleep order: 3 threads sleeping 30, 10, 20 ms took %llu ms\n",
+           (unsigned long long)dt);
     t0 = now_ms();
     usleep(15000);
     CHECK(now_ms() - t0 >= 14);
@@ -160,14 +167,15 @@ static void sleep_order(void)
 
 /* A thread that only ever yields must not starve a sleeper: the sleeper's
  * deadline comes first at the next switch. The spinner gives up after 5 s
- * so a regression fails instead of hanging. */
-static volatile int spin_stop;
+ * so a regression fails (spin_gave_up) instead of hanging. */
+static volatile int spin_stop, spin_gave_up;
 static void *spinner(void *arg)
 {
     uint64_t t0 = now_ms();
     (void)arg;
     while (!spin_stop && now_ms() - t0 < 5000)
         sched_yield();
+    spin_gave_up = !spin_stop;
     return NULL;
 }
 
@@ -180,7 +188,8 @@ static void no_starvation(void)
     uint64_t dt = now_ms() - t0;
     spin_stop = 1;
     pthread_join(t, NULL);
-    CHECK(dt >= 19 && dt < 1000);
+    CHECK(dt >= 19 && !spin_gave_up);
+    printf("usleep(20 ms) beside a yielding thread: %llu ms\n", (unsigned long long)dt);
 }
 
 static volatile int detached_ran;
@@ -249,7 +258,10 @@ static void cancel(void)
     CHECK(pthread_cancel(a) == 0 && pthread_cancel(b) == 0);
     CHECK(pthread_join(a, &ra) == 0 && pthread_join(b, &rb) == 0);
     CHECK(ra == PTHREAD_CANCELED && rb == PTHREAD_CANCELED);
-    CHECK(now_ms() - t0 < 1000);
+    /* the sleeper was cut short: far below its hour, whatever the load */
+    uint64_t dt = now_ms() - t0;
+    CHECK(dt < 60000);
+    printf("cancel: two threads cancelled and joined in %llu ms\n", (unsigned long long)dt);
     CHECK(pthread_mutex_trylock(&mu) == 0); /* the cleanup handler unlocked */
     pthread_mutex_unlock(&mu);
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "platform/include/plat.h"
+#include "platform/runtime/obj.h"
 #include "platform/runtime/rt.h"
 
 /* ---- fake platform ---- */
@@ -57,6 +58,12 @@ plat_result_t plat_random(void *b, size_t n)
     return getrandom(b, n, 0) == (ssize_t)n ? PLAT_OK : PLAT_EUNSPEC;
 }
 void plat_abort(const char *msg) { fail_msg("plat_abort: %s", msg ? msg : ""); abort(); }
+/* No sockets here (test_net tests them): nothing is ever released. */
+void rt_obj_release(struct rt_obj *o)
+{
+    (void)o;
+    fail_msg("rt_obj_release without objects");
+}
 void rt_log(const char *what, const char *detail)
 {
     plat_console_write(what, strlen(what));
