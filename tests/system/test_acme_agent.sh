@@ -15,8 +15,9 @@
 #   - Pebble refusing half of the nonces (PEBBLE_WFE_NONCEREJECT=50) is
 #     survived;
 #   - a CSR with a name outside the served zones: one log line, no order;
-#   - the git store (--remote file://, a bare repository): the account
-#     key, the challenges and the certificate are commits of the branch.
+#   - the git store (--remote file://, a bare repository checking pushes
+#     with scripts/pre-receive): the account key, the challenges and the
+#     certificate are commits of the branch.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/acme.sh"
 acme_netns "$@"
@@ -190,6 +191,10 @@ export GIT_COMMITTER_NAME=Operator GIT_COMMITTER_EMAIL=op@example.test
 git init -q --bare -b main "$R" && git init -q -b main "$WORK" && write_zones "$WORK" &&
     git -C "$WORK" add -A && git -C "$WORK" commit -qm "zones" && git -C "$WORK" push -q "$R" main ||
     { not_ok "a bare repository with the zones"; tap_done; }
+# The repository checks what is pushed (scripts/pre-receive): the key,
+# the challenges and the certificate must pass it.
+ln -s "$PWD/scripts/pre-receive" "$R/hooks/pre-receive"
+export ZONELET="$PWD/$ZL_BIN"
 start "$p0_DIR" --remote "file://$R" --cache "$ZL_TMP/cache" ||
     { not_ok "zonelet starts on the repository"; tap_done; }
 if certify c4 git.example.test; then
