@@ -15,6 +15,9 @@
 #   - Pebble refusing half of the nonces (PEBBLE_WFE_NONCEREJECT=50) is
 #     survived;
 #   - a CSR with a name outside the served zones: one log line, no order;
+#   - stopped while an order waits between two polls (a scripted ACME
+#     server that always says Retry-After: 3600): zonelet stops cleanly,
+#     the challenge record removed first;
 #   - the git store (--remote file://, a bare repository checking pushes
 #     with scripts/pre-receive): the account key, the challenges and the
 #     certificate are commits of the branch.
@@ -22,7 +25,11 @@
 . "$(dirname "$0")/acme.sh"
 acme_netns "$@"
 need_tools dig openssl pebble git
-trap 'pebble_stop_all; [ -n "${KEEP:-}" ] && cp -r "$ZL_TMP" "$KEEP"; zl_cleanup' EXIT
+if ! /usr/bin/python3 -c 'import jwcrypto, cryptography' 2>/dev/null; then
+    echo "ok 1 - test_acme_agent # SKIP python3-jwcrypto or python3-cryptography not installed"; echo 1..1; exit 0
+fi
+FAKE_PID=
+trap 'pebble_stop_all; [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null; [ -n "${KEEP:-}" ] && cp -r "$ZL_TMP" "$KEEP"; zl_cleanup' EXIT
 
 K=Y2VydGlmeS1rZXktc2VjcmV0LWZvci10aGUtYWdlbnQtdGVzdA==
 KEY="cert._update.example.test:hmac-sha256:$K"
@@ -183,6 +190,38 @@ check "... once" "1" "$(grep -c 'CSR refused' "$ZL_LOG")"
 check "... and no order" "$n50" "$(orders p50)"
 zl_stop
 check "zonelet stops cleanly" 0 "$ZL_STATUS"
+
+# ---- stopping in the middle of an order -------------------------------------------
+# tests/acme/fake_acme.py's "clamp" scenario answers every poll with
+# "Retry-After: 3600": the agent is in its wait between two polls, with
+# the challenge record served, when zonelet is told to stop.
+"$ZL_PY" tests/acme/fake_acme.py "$ACME_T/srv.pem" "$ACME_T/srv.key" "$ACME_T/srv.pem" clamp \
+    >"$ACME_T/fake.out" 2>"$ACME_T/fake.err" &
+FAKE_PID=$!
+i=0; while [ $i -lt 100 ] && ! [ -s "$ACME_T/fake.out" ]; do sleep 0.1; i=$((i + 1)); done
+FAKE_PORT=$(cut -d' ' -f1 "$ACME_T/fake.out")
+start "https://localhost:$FAKE_PORT/dir" || { not_ok "zonelet starts on the scripted server"; tap_done; }
+WAIT=0 certify c5 stop.example.test
+if wait_log "acme: https://[^ ]+: challenge for stop.example.test answered"; then
+    ok "an order under way, waiting between two polls"
+else
+    not_ok "an order under way, waiting between two polls" "$(cat "$ZL_LOG" "$ACME_T/fake.err")"
+fi
+check_match "... its challenge record served" '^"[A-Za-z0-9_-]{43}"$' \
+    "$(dig @127.0.0.1 -p "$PORT" +norec +short TXT _acme-challenge.stop.example.test)"
+t0=$(now_ms)
+zl_stop
+echo "# stopped in $(($(now_ms) - t0)) ms in the middle of an order"
+check "zonelet stops in the middle of an order, cleanly" 0 "$ZL_STATUS"
+check_match "... the order abandoned at its wait" "acme: https://[^ ]+: failed: stopped while waiting for authorizations" \
+    "$(cat "$ZL_LOG")"
+check_match "... its challenge record removed first" "acme: https://[^ ]+: TXT record removed at _acme-challenge.stop.example.test" \
+    "$(cat "$ZL_LOG")"
+kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null
+ZL_FIXED_PORT=$PORT zl_start --workers 1 || { not_ok "zonelet restarts"; tap_done; }
+check "... and it stays removed" "NXDOMAIN" \
+    "$(dig @127.0.0.1 -p "$PORT" +norec TXT _acme-challenge.stop.example.test | sed -n 's/.*status: \([A-Z]*\),.*/\1/p')"
+zl_stop
 
 # ---- the git store ----------------------------------------------------------------
 R=$ZL_TMP/repo.git WORK=$ZL_TMP/work
