@@ -265,7 +265,7 @@ static int scan(store_dir_t *sd, dfile_t **out, size_t *nout)
         return -1;
     }
     while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || strlen(e->d_name) > NAME_MAX)
+        if (e->d_name[0] == '.' || strlen(e->d_name) > NAME_MAX || strcmp(e->d_name, SRV_STORE_ACME) == 0)
             continue;
         if (fstatat(dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
             continue;
@@ -697,6 +697,52 @@ static bool dir_tick(srv_store_t *s)
     return false;
 }
 
+static int dir_file_read(srv_store_t *s, const char *name, uint8_t **data, size_t *len)
+{
+    store_dir_t *sd = (store_dir_t *)s;
+    char path[PATH_MAX];
+    path_of(sd, name, path, sizeof path);
+    if (read_file(path, data, len) == 0)
+        return ZL_OK;
+    if (errno == ENOENT)
+        return ZL_ENOTFOUND;
+    srv_log("%s: cannot read: %s", path, strerror(errno));
+    return ZL_EIO;
+}
+
+/* A new file beside the journals, synced, renamed over the old one, and
+ * the folder synced: the old content or the new one, never a mix. */
+static int dir_file_write(srv_store_t *s, const char *name, const uint8_t *data, size_t len,
+                          const char *who)
+{
+    store_dir_t *sd = (store_dir_t *)s;
+    char tmp[PATH_MAX], path[PATH_MAX], jdir[PATH_MAX];
+    (void)who;
+    snprintf(jdir, sizeof jdir, "%s/" JOURNAL_DIR, sd->dir);
+    if (mkdir(jdir, 0755) == 0)
+        (void)fsync_dir(sd->dir);
+    journal_path(sd, name, "tmp", tmp, sizeof tmp);
+    path_of(sd, name, path, sizeof path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t done = 0;
+    while (fd >= 0 && done < len) {
+        ssize_t w = write(fd, data + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        done += (size_t)w;
+    }
+    bool ok = fd >= 0 && done == len && fsync(fd) == 0;
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    if (ok && rename(tmp, path) == 0 && fsync_dir(sd->dir) == 0)
+        return ZL_OK;
+    srv_log("%s: cannot write: %s", path, strerror(errno));
+    (void)unlink(tmp);
+    return ZL_EIO;
+}
+
 static void dir_free(srv_store_t *s)
 {
     store_dir_t *sd = (store_dir_t *)s;
@@ -714,6 +760,8 @@ srv_store_t *srv_store_dir_new(const char *dir, const srv_jobs_t *jobs)
     sd->dir = dir;
     sd->jobs = jobs;
     sd->base = (srv_store_t){.load = dir_load, .reload = dir_reload, .commit = dir_commit,
-                             .published = dir_published, .tick = dir_tick, .free = dir_free};
+                             .published = dir_published, .tick = dir_tick,
+                             .file_read = dir_file_read, .file_write = dir_file_write,
+                             .free = dir_free};
     return &sd->base;
 }

@@ -144,6 +144,8 @@ static int read_commit(store_git_t *sg, const char *commit, bool complete, srv_l
                 srv_log("git %s: %s: %s, ignored", shortid, e->name, e->ignored);
             continue;
         }
+        if (strcmp(e->name, SRV_STORE_ACME) == 0)
+            continue;   /* not a zone: read by git_file_read */
         gfile_t *f = &files[nfiles++];
         f->name = strdup(e->name);
         memcpy(f->blob, e->blob, sizeof f->blob);
@@ -402,6 +404,47 @@ static bool git_tick(srv_store_t *s)
     return sg->cfg->poll_s && t >= sg->next_poll;
 }
 
+static int git_file_read(srv_store_t *s, const char *name, uint8_t **data, size_t *len)
+{
+    store_git_t *sg = (store_git_t *)s;
+    gs_tree_t *tree = NULL;
+    if (!sg->head[0])
+        return ZL_ENOTFOUND;
+    if (gs_tree_read(sg->gs, sg->head, &tree) != ZL_OK) {
+        srv_log("git: cannot read commit %s: %s", sg->head, gs_error(sg->gs));
+        return ZL_EIO;
+    }
+    int rc = ZL_ENOTFOUND;
+    for (size_t i = 0; i < tree->n; i++)
+        if (!tree->entries[i].ignored && strcmp(tree->entries[i].name, name) == 0)
+            rc = gs_blob_read(sg->gs, tree->entries[i].blob, data, len);
+    gs_tree_free(tree);
+    return rc;
+}
+
+/* One commit of the file alone, on top of the head in service. */
+static int git_file_write(srv_store_t *s, const char *name, const uint8_t *data, size_t len,
+                          const char *who)
+{
+    store_git_t *sg = (store_git_t *)s;
+    gs_change_t ch = {.name = name, .data = data, .len = len};
+    char msg[SRV_WHO_MAX + 64], id[GS_OID_HEX + 1] = "";
+    snprintf(msg, sizeof msg, "%s: written by %s\n", name, who);
+    int rc = gs_commit_push(sg->gs, sg->head[0] ? sg->head : NULL, &ch, 1, msg, id);
+    if (rc == ZL_OK) {
+        srv_log("git: pushed %s (%s)", id, name);
+        srv_loaded_t l;
+        memset(&l, 0, sizeof l);
+        (void)read_commit(sg, id, false, &l);
+        srv_loaded_free(&l);
+    } else if (rc == ZL_ECONFLICT) {
+        srv_log("git: the remote moved on; fetching to write %s again", name);
+    } else {
+        srv_log("git: cannot push %s (%s): %s", name, zl_strerror(rc), gs_error(sg->gs));
+    }
+    return rc;
+}
+
 static void git_free(srv_store_t *s)
 {
     store_git_t *sg = (store_git_t *)s;
@@ -428,6 +471,8 @@ srv_store_t *srv_store_git_new(const srv_config_t *cfg)
     if (cfg->poll_s)
         sg->next_poll = now_s() + cfg->poll_s;
     sg->base = (srv_store_t){.load = git_load, .reload = git_reload, .commit = git_commit,
-                             .published = git_published, .tick = git_tick, .free = git_free};
+                             .published = git_published, .tick = git_tick,
+                             .file_read = git_file_read, .file_write = git_file_write,
+                             .free = git_free};
     return &sg->base;
 }
