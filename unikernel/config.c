@@ -57,6 +57,8 @@ void srv_config_usage(FILE *out)
 {
     fputs("usage: zonelet [options]          serve the zones of a directory\n"
           "       zonelet check [--strict] FILE...  check zone files\n"
+          "       zonelet notify --server ADDR:PORT [--key NAME:ALG:BASE64] ZONE\n"
+          "                       send one signed NOTIFY (git hooks, scripts)\n"
           "       zonelet certify --server ADDR:PORT --key NAME:ALG:BASE64 --name HOST...\n"
           "                       --out DIR  a key and a certificate through the server's\n"
           "                                  ACME client (zonelet certify --help)\n"
