@@ -16,9 +16,10 @@ B        := build
 
 LIB_SRC  := $(sort $(wildcard dns/*.c zone/*.c))
 # Layers above zone/: gitstore/ and acme/ (DESIGN.md), then the appliance.
-# (gitstore/nossh.c stands in for ssh.c in builds without libssh2.)
-APP_SRC  := $(sort $(filter-out gitstore/nossh.c,$(wildcard gitstore/*.c acme/*.c unikernel/*.c \
-                                                  platform/hosted/*.c)))
+# (gitstore/nossh.c stands in for ssh.c in builds without libssh2;
+# unikernel/stores_dironly.c for stores.c in the appliance without git.)
+APP_SRC  := $(sort $(filter-out gitstore/nossh.c unikernel/stores_dironly.c, \
+                   $(wildcard gitstore/*.c acme/*.c unikernel/*.c platform/hosted/*.c)))
 # The socket-free message layer of unikernel/ (what the fuzzers and the
 # answer benchmark drive besides dns/ and zone/).
 MSG_SRC  := unikernel/process.c unikernel/query.c unikernel/notify.c unikernel/update.c \
