@@ -320,3 +320,19 @@ int srv_config_parse(srv_config_t *cfg, int argc, char **argv)
         return -1;
     return 0;
 }
+
+int srv_config_each(int argc, char **argv,
+                    int (*fn)(void *ctx, const char *name, const char *value), void *ctx)
+{
+    int c, idx;
+    optind = 1;
+    opterr = 0;   /* srv_config_parse already said what is wrong */
+    while ((c = getopt_long(argc, argv, "+", srv_options, &idx)) != -1) {
+        if (c == '?' || c == ':')
+            return -1;
+        int rc = fn(ctx, srv_options[idx].name, optarg);
+        if (rc)
+            return rc;
+    }
+    return optind < argc ? -1 : 0;
+}

@@ -121,17 +121,19 @@ static bool all_zero(const unsigned char *h)
     return true;
 }
 
-/* dir + "/" + prefix + "/" + name, with leading "/" and "./" dropped;
+/* dir + "/" + the entry's name (pax, a path record before it, else
+ * ustar's prefix + "/" + name), with leading "/" and "./" dropped;
  * refuses ".." components (the image stays under dir). */
-static int entry_path(const char *dir, const unsigned char *h, char *out)
+static int entry_path(const char *dir, const unsigned char *h, const char *pax, char *out)
 {
-    char rel[256 + 2];
-    int n = h[345] ? snprintf(rel, sizeof rel, "%.155s/%.100s", (const char *)h + 345,
+    char rel[RT_TAR_PATH];
+    int n = pax[0] ? snprintf(rel, sizeof rel, "%s", pax)
+          : h[345] ? snprintf(rel, sizeof rel, "%.155s/%.100s", (const char *)h + 345,
                               (const char *)h)
                    : snprintf(rel, sizeof rel, "%.100s", (const char *)h);
     const char *r = rel;
-    if (n < 0)
-        return -EINVAL;
+    if (n < 0 || n >= (int)sizeof rel)
+        return -ENAMETOOLONG;
     while (*r == '/' || (r[0] == '.' && r[1] == '/'))
         r += *r == '/' ? 1 : 2;
     for (const char *c = r; *c; c = strchr(c, '/') ? strchr(c, '/') + 1 : c + strlen(c))
@@ -200,9 +202,38 @@ static void set_why(char *why, size_t cap, const char *what, const char *name, i
              err ? ": " : "", err ? strerror(-err) : "");
 }
 
+/* A pax extended header's records ("LEN key=value\n", POSIX.1-2001):
+ * the path, if there is one, goes to pax (else pax stays ""). Other keys
+ * (times, owners) do not matter here. */
+static int pax_path(tar_in_t *in, uint64_t size, char *pax)
+{
+    const unsigned char *p;
+    size_t n = (size_t)size;
+    if (size > RT_TAR_PATH * 2)
+        return -ENAMETOOLONG;
+    int rc = tar_need(in, n, &p);
+    while (!rc && n) {
+        size_t len = 0, i = 0;
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            len = len * 10 + (size_t)(p[i++] - '0');
+        if (len <= i || len > n || p[i] != ' ' || p[len - 1] != '\n')
+            return -EINVAL;
+        if (len - i - 2 > 5 && memcmp(p + i + 1, "path=", 5) == 0) {
+            size_t vlen = len - i - 7;
+            if (vlen >= RT_TAR_PATH)
+                return -ENAMETOOLONG;
+            memcpy(pax, p + i + 6, vlen);
+            pax[vlen] = '\0';
+        }
+        p += len;
+        n -= len;
+    }
+    return rc;
+}
+
 static int unpack(tar_in_t *in, const char *dir, char *why, size_t cap, unsigned *nfiles)
 {
-    char path[RT_TAR_PATH];
+    char path[RT_TAR_PATH], pax[RT_TAR_PATH] = "";
     const unsigned char *h;
     int rc;
 
@@ -215,17 +246,30 @@ static int unpack(tar_in_t *in, const char *dir, char *why, size_t cap, unsigned
             snprintf(why, cap, "not a ustar header at offset %llu", (unsigned long long)in->off);
             return -EINVAL;
         }
-        if ((rc = entry_path(dir, h, path)) < 0) {
-            set_why(why, cap, "bad name", (const char *)h, rc);
-            return rc;
-        }
         in->off += 512;
         if (size > in->cap - in->off) {
-            set_why(why, cap, "truncated image: ", path, 0);
+            set_why(why, cap, "truncated image at offset", NULL, 0);
+            snprintf(why + strlen(why), cap - strlen(why), " %llu", (unsigned long long)in->off);
             return -ENODATA;
         }
         skip = (size + 511) / 512 * 512;
-        if (type == '0' || type == '\0' || type == '7') {
+        if (type == 'x') { /* applies to the next entry */
+            if ((rc = pax_path(in, size, pax)) < 0) {
+                set_why(why, cap, "bad pax header", NULL, rc);
+                return rc;
+            }
+            in->off += skip;
+            continue;
+        }
+        rc = entry_path(dir, h, pax, path);
+        pax[0] = '\0';
+        if (rc < 0) {
+            set_why(why, cap, "bad name", (const char *)h, rc);
+            return rc;
+        }
+        if (type == 'g') {
+            /* global pax records: nothing here needs them */
+        } else if (type == '0' || type == '\0' || type == '7') {
             if ((rc = parent_dirs(path)) == 0)
                 rc = put_file(in, path, size, mode);
             skip -= size;
@@ -243,10 +287,6 @@ static int unpack(tar_in_t *in, const char *dir, char *why, size_t cap, unsigned
         if (rc < 0) {
             set_why(why, cap, "cannot write", path, rc);
             return rc;
-        }
-        if (skip > in->cap - in->off) {
-            set_why(why, cap, "truncated image: ", path, 0);
-            return -ENODATA;
         }
         in->off += skip;
     }

@@ -350,11 +350,19 @@ static void test_tar_unpack(void **state)
     tar_add(CAP, NULL, "link", '2', "example.test", NULL, 0);
     tar_add(CAP, NULL, "fifo", '6', NULL, NULL, 0);
     tar_add(CAP, NULL, "after", '0', NULL, "last", 4);
+    /* A 250-octet zone name: a pax path record names the next entry. */
+    char longname[251], rec[300], lpath[300];
+    memset(longname, 'x', 250);
+    longname[250] = '\0';
+    int rl = snprintf(rec, sizeof rec, "260 path=%s\n", longname);
+    assert_int_equal(rl, 260);
+    tar_add(CAP, NULL, "././@PaxHeader", 'x', NULL, rec, (size_t)rl);
+    tar_add(CAP, NULL, "xxxx-cut", '0', NULL, "long", 4);
     blk_len += 1024; /* the end: two zero blocks */
     blk_len += 512 * 3; /* and more zeros on the device */
     blk_reads = 0;
     assert_int_equal(rt_tar_unpack("/zones/", why, sizeof why, &n), 0);
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
     assert_true(blk_reads >= 4); /* read in windows, not whole */
     read_back("/zones/example.test", buf, sizeof buf, &len);
     assert_int_equal(len, 8);
@@ -372,6 +380,10 @@ static void test_tar_unpack(void **state)
     assert_int_equal(SYS(rt_sys_lstat, L("/zones/fifo"), L(&st)), -ENOENT);
     read_back("/zones/after", buf, sizeof buf, &len);
     assert_int_equal(len, 4);
+    snprintf(lpath, sizeof lpath, "/zones/%s", longname);
+    read_back(lpath, buf, sizeof buf, &len);
+    assert_int_equal(len, 4);
+    assert_int_equal(SYS(rt_sys_stat, L("/zones/xxxx-cut"), L(&st)), -ENOENT);
     assert_true(strstr(console, "skipped (not a file, directory or symlink): /zones/fifo") != NULL);
     /* Into the root, and an image that ends with the device (no zero blocks). */
     blk_len = 0;
