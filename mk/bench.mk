@@ -4,3 +4,12 @@ bench:
 	@sh scripts/deps.sh bench
 	$(MAKE) $(BIN)
 	sh tests/bench/run.sh
+
+# make bench-acme: ACME issuance wall time against Pebble, lego and
+# certbot through zonelet and through Knot DNS, and zonelet's own client
+# (tests/bench/acme-bench.sh; ACME_ROUNDS=5). Its tools are test deps.
+.PHONY: bench-acme
+bench-acme:
+	@sh scripts/deps.sh test
+	$(MAKE) $(BIN)
+	sh tests/bench/acme-bench.sh
