@@ -1,6 +1,7 @@
 # zonelet — one make builds everything. See README.md.
 #   make            build the hosted server build/zonelet
 #   make run        install what is missing, build, serve zones-example/
+#   make run-unikernel  the same served by the appliance in QEMU (zonelet vm)
 #   make test       install test dependencies, run every test (ASan+UBSan)
 #   make bench      dnsperf against zonelet, Knot DNS and NSD
 #   make fuzz       run every libFuzzer harness (FUZZ_SECONDS each)
@@ -37,7 +38,7 @@ TEST_LIBS := -lcmocka -lldns
 TEST_DEPS :=
 BIN      := $(B)/zonelet
 
-.PHONY: all run test test-build deps-build deps-test clean fuzz bench
+.PHONY: all run run-unikernel test test-build deps-build deps-test clean fuzz bench
 all: $(BIN)
 
 # The targets' fragments first: the others use their variables.
@@ -76,6 +77,13 @@ deps-test:
 run: deps-build
 	$(MAKE) $(BIN)
 	$(BIN) --zones zones-example --listen 127.0.0.1:5353 --listen '[::1]:5353'
+
+# The appliance (directory store) in QEMU, KVM when it works, else TCG;
+# Ctrl-C stops it.
+run-unikernel: deps-build
+	$(MAKE) $(BIN) virtio
+	$(MAKE) TARGET=virtio $(B)/uk/zonelet.virtio
+	$(BIN) vm --target virtio --zones zones-example --listen 127.0.0.1:5353
 
 test-build: $(BIN) $(TEST_BIN) $(TEST_DEPS)
 

@@ -473,6 +473,20 @@ static int write_image(vm_t *vm, const char *path, bool temporary)
     return rc;
 }
 
+/* hvt runs only on KVM: said before anything is set up (a TAP), with
+ * the way out. */
+static bool kvm_usable(void)
+{
+    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        return true;
+    }
+    srv_vm_log("--target hvt needs KVM: /dev/kvm: %s (--target virtio runs without it, "
+               "QEMU with TCG)", strerror(errno));
+    return false;
+}
+
 static void vm_free(vm_t *vm)
 {
     srv_vm_fwd_free(vm->fwd);
@@ -525,6 +539,8 @@ int cmd_vm(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     if (vm->o.write_image) {
         rc = write_image(vm, vm->o.write_image, false) ? 1 : 0;
+    } else if (!strcmp(vm->o.target, "hvt") && !kvm_usable()) {
+        rc = 1;
     } else if (!write_image(vm, NULL, true) && !plan_network(vm) && !plan_command(vm)) {
         if (srv_vm_fwd_start(vm->fwd)) {
             srv_vm_log("cannot start the forwarder");
