@@ -18,8 +18,10 @@ B        := build
 LIB_SRC  := $(sort $(wildcard dns/*.c zone/*.c))
 # Layers above zone/: gitstore/ and acme/ (DESIGN.md), then the appliance.
 # (gitstore/nossh.c stands in for ssh.c in builds without libssh2;
-# unikernel/stores_dironly.c for stores.c in the appliance without git.)
-APP_SRC  := $(sort $(filter-out gitstore/nossh.c unikernel/stores_dironly.c, \
+# unikernel/stores_dironly.c for stores.c, acme_none.c for acme_agent.c
+# and main_dns.c for main.c in the DNS-only appliance image.)
+APP_SRC  := $(sort $(filter-out gitstore/nossh.c unikernel/stores_dironly.c \
+                   unikernel/acme_none.c unikernel/main_dns.c, \
                    $(wildcard gitstore/*.c acme/*.c unikernel/*.c platform/hosted/*.c)))
 # The socket-free message layer of unikernel/ (what the fuzzers and the
 # answer benchmark drive besides dns/ and zone/).

@@ -218,7 +218,8 @@ UK_UT_SRC  := $(sort $(wildcard tests/dns/test_*.c tests/zone/test_*.c) $(filter
 # libssh2 for the unikernel: gitstore/nossh.c refuses it).
 # The stores are picked per image (unikernel/stores.h): linked as objects,
 # never from the archive.
-UK_APP_SRC := $(filter-out unikernel/main.c unikernel/stores.c unikernel/stores_dironly.c gitstore/ssh.c, \
+UK_APP_SRC := $(filter-out unikernel/main.c unikernel/main_dns.c unikernel/stores.c \
+	unikernel/stores_dironly.c unikernel/acme_none.c gitstore/ssh.c, \
 	$(sort $(wildcard gitstore/*.c acme/*.c unikernel/*.c)))
 UK_APP_LIB := $(UK)/libzlapp.a
 UK_LDNS    := $(UK)/lib/libldns.a
@@ -306,14 +307,17 @@ TEST_DEPS += $(B)/test/test_rt
 # platform/runtime/tarfs.c). `zonelet vm` (unikernel/vm.c) boots them.
 # Each image also gets a stripped copy (IMAGE.stripped) for its size.
 UK_APPLIANCE := $(foreach t,$(UK_TARGETS),$(UK)/zonelet.$(t) $(UK)/zonelet-dns.$(t))
-UK_STORES_zonelet     := $(UK)/zl/unikernel/stores.o
-UK_STORES_zonelet-dns := $(UK)/zl/unikernel/stores_dironly.o
-$(UK)/zl/unikernel/main.o: $(UK)/musl/.done
+# zonelet-dns also leaves out the ACME client (unikernel/acme_none.c: no
+# TLS, no X.509) and the host commands (unikernel/main_dns.c).
+UK_STORES_zonelet     := $(UK)/zl/unikernel/main.o $(UK)/zl/unikernel/stores.o
+UK_STORES_zonelet-dns := $(UK)/zl/unikernel/main_dns.o $(UK)/zl/unikernel/stores_dironly.o \
+	$(UK)/zl/unikernel/acme_none.o
+$(UK)/zl/unikernel/main.o $(UK)/zl/unikernel/main_dns.o: $(UK)/musl/.done
 # $(call uk_appliance_rule,TARGET,NAME)
 define uk_appliance_rule
-$(UK)/$(2).$(1): $(UK)/zl/unikernel/main.o $(UK_STORES_$(2)) $(UK_APP_LIB) \
+$(UK)/$(2).$(1): $(UK_STORES_$(2)) $(UK_APP_LIB) \
 		$(UK_ZL_LIB) $(UK_RT_LIB) $(UK_LIBS) $(PLAT_LIB_$(1)) $(PLAT_LD_$(1))
-	$$(UK_LINK_$(1)) $$(call UK_GUEST_LD,$(1)) $(UK)/zl/unikernel/main.o $(UK_STORES_$(2)) \
+	$$(UK_LINK_$(1)) $$(call UK_GUEST_LD,$(1)) $(UK_STORES_$(2)) \
 		-Wl,--whole-archive $(UK_RT_LIB) -Wl,--no-whole-archive \
 		-Wl,--start-group $(UK_APP_LIB) $(UK_ZL_LIB) $(UK_LIBS) $(PLAT_LIB_$(1)) \
 		$(UK_MUSL)/lib/libc.a -lgcc -Wl,--end-group

@@ -126,10 +126,10 @@ static int server_open(server_t *s, bool defaults)
         srv_writer_set_store(s->writer, store);
     if (store)
         s->tcp = srv_tcp_new(&s->cfg, s->pub, srv_writer_changes(s->writer), (unsigned)tcp_slot);
-    if (store && s->cfg.acme_directory)
-        s->acme = srv_acme_new(&s->cfg, s->pub, (unsigned)acme_slot, s->writer);
-    if (!s->pub || !s->notifier || !s->udp || !s->writer || !store || !s->tcp ||
-        (s->cfg.acme_directory && !s->acme)) {
+    if (store && s->tcp && s->cfg.acme_directory &&
+        !(s->acme = srv_acme_new(&s->cfg, s->pub, (unsigned)acme_slot, s->writer)))
+        return -1;   /* srv_acme_new said why */
+    if (!s->pub || !s->notifier || !s->udp || !s->writer || !store || !s->tcp) {
         srv_log("out of memory");
         return -1;
     }

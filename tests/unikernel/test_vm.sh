@@ -79,6 +79,21 @@ done
 check "zonelet vm killed (SIGKILL): QEMU stops by itself within 10 s" "" "$left"
 for k in $left; do kill -KILL "$k" 2>/dev/null; done
 
+# The DNS-only image (directory store, no git, no ACME client).
+if make -s TARGET=virtio build/uk/zonelet-dns.virtio >"$ZL_TMP/build-dns.log" 2>&1; then
+    ZL_VM_ARGS="--image build/uk/zonelet-dns.virtio" zl_start --workers 1 ||
+        not_ok "zonelet-dns starts"
+    check "zonelet-dns.virtio serves the zones" "192.0.2.10" "$(qs www.example.test A)"
+    check "zonelet-dns.virtio over TCP" "192.0.2.10" "$(q www.example.test A +tcp +short)"
+    zl_stop
+    r=$(timeout -k 5 60 "$ZL_BIN" --image build/uk/zonelet-dns.virtio --zones "$ZL_ZONES" \
+        --listen "127.0.0.1:$(zl_free_port)" --acme-directory https://acme.test/dir 2>&1)
+    check_match "zonelet-dns.virtio refuses --acme-directory, saying why" \
+        'acme\.test/dir: this image has no ACME client' "$r"
+else
+    not_ok "the DNS-only appliance builds" "$(tail -20 "$ZL_TMP/build-dns.log")"
+fi
+
 # ---- memory ----
 big="$ZL_TMP/big"
 mkdir -p "$big"
