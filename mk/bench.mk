@@ -4,6 +4,7 @@ bench:
 	@sh scripts/deps.sh bench
 	$(MAKE) $(BIN)
 	sh tests/bench/run.sh
+	$(MAKE) bench-vm
 
 # make bench-acme: ACME issuance wall time against Pebble, lego and
 # certbot through zonelet and through Knot DNS, and zonelet's own client
@@ -13,3 +14,13 @@ bench-acme:
 	@sh scripts/deps.sh test
 	$(MAKE) $(BIN)
 	sh tests/bench/acme-bench.sh
+
+# make bench-vm: the appliance under QEMU (TCG here; KVM where /dev/kvm
+# works): image sizes, boot to first answer, smallest --mem, queries per
+# second through zonelet vm (tests/bench/vm-bench.sh; VM_BENCH_ROUNDS=5).
+.PHONY: bench-vm
+bench-vm:
+	@sh scripts/deps.sh bench
+	$(MAKE) $(BIN) virtio hvt
+	$(MAKE) appliance
+	sh tests/bench/vm-bench.sh
