@@ -341,7 +341,8 @@ static bool gen_range(const dns_tok_t *t, long *start, long *stop, long *step)
         return false;
     if (strspn(buf, "0123456789-/") != t->len)
         return false;
-    return *start >= 0 && *stop >= *start && *stop <= 0x7fffffffL && *step >= 1;
+    return *start >= 0 && *stop >= *start && *stop <= 0x7fffffffL && *step >= 1 &&
+           *step <= 0x7fffffffL; /* so v + step cannot overflow */
 }
 
 /* $GENERATE start-stop[/step] lhs [ttl] [class] type rhs... (BIND). */

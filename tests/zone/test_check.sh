@@ -222,5 +222,13 @@ if command -v git >/dev/null 2>&1; then
 else
     n=$((n + 1)); echo "ok $n - pre-receive # SKIP git not installed"
 fi
+# $GENERATE steps are bounded like the range (a step near LONG_MAX once
+# overflowed the loop: fuzz_zone, tests/fuzz/regress/zone/generate-step-overflow).
+printf '$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n$GENERATE 10-20/9223372036854775807 h$ A 192.0.2.$\n' >"$T/gen.test"
+run 1 "\$GENERATE step beyond 2^31-1 refused" --origin gen.test "$T/gen.test"
+has err "gen.test:5: error: bad \$GENERATE range" "its error names file and line"
+printf '$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n$GENERATE 10-20/2147483647 h$ A 192.0.2.$\n' >"$T/gen.test"
+run 0 "\$GENERATE step 2^31-1 makes the first record only" --origin gen.test "$T/gen.test"
+has out "gen.test: serial 1, 4 records" "one generated record"
 echo "1..$n"
 [ "$bad" = 0 ]
