@@ -331,18 +331,81 @@ static bool compr_match(const dns_wire_t *w, size_t p, const uint8_t *s, size_t 
     }
 }
 
+/* The suffix hashes of a large message's table (dns_compr_t): FNV-1a
+ * over the lower-cased labels, from the root towards the first label, so
+ * a suffix's hash extends the hash of the suffix after it. */
+#define HASH_SEED 2166136261u
+
+static uint32_t hash_label(uint32_t h, const uint8_t *label)
+{
+    for (unsigned i = 0; i <= label[0]; i++)
+        h = (h ^ lc(label[i])) * 16777619u;
+    return h;
+}
+
+static uint16_t hash_fold(uint32_t h)
+{
+    return (uint16_t)(h ^ h >> 16);
+}
+
+/* hs[j] = the hash of name's suffix from label j (offsets off[0..nl)). */
+static void name_hashes(const uint8_t *name, const uint8_t *off, unsigned nl, uint16_t *hs)
+{
+    uint32_t h = HASH_SEED;
+    for (unsigned j = nl; j-- > 0;) {
+        h = hash_label(h, name + off[j]);
+        hs[j] = hash_fold(h);
+    }
+}
+
+/* The hash of the name written at message offset p (following the
+ * pointers this writer made, bounded like compr_match). A malformed one
+ * gets a hash that matches nothing in practice; compr_match decides. */
+static uint16_t msg_hash(const dns_wire_t *w, size_t p)
+{
+    const uint8_t *m = w->base;
+    size_t end = w->pos, at[128];
+    unsigned n = 0;
+    while (p < end && n < 128) {
+        if ((m[p] & PTR_MASK) == PTR_MASK) {
+            size_t to = p + 1 < end ? (size_t)(m[p] & 0x3f) << 8 | m[p + 1] : end;
+            if (to >= p)
+                break;
+            p = to;
+            continue;
+        }
+        if (!m[p] || p + 1 + m[p] > end)
+            break;
+        at[n++] = p;
+        p += m[p] + 1u;
+    }
+    uint32_t h = HASH_SEED;
+    while (n-- > 0)
+        h = hash_label(h, m + at[n]);
+    return hash_fold(h);
+}
+
+/* The table grew large: hashes for the entries it has (once). */
+static void compr_hash_all(const dns_wire_t *w, dns_compr_t *c)
+{
+    for (unsigned e = 0; e < c->n; e++)
+        c->hash[e] = msg_hash(w, c->off[e]);
+    c->hashed = true;
+}
+
 /* Index of the longest suffix (label number) of name found in c,
  * setting *ptr to the first entry holding it; nl if none. One pass over
  * the entries: each is tried only against the suffix with its own label
- * count, and only if that suffix is longer than the best found so far. */
+ * count, only if that suffix is longer than the best found so far, and,
+ * in a hashed table (hs non-NULL), only if the hashes agree. */
 static unsigned compr_find(const dns_wire_t *w, const dns_compr_t *c,
                            const uint8_t *name, const uint8_t *off, unsigned nl,
-                           unsigned root, uint16_t *ptr)
+                           unsigned root, const uint16_t *hs, uint16_t *ptr)
 {
     unsigned best = 0;
     for (unsigned e = 0; e < c->n; e++) {
         unsigned k = c->labels[e];
-        if (k <= best || k > nl)
+        if (k <= best || k > nl || (hs && c->hash[e] != hs[nl - k]))
             continue;
         const uint8_t *s = name + off[nl - k];
         if (!compr_match(w, c->off[e], s, root + 1u - off[nl - k]))
@@ -367,8 +430,12 @@ int dns_name_write(dns_wire_t *w, const uint8_t *name, dns_compr_t *c)
     unsigned nl = 0, root = 0;
     for (; name[root]; root += name[root] + 1u)
         off[nl++] = (uint8_t)root;
-    uint16_t ptr = 0;
-    unsigned i = compr_find(w, c, name, off, nl, root, &ptr);
+    uint16_t ptr = 0, hs[128];
+    if (!c->hashed && c->n >= DNS_COMPR_HASH_MIN)
+        compr_hash_all(w, c);
+    if (c->hashed)
+        name_hashes(name, off, nl, hs);
+    unsigned i = compr_find(w, c, name, off, nl, root, c->hashed ? hs : NULL, &ptr);
     size_t prefix = i < nl ? off[i] : root;
     if (!dns_wire_need_w(w, prefix + (i < nl ? 2 : 1)))
         return w->err;
@@ -377,6 +444,8 @@ int dns_name_write(dns_wire_t *w, const uint8_t *name, dns_compr_t *c)
         if (at >= 0x4000)
             break;  /* pointers hold 14 bits */
         c->off[c->n] = (uint16_t)at;
+        if (c->hashed)
+            c->hash[c->n] = hs[j];
         c->labels[c->n++] = (uint8_t)(nl - j);
     }
     memcpy(w->base + w->pos, name, prefix);

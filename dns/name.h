@@ -74,15 +74,26 @@ int dns_name_from_text(const char *s, size_t len, const uint8_t *origin,
 int dns_name_to_text(const uint8_t *name, char *buf, size_t cap);
 
 /* Name compression state for one message being written. It remembers the
- * offsets of names (and their suffixes) already in the message. */
+ * offsets of names (and their suffixes) already in the message. Once it
+ * holds DNS_COMPR_HASH_MIN entries (large messages: transfers), each entry
+ * also keeps a hash of its suffix, so a lookup compares names only with
+ * the entries whose hash matches instead of with all of them; small
+ * messages (query answers) never compute a hash. */
 #define DNS_COMPR_MAX 256
+#define DNS_COMPR_HASH_MIN 16
 typedef struct dns_compr {
     uint16_t off[DNS_COMPR_MAX];   /* offsets of label starts in the message */
     uint8_t labels[DNS_COMPR_MAX]; /* label count of the name at off[i] */
+    uint16_t hash[DNS_COMPR_MAX];  /* suffix hash of entry i, once hashed */
     uint16_t n;
+    bool hashed;                   /* hash[0..n) are valid */
 } dns_compr_t;
 
-static inline void dns_compr_init(dns_compr_t *c) { c->n = 0; }
+static inline void dns_compr_init(dns_compr_t *c)
+{
+    c->n = 0;
+    c->hashed = false;
+}
 
 /* Writes name at the cursor. With c non-NULL the longest suffix already
  * written is replaced by a pointer (matching is case-insensitive, so the
