@@ -950,6 +950,7 @@ int srv_writer_start(srv_writer_t *w)
     int rc = pthread_create(&w->helper, NULL, helper_main, w);
     if (rc)
         return rc;
+    (void)pthread_setname_np(w->helper, "zl-helper");   /* as the UDP workers' */
     rc = pthread_create(&w->thread, NULL, writer_main, w);
     if (rc) {
         pthread_mutex_lock(&w->lock);
@@ -959,6 +960,7 @@ int srv_writer_start(srv_writer_t *w)
         pthread_join(w->helper, NULL);
         return rc;
     }
+    (void)pthread_setname_np(w->thread, "zl-writer");
     w->started = true;
     return 0;
 }
