@@ -14,6 +14,14 @@ typedef struct diff_list {
     size_t n, cap;
 } diff_list_t;
 
+/* Most diffs are one UPDATE's: two SOAs and a few records. Their owners
+ * and RDATA fit a buffer inside the diff, so such a diff takes two small
+ * allocations instead of a 16 KiB arena chunk: the IXFR history keeps up
+ * to --ixfr-history of them per zone, and its byte cap counts encoded
+ * octets, which the memory a diff holds should stay close to. */
+#define DIFF_INLINE 512
+#define DIFF_LIST_MIN 4
+
 struct zone_diff {
     atomic_uint refs;
     bool sealed;
@@ -21,7 +29,8 @@ struct zone_diff {
     dns_rr_t soa[2];        /* old, new; owner NULL until set */
     diff_list_t rm, add;
     size_t bytes;
-    dns_arena_t arena;      /* owners and RDATA */
+    dns_arena_t arena;      /* owners and RDATA: small first, then heap chunks */
+    _Alignas(8) uint8_t small[DIFF_INLINE];
 };
 
 #define DIFF_MAGIC "ZLD1"
@@ -36,7 +45,7 @@ zone_diff_t *zone_diff_new(const uint8_t *origin)
         return NULL;
     atomic_init(&d->refs, 1);
     dns_name_copy(d->origin, origin);
-    dns_arena_init(&d->arena, NULL, 0, 0);
+    dns_arena_init(&d->arena, d->small, sizeof(d->small), 0);
     return d;
 }
 
@@ -75,7 +84,7 @@ static int diff_push(zone_diff_t *d, diff_list_t *l, const dns_rr_t *rr)
         rr->rclass != DNS_C_IN || !dns_name_is_sub(rr->owner, d->origin))
         return ZL_EINVAL;
     if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
+        size_t cap = l->cap ? 2 * l->cap : DIFF_LIST_MIN;
         dns_rr_t *r = realloc(l->r, cap * sizeof(*r));
         if (!r)
             return ZL_ENOMEM;
