@@ -396,8 +396,10 @@ static int git_commit(srv_store_t *s, const srv_commit_t *c, size_t n)
         rc = gs_commit_push(sg->gs, sg->head[0] ? sg->head : NULL, ch, nch, msg, id);
     if (rc == ZL_OK) {
         const gs_stats_t *st = gs_stats(sg->gs);
-        srv_log("git: pushed %s (%zu change%s; %.0f ms)", id, n, n == 1 ? "" : "s",
-                st->build_ms + st->connect_ms + st->transfer_ms);
+        srv_log("git: pushed %s (%zu change%s; %.0f ms: commit %.1f, connection %.1f, pack "
+                "and the remote's answer %.1f)", id, n, n == 1 ? "" : "s",
+                st->build_ms + st->connect_ms + st->transfer_ms, st->build_ms, st->connect_ms,
+                st->transfer_ms);
         /* The pushed commit is the one in service now: take its blob ids
          * so the next fetch sees no change in these files. */
         srv_loaded_t l;
