@@ -493,11 +493,12 @@ static int poll_wait(acme_client_t *c, const acme_http_resp_t *r, int64_t *delay
     if (now_ms() + ms > c->deadline)
         return aerr(c, ZL_ETIMEOUT, "deadline passed waiting for %s", what);
     c->st.polls++;
-    if (c->cb.sleep)
-        c->cb.sleep(c->cb.ctx, ms);
-    else
+    if (!c->cb.sleep) {
         sleep_ms(ms);
-    return ZL_OK;
+        return ZL_OK;
+    }
+    int rc = c->cb.sleep(c->cb.ctx, ms);
+    return rc ? aerr(c, rc, "stopped while waiting for %s", what) : ZL_OK;
 }
 
 /* ---- authorizations ---- */

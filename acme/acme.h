@@ -50,8 +50,10 @@ typedef struct acme_cb {
      * call. May be NULL. */
     void (*log)(void *ctx, const char *order_url, const char *msg);
     /* Waits ms milliseconds between two polls (the unikernel yields to
-     * its other threads here). May be NULL: the thread sleeps. */
-    void (*sleep)(void *ctx, int64_t ms);
+     * its other threads here). Returns ZL_OK to go on, or an error that
+     * abandons the order (the appliance is stopping). May be NULL: the
+     * thread sleeps. */
+    int (*sleep)(void *ctx, int64_t ms);
 } acme_cb_t;
 
 typedef struct acme_opts {

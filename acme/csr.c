@@ -395,3 +395,104 @@ int acme_cert_validity(const uint8_t *der, size_t len, int64_t *not_before, int6
     mbedtls_x509_crt_free(&crt);
     return rc;
 }
+
+/* ---- certificates against requests ---- */
+
+/* The SubjectPublicKeyInfo DER of pk into buf; its length, 0 on error
+ * (mbedTLS writes it at the end of the buffer). */
+static size_t spki(mbedtls_pk_context *pk, unsigned char *buf, size_t cap, const unsigned char **out)
+{
+    int n = mbedtls_pk_write_pubkey_der(pk, buf, cap);
+    if (n <= 0)
+        return 0;
+    *out = buf + cap - (size_t)n;
+    return (size_t)n;
+}
+
+/* True when the certificate's dNSNames are exactly names[0..n) (as sets,
+ * case-insensitively). */
+static bool san_equal(const mbedtls_x509_crt *crt, char *const *names, size_t n)
+{
+    bool seen[ACME_MAX_NAMES] = {false};
+    size_t count = 0;
+    for (const mbedtls_x509_sequence *s = &crt->subject_alt_names; s && s->buf.p; s = s->next) {
+        if (s->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2))
+            continue;
+        size_t k = 0;
+        while (k < n && !(strlen(names[k]) == s->buf.len &&
+                          strncasecmp(names[k], (const char *)s->buf.p, s->buf.len) == 0))
+            k++;
+        if (k == n)
+            return false;   /* a name the request does not ask for */
+        if (!seen[k]) {
+            seen[k] = true;
+            count++;
+        }
+    }
+    return count == n;
+}
+
+bool acme_cert_matches_csr(const uint8_t *cert, size_t clen, const uint8_t *csr, size_t len)
+{
+    char **names = NULL;
+    size_t n = 0;
+    if (acme_csr_names(csr, len, &names, &n) != ZL_OK)
+        return false;
+    mbedtls_x509_crt crt;
+    mbedtls_x509_csr req;
+    mbedtls_x509_crt_init(&crt);
+    mbedtls_x509_csr_init(&req);
+    bool ok = mbedtls_x509_crt_parse_der(&crt, cert, clen) == 0 &&
+              mbedtls_x509_csr_parse_der(&req, csr, len) == 0;
+    unsigned char a[200], b[200];
+    const unsigned char *pa = NULL, *pb = NULL;
+    size_t la = ok ? spki(&crt.pk, a, sizeof a, &pa) : 0;
+    size_t lb = ok ? spki(&req.pk, b, sizeof b, &pb) : 0;
+    ok = ok && la && la == lb && memcmp(pa, pb, la) == 0 && san_equal(&crt, names, n);
+    mbedtls_x509_crt_free(&crt);
+    mbedtls_x509_csr_free(&req);
+    free(names);
+    return ok;
+}
+
+bool acme_cert_issued_by(const uint8_t *child, size_t clen, const uint8_t *parent, size_t plen)
+{
+    mbedtls_x509_crt c, p;
+    mbedtls_x509_crt_init(&c);
+    mbedtls_x509_crt_init(&p);
+    bool ok = mbedtls_x509_crt_parse_der(&c, child, clen) == 0 &&
+              mbedtls_x509_crt_parse_der(&p, parent, plen) == 0 &&
+              c.issuer_raw.len == p.subject_raw.len &&
+              memcmp(c.issuer_raw.p, p.subject_raw.p, c.issuer_raw.len) == 0;
+    mbedtls_x509_crt_free(&c);
+    mbedtls_x509_crt_free(&p);
+    return ok;
+}
+
+bool acme_csr_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    char **na = NULL, **nb = NULL;
+    size_t n = 0, m = 0;
+    bool ok = acme_csr_names(a, alen, &na, &n) == ZL_OK && acme_csr_names(b, blen, &nb, &m) == ZL_OK &&
+              n == m;
+    for (size_t i = 0; ok && i < n; i++) {
+        bool found = false;
+        for (size_t k = 0; k < m && !found; k++)
+            found = strcasecmp(na[i], nb[k]) == 0;
+        ok = found;   /* no duplicates in either list: equal sizes make it a set equality */
+    }
+    mbedtls_x509_csr x, y;
+    mbedtls_x509_csr_init(&x);
+    mbedtls_x509_csr_init(&y);
+    unsigned char ba[200], bb[200];
+    const unsigned char *pa = NULL, *pb = NULL;
+    ok = ok && mbedtls_x509_csr_parse_der(&x, a, alen) == 0 && mbedtls_x509_csr_parse_der(&y, b, blen) == 0;
+    size_t la = ok ? spki(&x.pk, ba, sizeof ba, &pa) : 0;
+    size_t lb = ok ? spki(&y.pk, bb, sizeof bb, &pb) : 0;
+    ok = ok && la && la == lb && memcmp(pa, pb, la) == 0;
+    mbedtls_x509_csr_free(&x);
+    mbedtls_x509_csr_free(&y);
+    free(na);
+    free(nb);
+    return ok;
+}

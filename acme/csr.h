@@ -82,4 +82,23 @@ int acme_chain_write_pem(acme_buf_t *out, const acme_chain_t *c, size_t from);
  * Epoch (UTC). Errors: ZL_ESYNTAX (not a certificate). */
 int acme_cert_validity(const uint8_t *der, size_t len, int64_t *not_before, int64_t *not_after);
 
+/* True when the DER certificate cert[0..clen) answers the DER request
+ * csr[0..len) (both borrowed): the same public key, and its
+ * subjectAltName dNSNames are exactly the names acme_csr_names reads
+ * from the request (as sets, case-insensitively). False when either
+ * does not parse or the request's signature does not verify. */
+bool acme_cert_matches_csr(const uint8_t *cert, size_t clen, const uint8_t *csr, size_t len);
+
+/* True when the DER requests a[0..alen) and b[0..blen) ask for the same
+ * thing: both verify, the same public key, the same set of names
+ * (case-insensitively). Two requests made one after the other with one
+ * key and one list of names differ in octets (ECDSA signatures are
+ * randomised) but are the same. */
+bool acme_csr_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
+/* True when the DER certificate child names the DER certificate parent
+ * as its issuer (issuer and subject names equal as DER; the signature is
+ * not checked: this orders a chain, openssl verify judges it). */
+bool acme_cert_issued_by(const uint8_t *child, size_t clen, const uint8_t *parent, size_t plen);
+
 #endif

@@ -21,3 +21,12 @@ $(B)/bench/update_client: tests/bench/update_client.c $(B)/libzl.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libzl.a $(LDLIBS)
 TEST_DEPS += $(B)/bench/update_client
+
+# make bench-acme: ACME issuance wall time against Pebble, lego and
+# certbot through zonelet and through Knot DNS, and zonelet's own client
+# (tests/bench/acme-bench.sh; ACME_ROUNDS=5). Its tools are test deps.
+.PHONY: bench-acme
+bench-acme:
+	@sh scripts/deps.sh test
+	$(MAKE) $(BIN)
+	sh tests/bench/acme-bench.sh

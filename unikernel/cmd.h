@@ -14,4 +14,10 @@ int cmd_serve(int argc, char **argv);
  * signed NOTIFY, the answer printed, exit 0 on NOERROR (notify_cmd.c). */
 int cmd_notify(int argc, char **argv);
 
+/* `zonelet certify --server ADDR:PORT --key NAME:ALG:BASE64 --name HOST
+ * [--name HOST...] --out DIR [--wait SECONDS]`: a key, a CSR submitted
+ * by signed UPDATE, the certificate the server's ACME client stores
+ * waited for, and key.pem, cert.pem, chain.pem written (certify_cmd.c). */
+int cmd_certify(int argc, char **argv);
+
 #endif

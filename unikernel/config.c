@@ -14,7 +14,7 @@ enum {
     OPT_TCP_MAX_CONNS, OPT_TCP_MAX_PER_IP, OPT_TCP_IDLE_MS, OPT_UDP_COALESCE_US, OPT_TSIG_KEY,
     OPT_NOTIFY_TO, OPT_AXFR_ALLOW, OPT_IXFR_HISTORY, OPT_IXFR_MAX_BYTES, OPT_REMOTE,
     OPT_REMOTE_KEY, OPT_REMOTE_KNOWN_HOSTS, OPT_REMOTE_CA, OPT_AUTHOR, OPT_CACHE, OPT_POLL,
-    OPT_PUSH_TIMEOUT, OPT_HELP
+    OPT_PUSH_TIMEOUT, OPT_ACME_DIRECTORY, OPT_ACME_EMAIL, OPT_ACME_CA, OPT_ACME_RENEW_DAYS, OPT_HELP
 };
 
 static const struct option srv_options[] = {
@@ -45,6 +45,10 @@ static const struct option srv_options[] = {
     {"cache", required_argument, NULL, OPT_CACHE},
     {"poll", required_argument, NULL, OPT_POLL},
     {"push-timeout", required_argument, NULL, OPT_PUSH_TIMEOUT},
+    {"acme-directory", required_argument, NULL, OPT_ACME_DIRECTORY},
+    {"acme-email", required_argument, NULL, OPT_ACME_EMAIL},
+    {"acme-ca", required_argument, NULL, OPT_ACME_CA},
+    {"acme-renew-days", required_argument, NULL, OPT_ACME_RENEW_DAYS},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -53,11 +57,17 @@ void srv_config_usage(FILE *out)
 {
     fputs("usage: zonelet [options]          serve the zones of a directory\n"
           "       zonelet check [--strict] FILE...  check zone files\n"
+          "       zonelet notify --server ADDR:PORT [--key NAME:ALG:BASE64] ZONE\n"
+          "                       send one signed NOTIFY (git hooks, scripts)\n"
+          "       zonelet certify --server ADDR:PORT --key NAME:ALG:BASE64 --name HOST...\n"
+          "                       --out DIR  a key and a certificate through the server's\n"
+          "                                  ACME client (zonelet certify --help)\n"
           "options (default in brackets):\n"
           "  --listen ADDR:PORT     address to serve on, repeatable; IPv6 as [::1]:5353\n"
           "                         [127.0.0.1:5353 and [::1]:5353]\n"
           "  --zones DIR            one zone file per zone, named after the zone;\n"
-          "                         _keys, *._keys, dotfiles and sub-folders skipped\n"
+          "                         _keys, *._keys, _acme, dotfiles and sub-folders\n"
+          "                         skipped\n"
           "                         [zones-example]\n"
           "  --workers N            UDP worker threads per address [number of CPUs]\n"
           "  --udp-max N            largest UDP reply with EDNS, 512-65535 [1232]\n"
@@ -102,6 +112,17 @@ void srv_config_usage(FILE *out)
           "  --poll SECONDS         fetch the remote this often [0: on NOTIFY and SIGHUP]\n"
           "  --push-timeout SECONDS an UPDATE waits at most this long for its push, then\n"
           "                         gets SERVFAIL [10]\n"
+          "  --acme-directory URL   obtain certificates from this ACME (RFC 8555) server:\n"
+          "                         a CSR stored as TLSA 3 255 0 at _letsencrypt._tcp.NAME\n"
+          "                         asks for one (its names must be in zones served here);\n"
+          "                         the chain is stored beside it (TLSA 3 0 0, 2 0 0),\n"
+          "                         DNS-01 answered by changing the zone; the account key\n"
+          "                         is kept in the store as _acme [off]\n"
+          "  --acme-email MAIL      contact of the ACME account [none]\n"
+          "  --acme-ca FILE         CA certificates for the ACME server's HTTPS (PEM)\n"
+          "                         [/etc/ssl/certs/ca-certificates.crt]\n"
+          "  --acme-renew-days N    renew when fewer than N days of validity remain\n"
+          "                         [when less than a third of the validity remains]\n"
           "  --help                 this text\n"
           "signals: SIGHUP reloads the zones (a broken zone keeps its old version),\n"
           "SIGTERM and SIGINT stop.\n", out);
@@ -179,6 +200,8 @@ static void config_defaults(srv_config_t *cfg)
     cfg->tcp_idle_ms = 10000;
     cfg->udp_coalesce_us = 200;  /* chosen by measurement: tests/bench/RESULTS.md runs 4-7 */
     cfg->ixfr_history = 100;
+    cfg->acme_renew_days = -1;
+    cfg->acme_ca = "/etc/ssl/certs/ca-certificates.crt";
     cfg->cache_dir = ".zonelet-cache";
     cfg->push_timeout_s = 10;
     cfg->ixfr_max_bytes = (size_t)16 << 20;
@@ -287,6 +310,14 @@ static int apply_option(srv_config_t *cfg, int c, const char *arg)
     case OPT_CACHE: cfg->cache_dir = arg; return 0;
     case OPT_POLL: return parse_uint("poll", arg, 0, 86400, &cfg->poll_s);
     case OPT_PUSH_TIMEOUT: return parse_uint("push-timeout", arg, 1, 3600, &cfg->push_timeout_s);
+    case OPT_ACME_DIRECTORY: cfg->acme_directory = arg; return 0;
+    case OPT_ACME_EMAIL: cfg->acme_email = arg; return 0;
+    case OPT_ACME_CA: cfg->acme_ca = arg; return 0;
+    case OPT_ACME_RENEW_DAYS:
+        if (parse_uint("acme-renew-days", arg, 0, 100000, &v))
+            return -1;
+        cfg->acme_renew_days = (int)v;
+        return 0;
     case OPT_IXFR_MAX_BYTES:
         if (parse_uint("ixfr-max-bytes", arg, 4096, 0xffffffffu, &v))
             return -1;

@@ -47,6 +47,11 @@ typedef struct srv_config {
     const char *cache_dir;       /* the local clone, kept across restarts */
     unsigned poll_s;             /* fetch every N seconds (0: only on NOTIFY/SIGHUP) */
     unsigned push_timeout_s;     /* an UPDATE waits at most this long for its push */
+    /* The built-in ACME client (unikernel/acme_agent.h): all borrowed. */
+    const char *acme_directory;  /* https URL of the directory, or NULL: off */
+    const char *acme_email;      /* account contact, or NULL */
+    const char *acme_ca;         /* CA certificates for the ACME server (PEM) */
+    int acme_renew_days;         /* renew with fewer days left; -1: a third of the validity */
     unsigned ixfr_history;       /* versions kept for IXFR per zone */
     size_t ixfr_max_bytes;       /* and at most this many octets of them */
     uint8_t nsid[SRV_NSID_MAX];

@@ -108,3 +108,24 @@ void srv_addr_text(const struct sockaddr *sa, char *buf, size_t cap)
         snprintf(buf, cap, "?");
     }
 }
+
+void srv_load_report(void *ctx, zone_severity_t sev, const char *file, unsigned line,
+                     const char *msg)
+{
+    srv_load_report_t *lr = ctx;
+    const char *path = file ? file : lr->path;
+    const char *what = sev == ZONE_WARNING ? "warning" : "error";
+    if (sev == ZONE_WARNING && lr->warnings++ >= SRV_LOAD_WARN_MAX)
+        return;
+    if (line)
+        srv_log_raw("%s:%u: %s: %s", path, line, what, msg);
+    else
+        srv_log_raw("%s: %s: %s", path, what, msg);
+}
+
+void srv_load_report_end(const srv_load_report_t *lr)
+{
+    if (lr->warnings > SRV_LOAD_WARN_MAX)
+        srv_log_raw("%s: %zu more warnings (zonelet check %s lists them all)", lr->path,
+                    lr->warnings - SRV_LOAD_WARN_MAX, lr->path);
+}

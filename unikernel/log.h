@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "dns/name.h"
+#include "zone/zone.h"
 
 /* "zonelet: " + the formatted message + newline. */
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -32,5 +33,20 @@ void srv_log_who(const uint8_t *key, const struct srv_client *client, char *buf,
 /* "zonelet: ZONE: " + the formatted message (origin in text form). */
 void srv_log_zone(const uint8_t *origin, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The problems of one file as it loads, logged like `zonelet check`
+ * prints them (`file:line: error: ...`, `... warning: ...`). A zone with
+ * many occluded records would flood the log at every reload: the first
+ * SRV_LOAD_WARN_MAX warnings are logged, the rest counted and summed up
+ * by srv_load_report_end. Use srv_load_report as a zone_report_t's fn
+ * with a srv_load_report_t as its ctx. */
+#define SRV_LOAD_WARN_MAX 20
+typedef struct srv_load_report {
+    const char *path;      /* the file's name when the parser gives none */
+    size_t warnings;
+} srv_load_report_t;
+void srv_load_report(void *ctx, zone_severity_t sev, const char *file, unsigned line,
+                     const char *msg);
+void srv_load_report_end(const srv_load_report_t *lr);
 
 #endif

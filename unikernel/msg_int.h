@@ -28,6 +28,13 @@ typedef struct srv_msg {
     srv_stream_t *stream;    /* SRV_STREAM */
 } srv_msg_t;
 
+/* A reply's state kept past the request (a deferred UPDATE answer, the
+ * messages of a transfer): *dst gets m's header, question, OPT and TSIG
+ * state with nothing borrowed left in it (the request's bytes, the
+ * context, the snapshot's key); the TSIG key is copied into *key, which
+ * must live as long as dst. */
+void srv_msg_keep(srv_msg_t *dst, const srv_msg_t *m, dns_tsig_key_t *key);
+
 /* The octets kept at the end of every message for its OPT and TSIG. */
 size_t srv_msg_room(const srv_msg_t *m);
 

@@ -137,6 +137,20 @@ static uint16_t dispatch(srv_msg_t *m)
     }
 }
 
+void srv_msg_keep(srv_msg_t *dst, const srv_msg_t *m, dns_tsig_key_t *key)
+{
+    *dst = *m;
+    dst->req = NULL;
+    dst->ctx = NULL;
+    dst->client = NULL;
+    dst->key = NULL;
+    dst->edns.cookie = NULL;
+    if (m->tsig && m->tsig_ctx.key) {
+        *key = *m->tsig_ctx.key;
+        dst->tsig_ctx.key = key;
+    }
+}
+
 size_t srv_msg_room(const srv_msg_t *m)
 {
     return (m->opt ? dns_edns_resp_size(&m->resp) : 0) + (m->tsig ? dns_tsig_space(&m->tsig_ctx) : 0);

@@ -3,8 +3,9 @@
  *
  * Threads: one UDP thread per (worker, address), one TCP event-loop
  * thread, the change path (writer.c) and its helper, the NOTIFY sender,
- * and the main thread, which only waits for signals: nothing of the
- * change path (disk, parsing, syncs) ever delays a query.
+ * the ACME client (acme_agent.c, with --acme-directory), and the main
+ * thread, which only waits for signals: nothing of the change path
+ * (disk, parsing, syncs) or of ACME ever delays a query.
  */
 #include <errno.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "dns/err.h"
+#include "unikernel/acme_agent.h"
 #include "unikernel/cmd.h"
 #include "unikernel/config.h"
 #include "unikernel/log.h"
@@ -32,6 +34,7 @@ typedef struct server {
     srv_udp_t **udp;
     size_t nudp;
     srv_tcp_t *tcp;
+    srv_acme_t *acme;            /* the built-in ACME client, or NULL */
     atomic_bool stop;
 } server_t;
 
@@ -106,7 +109,9 @@ static int command_line_keys(const srv_config_t *cfg, zone_key_t *keys)
 
 static int server_open(server_t *s, bool defaults)
 {
-    size_t readers = s->cfg.nlisten * s->cfg.workers + 1, listening = 0;
+    /* Reader slots: one per UDP worker, then TCP's, then the ACME agent's. */
+    size_t tcp_slot = s->cfg.nlisten * s->cfg.workers, acme_slot = tcp_slot + 1;
+    size_t readers = acme_slot + 1, listening = 0;
     zone_key_t keys[SRV_KEYARG_MAX];
     if (command_line_keys(&s->cfg, keys))
         return -1;
@@ -125,8 +130,11 @@ static int server_open(server_t *s, bool defaults)
     if (store)
         srv_writer_set_store(s->writer, store);
     if (store)
-        s->tcp = srv_tcp_new(&s->cfg, s->pub, srv_writer_changes(s->writer), (unsigned)(readers - 1));
-    if (!s->pub || !s->notifier || !s->udp || !s->writer || !store || !s->tcp) {
+        s->tcp = srv_tcp_new(&s->cfg, s->pub, srv_writer_changes(s->writer), (unsigned)tcp_slot);
+    if (store && s->cfg.acme_directory)
+        s->acme = srv_acme_new(&s->cfg, s->pub, (unsigned)acme_slot, s->writer);
+    if (!s->pub || !s->notifier || !s->udp || !s->writer || !store || !s->tcp ||
+        (s->cfg.acme_directory && !s->acme)) {
         srv_log("out of memory");
         return -1;
     }
@@ -158,16 +166,23 @@ static int server_start(server_t *s)
         }
     }
     rc = srv_tcp_start(s->tcp);
-    if (rc)
+    if (rc) {
         srv_log("cannot start the tcp thread: %s", strerror(rc));
+        return -1;
+    }
+    rc = s->acme ? srv_acme_start(s->acme) : 0;
+    if (rc)
+        srv_log("cannot start the ACME client: %s", strerror(rc));
     return rc ? -1 : 0;
 }
 
-/* Transports first (no new requests), then the change path (it may
- * still hand replies to the transports, whose sockets stay open until
- * freed), then the rest. */
+/* The ACME client first (it waits on the change path), the transports
+ * (no new requests), then the change path (it may still hand replies to
+ * the transports, whose sockets stay open until freed), then the rest. */
 static void server_close(server_t *s)
 {
+    srv_acme_free(s->acme);
+    s->acme = NULL;
     atomic_store(&s->stop, true);
     for (size_t i = 0; i < s->nudp; i++)
         srv_udp_join(s->udp[i]);

@@ -78,7 +78,23 @@ typedef struct srv_store {
      * true when a reload of everything is due (git: the --poll timer, or
      * a retry after the remote was unreachable). */
     bool (*tick)(struct srv_store *s);
+    /* Reads one file of the store that holds no zone (SRV_STORE_ACME:
+     * the ACME account key) as the store has it now: *data (the
+     * caller's, free()) gets its *len octets. ZL_OK, ZL_ENOTFOUND (no
+     * such file), ZL_EIO, ZL_ENOMEM. Its content is never logged. */
+    int (*file_read)(struct srv_store *s, const char *name, uint8_t **data, size_t *len);
+    /* Makes data[0..len) (borrowed) that file's content, durably: the
+     * directory store writes a new file (mode 0600), syncs it and renames
+     * it in; the git store commits it (who in the message) and pushes.
+     * ZL_OK, ZL_ECONFLICT (the store moved on: reload, retry), or another
+     * error (logged). */
+    int (*file_write)(struct srv_store *s, const char *name, const uint8_t *data, size_t len,
+                      const char *who);
     void (*free)(struct srv_store *s);
 } srv_store_t;
+
+/* The one non-zone file the stores keep (besides the key files): the
+ * ACME account key, PEM. Never loaded as a zone. */
+#define SRV_STORE_ACME "_acme"
 
 #endif

@@ -59,38 +59,6 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The problems of one file as it loads, logged like `zonelet check`
- * prints them. A zone with many occluded records would flood the log at
- * every reload: the first LOAD_WARN_MAX warnings are logged, the rest
- * counted (errors are bounded by the parser's own limit). */
-#define LOAD_WARN_MAX 20
-
-typedef struct load_report {
-    const char *path;
-    size_t warnings;
-} load_report_t;
-
-static void report_line(void *ctx, zone_severity_t sev, const char *file, unsigned line,
-                        const char *msg)
-{
-    load_report_t *lr = ctx;
-    const char *path = file ? file : lr->path;
-    const char *what = sev == ZONE_WARNING ? "warning" : "error";
-    if (sev == ZONE_WARNING && lr->warnings++ >= LOAD_WARN_MAX)
-        return;
-    if (line)
-        srv_log_raw("%s:%u: %s: %s", path, line, what, msg);
-    else
-        srv_log_raw("%s: %s: %s", path, what, msg);
-}
-
-static void report_end(const load_report_t *lr)
-{
-    if (lr->warnings > LOAD_WARN_MAX)
-        srv_log_raw("%s: %zu more warnings (zonelet check %s lists them all)", lr->path,
-                    lr->warnings - LOAD_WARN_MAX, lr->path);
-}
-
 static void path_of(const store_dir_t *sd, const char *name, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s/%s", sd->dir, name);
@@ -297,7 +265,7 @@ static int scan(store_dir_t *sd, dfile_t **out, size_t *nout)
         return -1;
     }
     while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || strlen(e->d_name) > NAME_MAX)
+        if (e->d_name[0] == '.' || strlen(e->d_name) > NAME_MAX || strcmp(e->d_name, SRV_STORE_ACME) == 0)
             continue;
         if (fstatat(dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
             continue;
@@ -340,8 +308,8 @@ static int load_zone(store_dir_t *sd, dfile_t *f, srv_stored_t *st, bool replay)
     char path[PATH_MAX];
     static const uint8_t root[1] = {0};
     path_of(sd, f->name, path, sizeof path);
-    load_report_t lr = {path, 0};
-    zone_report_t rep = {report_line, &lr};
+    srv_load_report_t lr = {path, 0};
+    zone_report_t rep = {srv_load_report, &lr};
     memset(st, 0, sizeof *st);
     int rc = dns_name_from_text(f->name, strlen(f->name), root, f->origin);
     if (rc < 0) {
@@ -351,7 +319,7 @@ static int load_zone(store_dir_t *sd, dfile_t *f, srv_stored_t *st, bool replay)
     dns_name_copy(st->origin, f->origin);
     zone_t *z = NULL;
     rc = zone_load_file(path, f->origin, &z, &rep);
-    report_end(&lr);
+    srv_load_report_end(&lr);
     if (rc != ZL_OK) {
         srv_log("%s: not loaded (%s)", path, zl_strerror(rc));
         st->failed = true;
@@ -373,8 +341,8 @@ static zone_keyring_t *load_keys(store_dir_t *sd)
             continue;
         char path[PATH_MAX];
         path_of(sd, f->name, path, sizeof path);
-        load_report_t lr = {path, 0};
-        zone_report_t rep = {report_line, &lr};
+        srv_load_report_t lr = {path, 0};
+        zone_report_t rep = {srv_load_report, &lr};
         uint8_t zone[DNS_NAME_MAX];
         static const uint8_t root[1] = {0};
         size_t n = strlen(f->name);
@@ -729,6 +697,52 @@ static bool dir_tick(srv_store_t *s)
     return false;
 }
 
+static int dir_file_read(srv_store_t *s, const char *name, uint8_t **data, size_t *len)
+{
+    store_dir_t *sd = (store_dir_t *)s;
+    char path[PATH_MAX];
+    path_of(sd, name, path, sizeof path);
+    if (read_file(path, data, len) == 0)
+        return ZL_OK;
+    if (errno == ENOENT)
+        return ZL_ENOTFOUND;
+    srv_log("%s: cannot read: %s", path, strerror(errno));
+    return ZL_EIO;
+}
+
+/* A new file beside the journals, synced, renamed over the old one, and
+ * the folder synced: the old content or the new one, never a mix. */
+static int dir_file_write(srv_store_t *s, const char *name, const uint8_t *data, size_t len,
+                          const char *who)
+{
+    store_dir_t *sd = (store_dir_t *)s;
+    char tmp[PATH_MAX], path[PATH_MAX], jdir[PATH_MAX];
+    (void)who;
+    snprintf(jdir, sizeof jdir, "%s/" JOURNAL_DIR, sd->dir);
+    if (mkdir(jdir, 0755) == 0)
+        (void)fsync_dir(sd->dir);
+    journal_path(sd, name, "tmp", tmp, sizeof tmp);
+    path_of(sd, name, path, sizeof path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t done = 0;
+    while (fd >= 0 && done < len) {
+        ssize_t w = write(fd, data + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        done += (size_t)w;
+    }
+    bool ok = fd >= 0 && done == len && fsync(fd) == 0;
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    if (ok && rename(tmp, path) == 0 && fsync_dir(sd->dir) == 0)
+        return ZL_OK;
+    srv_log("%s: cannot write: %s", path, strerror(errno));
+    (void)unlink(tmp);
+    return ZL_EIO;
+}
+
 static void dir_free(srv_store_t *s)
 {
     store_dir_t *sd = (store_dir_t *)s;
@@ -746,6 +760,8 @@ srv_store_t *srv_store_dir_new(const char *dir, const srv_jobs_t *jobs)
     sd->dir = dir;
     sd->jobs = jobs;
     sd->base = (srv_store_t){.load = dir_load, .reload = dir_reload, .commit = dir_commit,
-                             .published = dir_published, .tick = dir_tick, .free = dir_free};
+                             .published = dir_published, .tick = dir_tick,
+                             .file_read = dir_file_read, .file_write = dir_file_write,
+                             .free = dir_free};
     return &sd->base;
 }

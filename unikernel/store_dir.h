@@ -14,7 +14,9 @@
  *   journal passes 1 MiB: one update never costs a rewrite of the zone.
  * - Reloads look at file metadata: a zone file changed by someone else
  *   wins over the journal entries not yet written into it (logged).
- * - Dotfiles, sub-folders and other non-regular files are skipped.
+ * - Dotfiles, sub-folders and other non-regular files are skipped, and
+ *   so is SRV_STORE_ACME (the ACME account key, written mode 0600 by
+ *   file_write: a temporary file in .zonelet/, synced, renamed in).
  */
 #ifndef ZL_UNIKERNEL_STORE_DIR_H
 #define ZL_UNIKERNEL_STORE_DIR_H

@@ -42,38 +42,6 @@ static time_t now_s(void)
     return ts.tv_sec;
 }
 
-/* The problems of one file as it loads, logged like `zonelet check`
- * prints them. A zone with many occluded records would flood the log at
- * every reload: the first LOAD_WARN_MAX warnings are logged, the rest
- * counted (errors are bounded by the parser's own limit). */
-#define LOAD_WARN_MAX 20
-
-typedef struct load_report {
-    const char *path;
-    size_t warnings;
-} load_report_t;
-
-static void report_line(void *ctx, zone_severity_t sev, const char *file, unsigned line,
-                        const char *msg)
-{
-    load_report_t *lr = ctx;
-    const char *path = file ? file : lr->path;
-    const char *what = sev == ZONE_WARNING ? "warning" : "error";
-    if (sev == ZONE_WARNING && lr->warnings++ >= LOAD_WARN_MAX)
-        return;
-    if (line)
-        srv_log_raw("%s:%u: %s: %s", path, line, what, msg);
-    else
-        srv_log_raw("%s: %s: %s", path, what, msg);
-}
-
-static void report_end(const load_report_t *lr)
-{
-    if (lr->warnings > LOAD_WARN_MAX)
-        srv_log_raw("%s: %zu more warnings (zonelet check %s lists them all)", lr->path,
-                    lr->warnings - LOAD_WARN_MAX, lr->path);
-}
-
 static void files_free(gfile_t *f, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -180,6 +148,8 @@ static int read_commit(store_git_t *sg, const char *commit, bool complete, bool 
                 srv_log("git %s: %s: %s, ignored", shortid, e->name, e->ignored);
             continue;
         }
+        if (strcmp(e->name, SRV_STORE_ACME) == 0)
+            continue;   /* not a zone: read by git_file_read */
         gfile_t *f = &files[nfiles++];
         f->name = strdup(e->name);
         memcpy(f->blob, e->blob, sizeof f->blob);
@@ -203,10 +173,10 @@ static int read_commit(store_git_t *sg, const char *commit, bool complete, bool 
         srv_stored_t st;
         memset(&st, 0, sizeof st);
         dns_name_copy(st.origin, f->origin);
-        load_report_t lr = {path, 0};
-        zone_report_t rep = {report_line, &lr};
+        srv_load_report_t lr = {path, 0};
+        zone_report_t rep = {srv_load_report, &lr};
         rc = zone_load(&src, path, f->origin, &st.zone, &rep);
-        report_end(&lr);
+        srv_load_report_end(&lr);
         if (rc != ZL_OK) {
             srv_log("git %s: %s: not loaded (%s)", shortid, e->name, zl_strerror(rc));
             st.failed = true;
@@ -243,8 +213,8 @@ static int read_commit(store_git_t *sg, const char *commit, bool complete, bool 
             if (n > 6 && dns_name_from_text(files[i].name, n - 6, root, zone) > 0)
                 scope = zone;
             snprintf(path, sizeof path, "%s:%s", shortid, files[i].name);
-            load_report_t lr = {path, 0};
-            zone_report_t rep = {report_line, &lr};
+            srv_load_report_t lr = {path, 0};
+            zone_report_t rep = {srv_load_report, &lr};
             if (zone_keyring_load(kr, &src, path, scope, &rep) != ZL_OK)
                 srv_log("git %s: %s: some keys not loaded", shortid, files[i].name);
         }
@@ -267,7 +237,8 @@ static int fetch(store_git_t *sg, char head[GS_OID_HEX + 1])
     int rc = gs_fetch(sg->gs, head);
     if (rc == ZL_OK || rc == ZL_ENOTFOUND) {
         if (!sg->fetched || sg->retry_s)
-            srv_log("git: fetched %s%s, head %s", sg->cfg->remote, "", rc == ZL_OK ? head : "(no branch yet)");
+            srv_log("git: fetched %s branch %s, head %s", sg->cfg->remote, gs_branch(sg->gs),
+                    rc == ZL_OK ? head : "(no branch yet)");
         sg->fetched = true;
         sg->retry_s = 0;
         return rc;
@@ -439,6 +410,47 @@ static bool git_tick(srv_store_t *s)
     return sg->cfg->poll_s && t >= sg->next_poll;
 }
 
+static int git_file_read(srv_store_t *s, const char *name, uint8_t **data, size_t *len)
+{
+    store_git_t *sg = (store_git_t *)s;
+    gs_tree_t *tree = NULL;
+    if (!sg->head[0])
+        return ZL_ENOTFOUND;
+    if (gs_tree_read(sg->gs, sg->head, &tree) != ZL_OK) {
+        srv_log("git: cannot read commit %s: %s", sg->head, gs_error(sg->gs));
+        return ZL_EIO;
+    }
+    int rc = ZL_ENOTFOUND;
+    for (size_t i = 0; i < tree->n; i++)
+        if (!tree->entries[i].ignored && strcmp(tree->entries[i].name, name) == 0)
+            rc = gs_blob_read(sg->gs, tree->entries[i].blob, data, len);
+    gs_tree_free(tree);
+    return rc;
+}
+
+/* One commit of the file alone, on top of the head in service. */
+static int git_file_write(srv_store_t *s, const char *name, const uint8_t *data, size_t len,
+                          const char *who)
+{
+    store_git_t *sg = (store_git_t *)s;
+    gs_change_t ch = {.name = name, .data = data, .len = len};
+    char msg[SRV_WHO_MAX + 64], id[GS_OID_HEX + 1] = "";
+    snprintf(msg, sizeof msg, "%s: written by %s\n", name, who);
+    int rc = gs_commit_push(sg->gs, sg->head[0] ? sg->head : NULL, &ch, 1, msg, id);
+    if (rc == ZL_OK) {
+        srv_log("git: pushed %s (%s)", id, name);
+        srv_loaded_t l;
+        memset(&l, 0, sizeof l);
+        (void)read_commit(sg, id, false, &l);
+        srv_loaded_free(&l);
+    } else if (rc == ZL_ECONFLICT) {
+        srv_log("git: the remote moved on; fetching to write %s again", name);
+    } else {
+        srv_log("git: cannot push %s (%s): %s", name, zl_strerror(rc), gs_error(sg->gs));
+    }
+    return rc;
+}
+
 static void git_free(srv_store_t *s)
 {
     store_git_t *sg = (store_git_t *)s;
@@ -465,6 +477,8 @@ srv_store_t *srv_store_git_new(const srv_config_t *cfg)
     if (cfg->poll_s)
         sg->next_poll = now_s() + cfg->poll_s;
     sg->base = (srv_store_t){.load = git_load, .reload = git_reload, .commit = git_commit,
-                             .published = git_published, .tick = git_tick, .free = git_free};
+                             .published = git_published, .tick = git_tick,
+                             .file_read = git_file_read, .file_write = git_file_write,
+                             .free = git_free};
     return &sg->base;
 }

@@ -18,6 +18,9 @@
  *   fetch; the zone files whose blobs changed are parsed again, those
  *   gone are removed, new ones served; a broken one is logged with the
  *   commit id, file and line and its old version stays.
+ * - SRV_STORE_ACME (the ACME account key) is a file of the branch that is
+ *   never loaded as a zone: file_read reads it from the commit in
+ *   service, file_write commits it alone and pushes.
  * Every network wait is bounded by --push-timeout (gitstore/gitstore.h).
  */
 #ifndef ZL_UNIKERNEL_STORE_GIT_H

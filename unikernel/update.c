@@ -60,15 +60,7 @@ static srv_pending_t *pending_new(const srv_msg_t *m, int *err)
         pending_free(p);
         return NULL;
     }
-    p->reply = *m;
-    p->reply.req = NULL;
-    p->reply.ctx = NULL;
-    p->reply.client = NULL;
-    p->reply.key = NULL;
-    if (m->tsig) {
-        p->key = *m->tsig_ctx.key;
-        p->reply.tsig_ctx.key = &p->key;
-    }
+    srv_msg_keep(&p->reply, m, &p->key);
     dns_name_copy(p->zone, m->q.qname);
     p->limit = m->b.w.len;
     srv_route_keep(&p->route, m->ctx->route);

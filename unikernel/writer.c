@@ -28,7 +28,7 @@
 #define GATHER_MAX_MS 10
 #define NOTIFY_TARGETS_MAX 64
 
-typedef enum { REQ_UPDATE, REQ_CHANGE, REQ_RELOAD, REQ_JOB_DONE } req_kind_t;
+typedef enum { REQ_UPDATE, REQ_CHANGE, REQ_RELOAD, REQ_JOB_DONE, REQ_FILE } req_kind_t;
 
 typedef struct wreq {
     struct wreq *next;
@@ -41,6 +41,11 @@ typedef struct wreq {
     char who[SRV_WHO_MAX];
     void (*done)(void *arg);            /* REQ_JOB_DONE */
     void *arg;
+    char file[32];                      /* REQ_FILE: its name, */
+    bool write;                         /* read or write, */
+    uint8_t *data;                      /* what to write (owned), */
+    size_t len;
+    srv_file_fn file_done;              /* told the outcome */
 } wreq_t;
 
 typedef struct wjob {
@@ -137,6 +142,48 @@ int srv_writer_change(srv_writer_t *w, const uint8_t *origin, srv_change_fn make
     }
     enqueue(w, r);
     return ZL_OK;
+}
+
+static int file_request(srv_writer_t *w, const char *name, bool write, const uint8_t *data,
+                        size_t len, const char *who, srv_file_fn done, void *arg)
+{
+    if (strlen(name) >= sizeof ((wreq_t *)0)->file)
+        return ZL_EINVAL;
+    wreq_t *r = calloc(1, sizeof *r);
+    if (!r || (write && !(r->data = malloc(len ? len : 1)))) {
+        free(r);
+        return ZL_ENOMEM;
+    }
+    r->kind = REQ_FILE;
+    snprintf(r->file, sizeof r->file, "%s", name);
+    snprintf(r->who, sizeof r->who, "%s", who ? who : "");
+    r->write = write;
+    if (write && len)
+        memcpy(r->data, data, len);
+    r->len = len;
+    r->file_done = done;
+    r->arg = arg;
+    pthread_mutex_lock(&w->lock);
+    bool stopping = w->stop;
+    pthread_mutex_unlock(&w->lock);
+    if (stopping) {
+        free(r->data);
+        free(r);
+        return ZL_EINVAL;
+    }
+    enqueue(w, r);
+    return ZL_OK;
+}
+
+int srv_writer_file_read(srv_writer_t *w, const char *name, srv_file_fn done, void *arg)
+{
+    return file_request(w, name, false, NULL, 0, NULL, done, arg);
+}
+
+int srv_writer_file_write(srv_writer_t *w, const char *name, const uint8_t *data, size_t len,
+                          const char *who, srv_file_fn done, void *arg)
+{
+    return file_request(w, name, true, data, len, who, done, arg);
 }
 
 /* The outcome of request r (an UPDATE or a change of ours): rcode for
@@ -855,6 +902,29 @@ out:
     free(b.commits);
 }
 
+/* ---- files ------------------------------------------------------------------ */
+
+static void file_run(srv_writer_t *w, wreq_t *r)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc;
+    if (!r->write) {
+        rc = w->store->file_read(w->store, r->file, &data, &len);
+    } else {
+        for (int attempt = 0;; attempt++) {
+            rc = w->store->file_write(w->store, r->file, r->data, r->len, r->who);
+            if (rc != ZL_ECONFLICT || attempt == CONFLICT_RETRIES)
+                break;
+            if (reload(w, NULL, "the store moved on"))
+                publish_reloaded(w);
+        }
+    }
+    r->file_done(r->arg, rc, rc == ZL_OK ? data : NULL, rc == ZL_OK ? len : 0);
+    if (rc != ZL_OK)
+        free(data);
+}
+
 /* ---- the thread ---------------------------------------------------------- */
 
 /* One batch: finished jobs and reloads, then the updates. */
@@ -868,11 +938,14 @@ static void batch(srv_writer_t *w, wreq_t *list)
             r->done(r->arg);
         else if (r->kind == REQ_RELOAD)
             changed |= reload(w, r->all ? NULL : r->origin, r->who);
-        else
+        else if (r->kind != REQ_FILE)
             nupd++;
     }
     if (changed)
         publish_reloaded(w);
+    for (wreq_t *r = list; r; r = r->next)
+        if (r->kind == REQ_FILE)
+            file_run(w, r);
     if (nupd) {
         wreq_t **u = malloc(nupd * sizeof *u);
         size_t k = 0;
@@ -889,6 +962,7 @@ static void batch(srv_writer_t *w, wreq_t *list)
     }
     while (list) {
         wreq_t *next = list->next;
+        free(list->data);
         free(list);
         list = next;
     }
@@ -1045,6 +1119,9 @@ void srv_writer_free(srv_writer_t *w)
         w->queue = r->next;
         if (r->kind == REQ_UPDATE || r->kind == REQ_CHANGE)
             request_done(r, DNS_R_SERVFAIL, (uint64_t)time(NULL));
+        if (r->kind == REQ_FILE)
+            r->file_done(r->arg, ZL_EIO, NULL, 0);
+        free(r->data);
         free(r);
     }
     for (size_t i = 0; i < w->nzones; i++)

@@ -73,6 +73,25 @@ typedef int (*srv_change_fn)(void *arg, const zone_t *z, zone_diff_t **out);
 int srv_writer_change(srv_writer_t *w, const uint8_t *origin, srv_change_fn make,
                       void (*done)(void *arg, int rc), void *arg, const char *who);
 
+/* Told the outcome of a file request: rc, and for a read the file's
+ * content (data taken by the callee: free(); NULL on error). */
+typedef void (*srv_file_fn)(void *arg, int rc, uint8_t *data, size_t len);
+
+/* Queues a read of the store's non-zone file name (copied; see
+ * store.h's file_read: SRV_STORE_ACME), done on the writer's thread
+ * after what was queued before it. done(arg, rc, data, len) is called
+ * once, on the writer's thread: ZL_OK, ZL_ENOTFOUND (no such file),
+ * ZL_EIO. Returns ZL_OK, or an error when it cannot be queued (then
+ * done is never called). Thread-safe. */
+int srv_writer_file_read(srv_writer_t *w, const char *name, srv_file_fn done, void *arg);
+
+/* Queues a write of data[0..len) (copied) as that file, made durable in
+ * the store (the git store: a commit with who in its message, pushed;
+ * when the remote moved on, reloaded and tried again). done(arg, rc,
+ * NULL, 0) as above: ZL_OK when durable, else the store's error. */
+int srv_writer_file_write(srv_writer_t *w, const char *name, const uint8_t *data, size_t len,
+                          const char *who, srv_file_fn done, void *arg);
+
 /* Queues a reload of everything from the store (SIGHUP). */
 void srv_writer_reload_all(srv_writer_t *w, const char *why);
 

@@ -206,15 +206,7 @@ static void xfr_stream_free(srv_stream_t *base)
  * Returns ZL_OK or ZL_ENOMEM (then free the stream). */
 static int xfr_init(xfr_stream_t *s, const srv_msg_t *m, const zone_t *z, zone_diff_t *diff)
 {
-    s->reply = *m;
-    s->reply.req = NULL;
-    s->reply.ctx = NULL;
-    s->reply.client = NULL;
-    s->reply.key = NULL;
-    if (m->tsig) {
-        s->key = *m->tsig_ctx.key;
-        s->reply.tsig_ctx.key = &s->key;
-    }
+    srv_msg_keep(&s->reply, m, &s->key);
     s->zone = zone_ref((zone_t *)z);
     s->diff = diff;
     s->phase = XFR_SOA_FIRST;

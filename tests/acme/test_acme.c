@@ -95,11 +95,15 @@ static void on_log(void *ctx, const char *order, const char *msg)
     acme_buf_printf(&r->log, "%s | %s\n", order ? order : "-", msg);
 }
 
-static void on_sleep(void *ctx, int64_t ms)
+/* The wait (counted from 1) at which on_sleep says "stop"; 0: never. */
+static int sleep_stop_at;
+
+static int on_sleep(void *ctx, int64_t ms)
 {
     rec_t *r = ctx;
     if (r->nwait < 32)
         r->wait[r->nwait++] = ms;
+    return r->nwait == sleep_stop_at ? ZL_ETIMEOUT : ZL_OK;
 }
 
 typedef struct run {
@@ -220,6 +224,22 @@ static void test_retry_after(void **state)
         if (!strstr(log, line))
             fail_msg("no \"%s\" in the log:\n%s", line, log);
     }
+    done(&r);
+}
+
+/* A sleep callback that says stop (the appliance stopping) abandons the
+ * order at once, and the TXT records set are still removed. */
+static void test_sleep_stops(void **state)
+{
+    (void)state;
+    run_t r;
+    sleep_stop_at = 1;
+    order(&r, (acme_opts_t){ 0 });
+    sleep_stop_at = 0;
+    expect_error(&r, ZL_ETIMEOUT, "stopped while waiting for authorizations");
+    assert_int_equal(r.rec.nwait, 1);
+    assert_int_equal(r.rec.nset, 2);
+    assert_int_equal(r.rec.nclear, 2);
     done(&r);
 }
 
@@ -406,6 +426,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         SCENARIO(test_retry_after, "ok"),
+        SCENARIO(test_sleep_stops, "ok"),
         SCENARIO(test_retry_after_bounded, "clamp"),
         SCENARIO(test_retry_after_date, "httpdate"),
         SCENARIO(test_backoff, "noretry"),

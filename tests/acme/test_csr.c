@@ -323,6 +323,82 @@ static void test_chain_pem_refused(void **state)
     acme_buf_free(&leaf), acme_buf_free(&key), acme_buf_free(&b);
 }
 
+/* Two requests for one key and one set of names are the same request
+ * (their octets differ: ECDSA signatures are randomised); another key or
+ * other names are not. */
+static void test_csr_same(void **state)
+{
+    (void)state;
+    static const char *const a[] = { "example.org", "www.example.org" };
+    static const char *const b[] = { "WWW.example.org", "example.org" };
+    static const char *const c[] = { "example.org" };
+    acme_rng_t rng;
+    acme_key_t k, k2;
+    acme_key_init(&k);
+    acme_key_init(&k2);
+    assert_int_equal(acme_rng_init(&rng), ZL_OK);
+    assert_int_equal(acme_key_generate(&k, &rng), ZL_OK);
+    assert_int_equal(acme_key_generate(&k2, &rng), ZL_OK);
+    acme_buf_t r1, r2, r3, r4;
+    acme_buf_init(&r1, 0), acme_buf_init(&r2, 0), acme_buf_init(&r3, 0), acme_buf_init(&r4, 0);
+    assert_int_equal(acme_csr_make(&r1, &k, &rng, a, 2), ZL_OK);
+    assert_int_equal(acme_csr_make(&r2, &k, &rng, b, 2), ZL_OK);
+    assert_int_equal(acme_csr_make(&r3, &k, &rng, c, 1), ZL_OK);
+    assert_int_equal(acme_csr_make(&r4, &k2, &rng, a, 2), ZL_OK);
+    assert_true(r1.len != r2.len || memcmp(r1.p, r2.p, r1.len) != 0);
+    const uint8_t *p1 = (const uint8_t *)r1.p;
+    assert_true(acme_csr_same(p1, r1.len, (const uint8_t *)r2.p, r2.len));
+    assert_true(acme_csr_same(p1, r1.len, p1, r1.len));
+    assert_false(acme_csr_same(p1, r1.len, (const uint8_t *)r3.p, r3.len));
+    assert_false(acme_csr_same(p1, r1.len, (const uint8_t *)r4.p, r4.len));
+    assert_false(acme_csr_same(p1, r1.len, p1, r1.len - 1));
+    acme_buf_free(&r1), acme_buf_free(&r2), acme_buf_free(&r3), acme_buf_free(&r4);
+    acme_key_free(&k), acme_key_free(&k2);
+    acme_rng_free(&rng);
+}
+
+/* A certificate OpenSSL issues for our CSR answers it; for a CSR with
+ * other names or another key it does not. Issuer links, as OpenSSL sees
+ * them: leaf <- CA, the CA self-signed. */
+static void test_cert_matches_csr(void **state)
+{
+    (void)state;
+    make_chain();
+    static const char *const names[] = { "leaf.example", "www.leaf.example" };
+    acme_rng_t rng;
+    acme_key_t k;
+    acme_key_init(&k);
+    assert_int_equal(acme_rng_init(&rng), ZL_OK);
+    assert_int_equal(acme_key_generate(&k, &rng), ZL_OK);
+    acme_buf_t csr, other, cert, pem;
+    acme_buf_init(&csr, 0), acme_buf_init(&other, 0), acme_buf_init(&cert, 0), acme_buf_init(&pem, 0);
+    assert_int_equal(acme_csr_make(&csr, &k, &rng, names, 2), ZL_OK);
+    assert_int_equal(acme_csr_make(&other, &k, &rng, names, 1), ZL_OK);
+    write_bytes(tmp("ours.der"), csr.p, csr.len);
+    assert_int_equal(sh(NULL, "cd %s && printf 'subjectAltName=DNS:leaf.example,DNS:www.leaf.example\\n' >san && "
+                              "openssl x509 -req -inform DER -in ours.der -CA ca.pem -CAkey ca.key -CAcreateserial "
+                              "-days 2 -extfile san -outform DER -out ours.crt >/dev/null 2>&1", tmpdir), 0);
+    read_bytes(tmp("ours.crt"), &cert);
+    const uint8_t *c = (const uint8_t *)cert.p;
+    assert_true(acme_cert_matches_csr(c, cert.len, (const uint8_t *)csr.p, csr.len));
+    assert_false(acme_cert_matches_csr(c, cert.len, (const uint8_t *)other.p, other.len));
+    /* OpenSSL's leaf.pem: another key, and only a CN. */
+    read_bytes(tmp("chain.pem"), &pem);
+    acme_chain_t ch;
+    assert_int_equal(acme_chain_parse_pem(&ch, pem.p, pem.len), ZL_OK);
+    assert_false(acme_cert_matches_csr(ch.cert[0].p, ch.cert[0].len, (const uint8_t *)csr.p, csr.len));
+    assert_false(acme_cert_matches_csr(c, 10, (const uint8_t *)csr.p, csr.len));
+    assert_true(acme_cert_issued_by(c, cert.len, ch.cert[1].p, ch.cert[1].len));
+    assert_true(acme_cert_issued_by(ch.cert[0].p, ch.cert[0].len, ch.cert[1].p, ch.cert[1].len));
+    assert_true(acme_cert_issued_by(ch.cert[1].p, ch.cert[1].len, ch.cert[1].p, ch.cert[1].len));
+    assert_false(acme_cert_issued_by(ch.cert[1].p, ch.cert[1].len, ch.cert[0].p, ch.cert[0].len));
+    assert_false(acme_cert_issued_by(c, cert.len, c, cert.len));
+    acme_chain_free(&ch);
+    acme_buf_free(&csr), acme_buf_free(&other), acme_buf_free(&cert), acme_buf_free(&pem);
+    acme_key_free(&k);
+    acme_rng_free(&rng);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +407,8 @@ int main(void)
         cmocka_unit_test(test_csr_from_openssl),
         cmocka_unit_test(test_chain_pem),
         cmocka_unit_test(test_chain_pem_refused),
+        cmocka_unit_test(test_csr_same),
+        cmocka_unit_test(test_cert_matches_csr),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

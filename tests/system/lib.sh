@@ -112,9 +112,10 @@ zl_have_ipv6() {
 
 # zl_start [OPTIONS...]: serves $ZL_ZONES on 127.0.0.1:$ZL_PORT (and
 # [::1]:$ZL_PORT when IPv6 is there; only 0.0.0.0:$ZL_PORT when
-# ZL_LISTEN_ANY is set); waits for "ready" (at most 20 s).
+# ZL_LISTEN_ANY is set); waits for "ready" (at most 20 s). ZL_FIXED_PORT
+# sets the port (53 inside a test's own network namespace).
 zl_start() {
-    ZL_PORT=$(zl_free_port)
+    ZL_PORT=${ZL_FIXED_PORT:-$(zl_free_port)}
     if [ -n "${ZL_LISTEN_ANY:-}" ]; then
         set -- --zones "$ZL_ZONES" --listen "0.0.0.0:$ZL_PORT" "$@"
     else

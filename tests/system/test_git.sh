@@ -1,6 +1,8 @@
 #!/bin/sh
 # Zones in a git remote (issue 8), with real remotes started here on
-# loopback: git daemon (receive-pack) for the whole story, then sshd
+# loopback, the repository carrying zonelet's hooks (zones-example/hooks:
+# pre-receive refuses what zonelet check refuses, post-receive sends the
+# signed NOTIFY): git daemon (receive-pack) for the whole story, then sshd
 # (known_hosts checked) and git http-backend behind lighttpd with a test
 # CA for the round trip. nsupdate -> a commit (author, message, content,
 # fsck) pushed before the answer; git push + signed NOTIFY -> served and
@@ -24,11 +26,13 @@ export GIT_COMMITTER_NAME=Operator GIT_COMMITTER_EMAIL=op@example.test
 mkdir -p "$R"
 git init -q --bare -b main "$R/zones.git"
 git -C "$R/zones.git" config http.receivepack true
+cp zones-example/hooks/pre-receive zones-example/hooks/post-receive "$R/zones.git/hooks/"
+git -C "$R/zones.git" config zonelet.bin "$PWD/build/zonelet"
 git init -q -b main "$WORK"
 zl_write_zone "$WORK/example.test" 2026120401
 cat >"$WORK/_keys" <<K
 ddns._update.example.test. DNSKEY 0 3 163 $KU
-hook._notify.example.test. DNSKEY 0 3 163 $KN
+hook._notify. DNSKEY 0 3 163 $KN
 xfr._transfer.example.test. DNSKEY 0 3 163 $KX
 K
 mkdir "$WORK/sub" && echo "ignored" >"$WORK/sub/x" && echo "ignored" >"$WORK/.hidden"
@@ -37,12 +41,15 @@ git -C "$WORK" add -A && git -C "$WORK" commit -qm "initial zones" && git -C "$W
 start_daemon "$R" || { not_ok "git daemon starts"; tap_done; }
 URL=git://127.0.0.1:$GPORT/zones.git
 CACHE=$ZL_TMP/cache
+# The hook notifies whichever zonelet this test runs now.
+hook_to() { git -C "$R/zones.git" config zonelet.server "127.0.0.1:$ZL_PORT"
+            git -C "$R/zones.git" config zonelet.key "hook._notify.:hmac-sha256:$KN"; }
 start() { zl_start --workers 1 --remote "$URL" --cache "$CACHE" --push-timeout 5 \
-              --author "Test Author <author@example.test>" "$@"; }
+              --author "Test Author <author@example.test>" "$@" && hook_to; }
 start || { not_ok "zonelet starts on the remote"; tap_done; }
 log=$(cat "$ZL_LOG")
 head0=$(git -C "$R/zones.git" rev-parse main)
-check_match "start-up names the remote and the commit" "fetched $URL.*head $head0" "$log"
+check_match "start-up names the remote, branch and commit" "fetched $URL branch main, head $head0" "$log"
 check_match "start-up names each zone's serial" 'serving example.test serial 2026120401' "$log"
 check_match "a sub-folder is ignored with a log line" 'sub: sub-folder, ignored' "$log"
 check_match "a dotfile is ignored with a log line" '\.hidden: dotfile, ignored' "$log"
@@ -54,7 +61,7 @@ nsup() { # nsupdate with the update key; prints the status word
         echo NOERROR || { grep -oE 'SERVFAIL|REFUSED|NOTAUTH|YXDOMAIN|NXRRSET|NXDOMAIN|YXRRSET|timed out' "$ZL_TMP/nsup.out" | head -1; }
 }
 gitq() { git -C "$R/zones.git" "$@"; }
-notify() { build/zonelet notify --server "127.0.0.1:$ZL_PORT" --key "hook._notify.example.test:hmac-sha256:$KN" example.test; }
+notify() { build/zonelet notify --server "127.0.0.1:$ZL_PORT" --key "hook._notify.:hmac-sha256:$KN" example.test; }
 wait_for() { # wait_for NAME TYPE VALUE: up to 10 s
     i=0; while [ $i -lt 100 ] && [ "$(qs "$1" "$2")" != "$3" ]; do sleep 0.1; i=$((i + 1)); done
 }
@@ -78,10 +85,12 @@ s1=$(q example.test SOA +short | awk '{print $3}')
 git -C "$WORK" pull -q "$R/zones.git" main
 # (zonelet's commits wrote the file in canonical form: absolute names)
 sed -i '/^www[ .]/s/192\.0\.2\.10$/192.0.2.11/; s/ 2026120402 / 2026120403 /' "$WORK/example.test"
-git -C "$WORK" commit -qam "www moves" && git -C "$WORK" push -q "$R/zones.git" main
-check "zonelet notify after the push: NOERROR" "example.test: NOERROR" "$(notify 2>&1)"
+git -C "$WORK" commit -qam "www moves"
+out=$(git -C "$WORK" push "$R/zones.git" main 2>&1)
+check_match "the post-receive hook sent the NOTIFY: NOERROR" "remote: example.test: NOERROR" "$out"
 wait_for www.example.test A 192.0.2.11
 check "git push + NOTIFY: the new data served" "192.0.2.11" "$(qs www.example.test A)"
+check "zonelet notify by hand: NOERROR" "example.test: NOERROR" "$(notify 2>&1)"
 ixfr=$(kdig @127.0.0.1 -p "$ZL_PORT" +tcp +time=3 -y "hmac-sha256:xfr._transfer.example.test:$KX" example.test IXFR=$s1 2>&1)
 check_match "a secondary follows the push by IXFR" 'www\.example\.test\..*192\.0\.2\.11' "$ixfr"
 check_nomatch "... with only the change" 'mail\.example\.test\..*192\.0\.2\.25' "$ixfr"
@@ -90,7 +99,10 @@ check_nomatch "... with only the change" 'mail\.example\.test\..*192\.0\.2\.25' 
 git -C "$WORK" pull -q "$R/zones.git" main
 echo 'other IN A 192.0.2.77' >>"$WORK/example.test"
 sed -i 's/ 2026120403 / 2026120404 /' "$WORK/example.test"
+# (a push that tells zonelet nothing: the post-receive hook out of the way)
+mv "$R/zones.git/hooks/post-receive" "$ZL_TMP/post-receive"
 git -C "$WORK" commit -qam "someone else" && git -C "$WORK" push -q "$R/zones.git" main
+mv "$ZL_TMP/post-receive" "$R/zones.git/hooks/post-receive"
 check "an update while the remote moved on: NOERROR" "NOERROR" \
     "$(echo 'update add both.example.test. 300 A 192.0.2.51' | nsup)"
 check "both changes are in the remote" "2" \
@@ -103,7 +115,6 @@ git -C "$WORK" pull -q "$R/zones.git" main
 ser=$(q example.test SOA +short | awk '{print $3}')
 sed -i '/^mail[ .]/s/192\.0\.2\.25$/192.0.2.26/' "$WORK/example.test"
 git -C "$WORK" commit -qam "forgot the serial" && git -C "$WORK" push -q "$R/zones.git" main
-notify >/dev/null 2>&1
 wait_for mail.example.test A 192.0.2.26
 check "serial not raised: served with the serial raised by one" "$((ser + 1))" \
     "$(q example.test SOA +short | awk '{print $3}')"
@@ -114,9 +125,16 @@ check "... and that serial is pushed back" "$((ser + 1))" \
 git -C "$WORK" pull -q "$R/zones.git" main
 cp "$WORK/example.test" "$ZL_TMP/good"
 echo 'broken IN A 300.1.2.3' >>"$WORK/example.test"
-git -C "$WORK" commit -qam "broken" && git -C "$WORK" push -q "$R/zones.git" main
+git -C "$WORK" commit -qam "broken"
+head_before=$(gitq rev-parse main)
+out=$(git -C "$WORK" push "$R/zones.git" main 2>&1)
+check_match "pre-receive refuses a broken zone, with file and line" "example.test:[0-9]+: error: .*push refused" "$(echo $out)"
+check "... and the remote is unchanged" "$head_before" "$(gitq rev-parse main)"
+# The same push with the hook out of the way (someone else's repository).
+mv "$R/zones.git/hooks/pre-receive" "$ZL_TMP/pre-receive"
+git -C "$WORK" push -q "$R/zones.git" main 2>/dev/null
+mv "$ZL_TMP/pre-receive" "$R/zones.git/hooks/pre-receive"
 bad=$(git -C "$WORK" rev-parse --short=12 HEAD)
-notify >/dev/null 2>&1
 i=0; while [ $i -lt 50 ] && ! grep -q "$bad:example.test:" "$ZL_LOG"; do sleep 0.1; i=$((i + 1)); done
 check_match "a broken zone: the error names commit, file and line" "$bad:example.test:[0-9]+: " "$(cat "$ZL_LOG")"
 check "a broken zone: the old version is served" "192.0.2.26" "$(qs mail.example.test A)"
@@ -127,11 +145,9 @@ git -C "$WORK" commit -qam "fixed" && git -C "$WORK" push -q "$R/zones.git" main
 # Files added and deleted.
 printf '$ORIGIN second.test.\n@ 300 IN SOA ns h 1 2 3 4 5\n@ 300 IN NS ns\nns 300 IN A 192.0.2.9\n' >"$WORK/second.test"
 git -C "$WORK" add second.test && git -C "$WORK" commit -qm "second zone" && git -C "$WORK" push -q "$R/zones.git" main
-notify >/dev/null 2>&1
 wait_for ns.second.test A 192.0.2.9
 check "a file added: the zone is served" "192.0.2.9" "$(qs ns.second.test A)"
 git -C "$WORK" rm -q second.test && git -C "$WORK" commit -qm "gone" && git -C "$WORK" push -q "$R/zones.git" main
-notify >/dev/null 2>&1
 i=0; while [ $i -lt 50 ] && [ "$(status ns.second.test A)" != REFUSED ]; do sleep 0.1; i=$((i + 1)); done
 check "a file deleted: the zone is no longer served" "REFUSED" "$(status ns.second.test A)"
 
@@ -178,6 +194,7 @@ roundtrip() { # NAME URL [options]: start, update -> commit, push + notify -> se
     rm -rf "$CACHE"
     zl_start --workers 1 --remote "$url" --cache "$CACHE" --push-timeout 10 "$@" ||
         { not_ok "$name: zonelet starts"; return; }
+    hook_to
     check "$name: served from the remote" "192.0.2.53" "$(qs up.example.test A)"
     check "$name: nsupdate NOERROR, pushed" "NOERROR" "$(echo "update add $name.example.test. 300 TXT \"$name\"" | nsup)"
     check "$name: in the remote" "1" "$(gitq show main:example.test | grep -c "^$name\.")"
@@ -185,7 +202,6 @@ roundtrip() { # NAME URL [options]: start, update -> commit, push + notify -> se
     ser=$(q example.test SOA +short | awk '{print $3}')
     sed -i "/^www[ .]/s/192\.0\.2\.[0-9]*\$/192.0.2.$((ser % 200))/; s/ $ser / $((ser + 1)) /" "$WORK/example.test"
     git -C "$WORK" commit -qam "$name push" && git -C "$WORK" push -q "$R/zones.git" main
-    notify >/dev/null 2>&1
     wait_for www.example.test A "192.0.2.$((ser % 200))"
     check "$name: git push + NOTIFY served" "192.0.2.$((ser % 200))" "$(qs www.example.test A)"
     zl_stop

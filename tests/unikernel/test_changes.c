@@ -225,12 +225,90 @@ static void test_notify_in(void **state)
     dns_tsig_ctx_clear(&tc);
 }
 
+/* RFC 6891 §6.1.1 on the deferred path too: an UPDATE with an OPT that
+ * the store could not make durable gets SERVFAIL with an OPT. */
+static void test_update_servfail_keeps_opt(void **state)
+{
+    (void)state;
+    uint8_t q[1024], r[4096];
+    size_t rlen;
+    dns_tsig_ctx_t tc;
+    zone_key_t upd = key(K_UPD);
+    uint8_t zn[DNS_NAME_MAX];
+    dns_name_from_text("example.test.", 13, NULL, zn);
+    dns_msgb_t b;
+    dns_msgb_init(&b, q, sizeof q, 0x4321, DNS_OP_UPDATE << 11);
+    assert_int_equal(dns_msgb_question(&b, zn, DNS_T_SOA, DNS_C_IN), ZL_OK);
+    dns_edns_t e = {.udp_size = 1232, .flags = DNS_EDNS_DO};
+    assert_int_equal(dns_msgb_opt(&b, &e), ZL_OK);
+    size_t n = dns_msgb_finish(&b);
+    memset(&tc, 0, sizeof tc);
+    dns_tsig_client_init(&tc, &upd.tsig);
+    assert_int_equal(dns_tsig_sign(&tc, q, &n, sizeof q, NOW), ZL_OK);
+    assert_int_equal(process(q, n, true, r, &rlen), -1);
+    ndelivered = 0;
+    srv_pending_done(pending, DNS_R_SERVFAIL, NOW);
+    dns_arena_t a;
+    dns_msg_t m;
+    dns_arena_init(&a, NULL, 0, 0);
+    assert_int_equal(dns_msg_parse(&m, delivered, ndelivered, &a), ZL_OK);
+    assert_int_equal(DNS_F_RCODE(m.flags), DNS_R_SERVFAIL);
+    assert_true(m.has_edns);
+    assert_true(m.edns.flags & DNS_EDNS_DO);
+    assert_int_equal(dns_tsig_verify_response(&tc, delivered, ndelivered, m.tsig_off, NOW), ZL_OK);
+    dns_arena_free(&a);
+    dns_tsig_ctx_clear(&tc);
+}
+
+/* RFC 8945 on ordinary queries (certbot signs its SOA queries, RD=0,
+ * and wants AA): answered and signed; an unknown key: NOTAUTH BADKEY,
+ * unsigned (§5.3.2). (Algorithm names in any case: test_tsig.) */
+static void test_signed_query(void **state)
+{
+    (void)state;
+    uint8_t q[1024], r[4096];
+    size_t rlen;
+    dns_tsig_ctx_t tc;
+    zone_key_t upd = key(K_UPD);
+    uint8_t zn[DNS_NAME_MAX];
+    dns_name_from_text("example.test.", 13, NULL, zn);
+    dns_msgb_t b;
+    dns_msgb_init(&b, q, sizeof q, 0x2222, 0);
+    assert_int_equal(dns_msgb_question(&b, zn, DNS_T_SOA, DNS_C_IN), ZL_OK);
+    size_t n = dns_msgb_finish(&b);
+    memset(&tc, 0, sizeof tc);
+    dns_tsig_client_init(&tc, &upd.tsig);
+    assert_int_equal(dns_tsig_sign(&tc, q, &n, sizeof q, NOW), ZL_OK);
+    assert_int_equal(process(q, n, true, r, &rlen), DNS_R_NOERROR);
+    assert_true(dns_get_u16(r + 2) & DNS_F_AA);
+    assert_int_equal(dns_get_u16(r + 6), 1);
+    dns_query_t dq;
+    (void)dns_query_parse(&dq, r, rlen);
+    assert_int_equal(dns_tsig_verify_response(&tc, r, rlen, dq.tsig_off, NOW), ZL_OK);
+    dns_tsig_ctx_clear(&tc);
+    size_t plain = dns_msgb_finish(&b);
+    /* An unknown key: NOTAUTH, TSIG error BADKEY, empty MAC. */
+    zone_key_t other = key("nobody._update.example.test:hmac-sha256:c2VjcmV0");
+    memset(&tc, 0, sizeof tc);
+    dns_tsig_client_init(&tc, &other.tsig);
+    n = plain;
+    assert_int_equal(dns_tsig_sign(&tc, q, &n, sizeof q, NOW), ZL_OK);
+    assert_int_equal(process(q, n, true, r, &rlen), DNS_R_NOTAUTH);
+    (void)dns_query_parse(&dq, r, rlen);
+    assert_int_equal(dns_tsig_verify_response(&tc, r, rlen, dq.tsig_off, NOW), ZL_EDENIED);
+    assert_int_equal(tc.peer_error, DNS_TSIG_BADKEY);
+    assert_int_equal(dns_get_u16(r + 6), 0);   /* no answer */
+    dns_tsig_ctx_clear(&tc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_update_refusals),
         cmocka_unit_test(test_update_deferred_and_signed),
         cmocka_unit_test(test_notify_in),
+        cmocka_unit_test(test_update_servfail_keeps_opt),
+        cmocka_unit_test(test_signed_query),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

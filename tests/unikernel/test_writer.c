@@ -109,6 +109,39 @@ static int f_commit(srv_store_t *s, const srv_commit_t *c, size_t n)
     return rc;
 }
 
+/* One non-zone file (file_read / file_write). */
+static char file_name[32];
+static uint8_t file_data[64];
+static size_t file_len;
+static int file_write_rc[4];
+static unsigned nfile_write_rc, file_writes;
+
+static int f_file_read(srv_store_t *s, const char *name, uint8_t **data, size_t *len)
+{
+    (void)s;
+    if (strcmp(name, file_name) != 0)
+        return ZL_ENOTFOUND;
+    *data = malloc(file_len ? file_len : 1);
+    memcpy(*data, file_data, file_len);
+    *len = file_len;
+    return ZL_OK;
+}
+
+static int f_file_write(srv_store_t *s, const char *name, const uint8_t *data, size_t len,
+                        const char *who)
+{
+    (void)s;
+    (void)who;
+    file_writes++;
+    int rc = nfile_write_rc ? file_write_rc[--nfile_write_rc] : ZL_OK;
+    if (rc == ZL_OK && len <= sizeof file_data) {
+        snprintf(file_name, sizeof file_name, "%s", name);
+        memcpy(file_data, data, len);
+        file_len = len;
+    }
+    return rc;
+}
+
 static void f_published(srv_store_t *s, const uint8_t *o, const zone_t *z) { (void)s; (void)o; (void)z; }
 static bool f_tick(srv_store_t *s) { (void)s; return false; }
 static void f_free(srv_store_t *s) { (void)s; }
@@ -154,7 +187,11 @@ static void start(const char *text)
 {
     memset(&fake, 0, sizeof fake);
     fake.base = (srv_store_t){.load = f_load, .reload = f_reload, .commit = f_commit,
-                              .published = f_published, .tick = f_tick, .free = f_free};
+                              .published = f_published, .tick = f_tick, .file_read = f_file_read,
+                              .file_write = f_file_write, .free = f_free};
+    file_name[0] = '\0';
+    file_len = 0;
+    nfile_write_rc = file_writes = 0;
     fake.text = text;
     memset(&cfg, 0, sizeof cfg);
     srv_msg_cfg_init(&cfg.msg);
@@ -456,6 +493,64 @@ static void test_slow_store_gathers(void **state)
     stop();
 }
 
+/* File requests (the ACME account key): outcome and content, told on
+ * the writer's thread. */
+static int file_rc[8];
+static char file_got[8][64];
+
+static void file_done(void *arg, int rc, uint8_t *data, size_t len)
+{
+    pthread_mutex_lock(&lock);
+    unsigned i = (unsigned)(uintptr_t)arg;
+    file_rc[i] = rc;
+    snprintf(file_got[i], sizeof file_got[i], "%.*s", (int)len, data ? (const char *)data : "");
+    free(data);
+    nreplies++;
+    pthread_cond_signal(&cond);
+    pthread_mutex_unlock(&lock);
+}
+
+static void test_files(void **state)
+{
+    (void)state;
+    start(ZONE);
+    assert_int_equal(srv_writer_start(w), 0);
+    assert_int_equal(srv_writer_file_read(w, "_acme", file_done, (void *)0), ZL_OK);
+    wait_replies(1);
+    assert_int_equal(file_rc[0], ZL_ENOTFOUND);
+    assert_int_equal(srv_writer_file_write(w, "_acme", (const uint8_t *)"KEY", 3, "test", file_done,
+                                           (void *)1), ZL_OK);
+    wait_replies(2);
+    assert_int_equal(file_rc[1], ZL_OK);
+    assert_int_equal(srv_writer_file_read(w, "_acme", file_done, (void *)2), ZL_OK);
+    wait_replies(3);
+    assert_int_equal(file_rc[2], ZL_OK);
+    assert_string_equal(file_got[2], "KEY");
+    /* The store moved on: reloaded, written again. */
+    file_write_rc[0] = ZL_ECONFLICT;
+    nfile_write_rc = 1;
+    unsigned reloads = fake.reloads;
+    assert_int_equal(srv_writer_file_write(w, "_acme", (const uint8_t *)"KEY2", 4, "test", file_done,
+                                           (void *)3), ZL_OK);
+    wait_replies(4);
+    assert_int_equal(file_rc[3], ZL_OK);
+    assert_int_equal(file_writes, 3);
+    assert_int_equal(fake.reloads, reloads + 1);
+    assert_int_equal(file_len, 4);
+    assert_memory_equal(file_data, "KEY2", 4);
+    /* A store that fails: its error, nothing written. */
+    file_write_rc[0] = ZL_EIO;
+    nfile_write_rc = 1;
+    assert_int_equal(srv_writer_file_write(w, "_acme", (const uint8_t *)"KEY3", 4, "test", file_done,
+                                           (void *)4), ZL_OK);
+    wait_replies(5);
+    assert_int_equal(file_rc[4], ZL_EIO);
+    assert_int_equal(file_len, 4);
+    assert_memory_equal(file_data, "KEY2", 4);
+    assert_int_equal(serial(), 10);   /* files are not zone changes */
+    stop();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_rule_refused),
         cmocka_unit_test(test_own_change),
         cmocka_unit_test(test_slow_store_gathers),
+        cmocka_unit_test(test_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

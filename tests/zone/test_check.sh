@@ -1,5 +1,5 @@
 #!/bin/sh
-# `zonelet check` (unikernel/check.c) and scripts/pre-receive: exit
+# `zonelet check` (unikernel/check.c) and zones-example/hooks/pre-receive: exit
 # status, compiler-style messages and summaries on good and bad files.
 cd "$(dirname "$0")/../.." || exit 1
 Z=${ZONELET:-build/zonelet}
@@ -184,7 +184,7 @@ if command -v git >/dev/null 2>&1; then
     R="$T/repo.git" W="$T/work"
     git init -q --bare "$R" && git init -q "$W" &&
         cp zones-example/example.test zones-example/_keys "$W/" &&
-        ln -s "$PWD/scripts/pre-receive" "$R/hooks/pre-receive" &&
+        ln -s "$PWD/zones-example/hooks/pre-receive" "$R/hooks/pre-receive" &&
         git -C "$W" add . && git -C "$W" -c user.name=t -c user.email=t@t commit -qm init
     if ZONELET="$Z" git -C "$W" push -q "$R" HEAD:refs/heads/main >"$T/out" 2>"$T/err"; then
         ok "pre-receive accepts good zones"
