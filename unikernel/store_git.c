@@ -441,7 +441,7 @@ static int git_file_write(srv_store_t *s, const char *name, const uint8_t *data,
         srv_log("git: pushed %s (%s)", id, name);
         srv_loaded_t l;
         memset(&l, 0, sizeof l);
-        (void)read_commit(sg, id, false, &l);
+        (void)read_commit(sg, id, false, false, &l);
         srv_loaded_free(&l);
     } else if (rc == ZL_ECONFLICT) {
         srv_log("git: the remote moved on; fetching to write %s again", name);
