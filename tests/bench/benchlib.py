@@ -14,12 +14,23 @@
                                         "zone server metric value"
   benchlib.py tcpu PID NAME             CPU ticks (utime+stime) of PID's
                                         threads named NAME (comm)
+  benchlib.py pushlog LOG PREFIX        "name value" lines from zonelet's
+                                        "git: pushed" log lines: medians of
+                                        the push's parts (ms) for pushes of
+                                        one change, changes per push of the
+                                        others
+  benchlib.py trace2 FILE PREFIX        "name value" lines from a
+                                        GIT_TRACE2_EVENT file of git daemon:
+                                        medians (ms) of each push's
+                                        processes (the daemon's serve,
+                                        receive-pack and its children)
   benchlib.py updtable RESULTS          the change path's tables from
                                         tests/bench/update-run.sh's "name
                                         value" lines
 """
 import os
 import random
+import re
 import socket
 import statistics
 import struct
@@ -216,6 +227,47 @@ def cmd_tcpu(pid, name):
     print(total)
 
 
+def cmd_pushlog(path, prefix):
+    pat = re.compile(r"git: pushed \S+ \((\d+) changes?; (\d+) ms: commit ([\d.]+), "
+                     r"connection ([\d.]+), pack and the remote's answer ([\d.]+)\)")
+    one, many = [], []
+    for line in open(path, errors="replace"):
+        m = pat.search(line)
+        if m:
+            v = [float(x) for x in m.groups()]
+            (one if v[0] == 1 else many).append(v)
+    if one:
+        for i, name in ((1, "total"), (2, "commit"), (3, "connection"), (4, "pack")):
+            print("%s_push1_%s_ms %.1f" % (prefix, name, statistics.median(x[i] for x in one)))
+    if many:
+        print("%s_pushN_changes %.1f" % (prefix, statistics.mean(x[0] for x in many)))
+        print("%s_pushN_total_ms %.1f" % (prefix, statistics.median(x[1] for x in many)))
+
+
+def cmd_trace2(path, prefix):
+    import json
+    starts, times = {}, {}
+    for line in open(path, errors="replace"):
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        key = (e.get("sid"), e.get("child_id"))
+        if e.get("event") == "child_start":
+            a = e.get("argv") or [""]
+            if a[0].endswith("git-daemon") and "--serve" in a:
+                starts[key] = "serve"
+            elif a[0] == "git" and len(a) > 1:
+                starts[key] = a[1]
+        elif e.get("event") == "child_exit" and key in starts:
+            times.setdefault(starts[key], []).append(1e3 * e["t_rel"])
+    pushes = len(times.get("receive-pack", []))
+    print("%s_pushes %d" % (prefix, pushes))
+    for name in ("serve", "receive-pack", "unpack-objects", "index-pack", "rev-list", "gc"):
+        if times.get(name):
+            print("%s_%s_ms %.1f" % (prefix, name.replace("-", "_"), statistics.median(times[name])))
+
+
 def cmd_updtable(path):
     res = {}
     for line in open(path):
@@ -286,6 +338,20 @@ def cmd_updtable(path):
     print("|---|---|---|---|")
     print("| UPDATE -> push -> answer p50 ms, one client | %s | %s | ≤ 50 ms (small) |" %
           (cell("git_small_1_p50_ms", "%.1f"), cell("git_big_1_p50_ms", "%.0f")))
+    for part, what in (("total", "zonelet's push of one change, ms (its log)"), ("commit", " - commit in the cache"),
+                       ("connection", " - connection (git daemon starts receive-pack, refs advertised)"),
+                       ("pack", " - pack sent, the remote's answer (receive-pack: unpack, connectivity check, ref, gc --auto)")):
+        print("| %s | %s | %s | |" % (what, cell("git_small_push1_%s_ms" % part, "%.1f"),
+                                      cell("git_big_push1_%s_ms" % part, "%.1f")))
+    for part, what in (("receive_pack", "the remote's git receive-pack (trace2), ms"),
+                       ("unpack_objects", " - its git unpack-objects"), ("index_pack", " - its git index-pack"),
+                       ("rev_list", " - its connectivity check (git rev-list)"), ("gc", " - its git gc --auto")):
+        if res.get("git_remote_%s_ms" % part):
+            print("| %s | %s | | |" % (what, cell("git_remote_%s_ms" % part, "%.1f")))
+    print("| changes per push, 16 clients | %s | %s | |" %
+          (cell("git_small_pushN_changes", "%.1f"), cell("git_big_pushN_changes", "%.1f")))
+    print("| push of a group, 16 clients, ms | %s | %s | |" %
+          (cell("git_small_pushN_total_ms", "%.0f"), cell("git_big_pushN_total_ms", "%.0f")))
     print("| the git CLI's push of a one-line change, same daemon, p50 ms | %s | | |" %
           cell("git_cli_push_p50_ms", "%.1f"))
     print("| UPDATEs/s, one client | %s | %s | |" %

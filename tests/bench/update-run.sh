@@ -390,6 +390,7 @@ if want git && [ "$GIT" = 1 ] && command -v git >/dev/null; then
         r=$((r + 1))
     done
     stop "$gs_pid"
+    $LIB pushlog "$G/gsmall/log" git_small >>"$RES"
 
     # The remote's own floor: the git CLI pushing a one-line change of
     # the same small zone to the same daemon, ten times.
@@ -405,6 +406,24 @@ if want git && [ "$GIT" = 1 ] && command -v git >/dev/null; then
     rec git_cli_push_p50_ms "$cli"
     printf '    git push (the git CLI, same daemon, one-line change): p50 %s ms\n' "$cli"
 
+    # The remote's parts of a push: a second git daemon on the same
+    # repositories with GIT_TRACE2_EVENT (which costs a little), twenty
+    # single updates from a zonelet of its own.
+    TPORT=$(free_port)
+    GIT_TRACE2_EVENT=$G/trace2 git daemon --reuseaddr --listen=127.0.0.1 --port="$TPORT" \
+        --base-path="$G/srv" --export-all --enable=receive-pack >"$G/daemon-t.log" 2>&1 &
+    tpid=$!
+    PIDS="$PIDS $tpid"
+    sleep 0.3
+    rm -rf "$G/gtrace"; mkdir -p "$G/gtrace"
+    SPORT=$(free_port)
+    _zl_launch "$G/gtrace" "$SZ" --remote "git://127.0.0.1:$TPORT/$SZ.git" --cache "$G/gtrace/cache"
+    line=$(upd "$SPORT" "$SZ" --count 20 --seconds 60)
+    stop "$SPID"
+    stop "$tpid"
+    $LIB trace2 "$G/trace2" git_remote >>"$RES"
+    printf '    traced remote: %s; %s\n' "$line" "$($LIB trace2 "$G/trace2" git_remote | tr '\n' ' ')"
+
     zl_git gbig "$BZ"
     gb_pid=$SPID gb_port=$SPORT
     rec load_big_zonelet_git_s "$LOAD"
@@ -412,6 +431,7 @@ if want git && [ "$GIT" = 1 ] && command -v git >/dev/null; then
     upd_rec git_big_1 "$(upd "$gb_port" "$BZ" --count 5 --seconds $((6 * SECS)))"
     upd_rec git_big_16 "$(upd "$gb_port" "$BZ" --seconds $((2 * SECS)) --clients 16)"
     stop "$gb_pid"
+    $LIB pushlog "$G/gbig/log" git_big >>"$RES"
     grep -h "git: pushed" "$G/gsmall/log" "$G/gbig/log" | tail -3 | sed 's/^/    log: /'
 fi
 
