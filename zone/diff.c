@@ -17,8 +17,8 @@ typedef struct diff_list {
 /* Most diffs are one UPDATE's: two SOAs and a few records. Their owners
  * and RDATA fit a buffer inside the diff, so such a diff takes two small
  * allocations instead of a 16 KiB arena chunk: the IXFR history keeps up
- * to --ixfr-history of them per zone, and its byte cap counts encoded
- * octets, which the memory a diff holds should stay close to. */
+ * to --ixfr-history of them per zone, and its byte cap counts the memory
+ * they hold (zone_diff_memory). */
 #define DIFF_INLINE 512
 #define DIFF_LIST_MIN 4
 
@@ -28,7 +28,8 @@ struct zone_diff {
     uint8_t origin[DNS_NAME_MAX];
     dns_rr_t soa[2];        /* old, new; owner NULL until set */
     diff_list_t rm, add;
-    size_t bytes;
+    size_t bytes;           /* of the encoding */
+    size_t memory;          /* held in memory: this, the lists, arena chunks */
     dns_arena_t arena;      /* owners and RDATA: small first, then heap chunks */
     _Alignas(8) uint8_t small[DIFF_INLINE];
 };
@@ -194,6 +195,8 @@ int zone_diff_seal(zone_diff_t *d)
     for (size_t i = 0; i < d->add.n; i++)
         b += rr_bytes(&d->add.r[i], false);
     d->bytes = b;
+    d->memory = sizeof(*d) + (d->rm.cap + d->add.cap) * sizeof(dns_rr_t) +
+                dns_arena_heap_bytes(&d->arena);
     d->sealed = true;
     return ZL_OK;
 }
@@ -214,6 +217,7 @@ uint32_t zone_diff_to(const zone_diff_t *d) { return soa_serial(&d->soa[1]); }
 const dns_rr_t *zone_diff_old_soa(const zone_diff_t *d) { return d->soa[0].owner ? &d->soa[0] : NULL; }
 const dns_rr_t *zone_diff_new_soa(const zone_diff_t *d) { return d->soa[1].owner ? &d->soa[1] : NULL; }
 size_t zone_diff_bytes(const zone_diff_t *d) { return d->bytes; }
+size_t zone_diff_memory(const zone_diff_t *d) { return d->memory; }
 
 /* An empty list is a valid array too (callers may add 0 to it). */
 static const dns_rr_t diff_none[1];

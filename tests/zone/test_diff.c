@@ -100,6 +100,10 @@ static void test_seal(void **state)
     assert_int_equal(zone_diff_to(d), 2);
     assert_false(zone_diff_is_empty(d));
     assert_true(zone_diff_bytes(d) > 0);
+    /* What the IXFR history's cap counts: at least the diff itself (its
+     * records fit the buffer inside it). */
+    assert_true(zone_diff_memory(d) >= zone_diff_bytes(d));
+    assert_true(zone_diff_memory(d) >= 512);
     zone_diff_free(d);
 }
 
@@ -305,6 +309,11 @@ static void test_large_diff(void **state)
         snprintf(want, sizeof(want), "r%02d.example.test. 300 IN A 192.0.2.%d\n", i, i);
         assert_string_equal(t, want);
     }
+    /* 64 TXT records of 200 octets do not fit the diff's own buffer:
+     * the memory counted includes the arena's heap chunk and the two
+     * lists of 64 entries. */
+    assert_true(zone_diff_memory(d) >= 16384 + 128 * sizeof(dns_rr_t));
+    assert_true(zone_diff_memory(d) >= zone_diff_bytes(d));
     size_t n = zone_diff_bytes(d);
     uint8_t *buf = malloc(n);
     assert_non_null(buf);
