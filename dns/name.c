@@ -385,27 +385,69 @@ static uint16_t msg_hash(const dns_wire_t *w, size_t p)
     return hash_fold(h);
 }
 
-/* The table grew large: hashes for the entries it has (once). */
+/* Entry e (its hash set) into the index: linear probing from its hash.
+ * The index has twice as many slots as the table has entries, so a free
+ * slot is always found. */
+static void compr_index(dns_compr_t *c, unsigned e)
+{
+    unsigned s = c->hash[e] & (DNS_COMPR_SLOTS - 1);
+    while (c->slot[s])
+        s = (s + 1) & (DNS_COMPR_SLOTS - 1);
+    c->slot[s] = (uint16_t)(e + 1);
+}
+
+/* The table grew large: hashes for the entries it has, and the index
+ * (once). */
 static void compr_hash_all(const dns_wire_t *w, dns_compr_t *c)
 {
-    for (unsigned e = 0; e < c->n; e++)
+    memset(c->slot, 0, sizeof c->slot);
+    for (unsigned e = 0; e < c->n; e++) {
         c->hash[e] = msg_hash(w, c->off[e]);
+        compr_index(c, e);
+    }
     c->hashed = true;
+}
+
+/* compr_find in a hashed table: the suffixes from the longest down, each
+ * looked up by its hash; among the entries that hold it the first one
+ * (the lowest index), as the scan of every entry would choose. */
+static unsigned compr_find_hashed(const dns_wire_t *w, const dns_compr_t *c,
+                                  const uint8_t *name, const uint8_t *off, unsigned nl,
+                                  unsigned root, const uint16_t *hs, uint16_t *ptr)
+{
+    for (unsigned j = 0; j < nl; j++) {
+        unsigned k = nl - j, found = DNS_COMPR_MAX;
+        for (unsigned s = hs[j] & (DNS_COMPR_SLOTS - 1); c->slot[s];
+             s = (s + 1) & (DNS_COMPR_SLOTS - 1)) {
+            unsigned e = c->slot[s] - 1u;
+            if (e >= found || c->hash[e] != hs[j] || c->labels[e] != k)
+                continue;
+            if (compr_match(w, c->off[e], name + off[j], root + 1u - off[j]))
+                found = e;
+        }
+        if (found < DNS_COMPR_MAX) {
+            *ptr = c->off[found];
+            return j;
+        }
+    }
+    return nl;
 }
 
 /* Index of the longest suffix (label number) of name found in c,
  * setting *ptr to the first entry holding it; nl if none. One pass over
  * the entries: each is tried only against the suffix with its own label
- * count, only if that suffix is longer than the best found so far, and,
- * in a hashed table (hs non-NULL), only if the hashes agree. */
+ * count, only if that suffix is longer than the best found so far. A
+ * hashed table (hs non-NULL) is searched through its index instead. */
 static unsigned compr_find(const dns_wire_t *w, const dns_compr_t *c,
                            const uint8_t *name, const uint8_t *off, unsigned nl,
                            unsigned root, const uint16_t *hs, uint16_t *ptr)
 {
+    if (hs)
+        return compr_find_hashed(w, c, name, off, nl, root, hs, ptr);
     unsigned best = 0;
     for (unsigned e = 0; e < c->n; e++) {
         unsigned k = c->labels[e];
-        if (k <= best || k > nl || (hs && c->hash[e] != hs[nl - k]))
+        if (k <= best || k > nl)
             continue;
         const uint8_t *s = name + off[nl - k];
         if (!compr_match(w, c->off[e], s, root + 1u - off[nl - k]))
@@ -444,9 +486,12 @@ int dns_name_write(dns_wire_t *w, const uint8_t *name, dns_compr_t *c)
         if (at >= 0x4000)
             break;  /* pointers hold 14 bits */
         c->off[c->n] = (uint16_t)at;
-        if (c->hashed)
+        c->labels[c->n] = (uint8_t)(nl - j);
+        if (c->hashed) {
             c->hash[c->n] = hs[j];
-        c->labels[c->n++] = (uint8_t)(nl - j);
+            compr_index(c, c->n);
+        }
+        c->n++;
     }
     memcpy(w->base + w->pos, name, prefix);
     w->pos += prefix;
