@@ -305,6 +305,7 @@ def cmd_updtable(path):
         ("UPDATE p50 ms, 1M zone", "upd_big_%s_p50_ms", "%.2f", ""),
         ("UPDATE p99 ms, 1M zone", "upd_big_%s_p99_ms", "%.2f", ""),
         ("AXFR of the 1M zone to kdig, s", "axfr_big_%s_s", "%.2f", "≤ 1x"),
+        ("AXFR of the 1M zone: server CPU, ms", "axfr_big_%s_cpu_ms", "%.0f", ""),
         ("load of the 1M zone, s", "load_big_%s_s", "%.2f", ""),
     )
     for label, key, fmt, target in rows:

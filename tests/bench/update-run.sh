@@ -308,13 +308,16 @@ while [ "$r" -le "$ROUNDS" ]; do
     [ $((r % 2)) = 0 ] && order="knot zonelet"
     for s in $order; do
         if [ $s = zonelet ]; then p=$zb_port; else p=$kb_port; fi
+        c0=$($LIB cpu "$([ $s = zonelet ] && echo "$zb_pid" || echo "$kb_pid")")
         t0=$(now)
         taskset -c 1 kdig -y "hmac-sha256:bench._transfer.$BZ:$KEY_SECRET" @127.0.0.1 -p "$p" +tcp \
             "$BZ" AXFR | tail -4 >"$T/axfr.out"
         wall=$(since "$t0")
+        c1=$($LIB cpu "$([ $s = zonelet ] && echo "$zb_pid" || echo "$kb_pid")")
+        rec "axfr_big_${s}_cpu_ms" "$(((c1 - c0) * 1000 / HZ))"
         got=$(sed -n 's/.*(\([0-9]*\) messages, \([0-9]*\) records).*/\2 records in \1 messages/p' "$T/axfr.out")
         rec "axfr_big_${s}_s" "$wall"
-        printf '    AXFR %-8s %7s s  %s\n' $s "$wall" "$got"
+        printf '    AXFR %-8s %7s s, server CPU %s ms  %s\n' $s "$wall" "$(((c1 - c0) * 1000 / HZ))" "$got"
         case $got in "") echo "bench: AXFR from $s incomplete:" >&2; cat "$T/axfr.out" >&2 ;; esac
     done
     for s in $order; do
