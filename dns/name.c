@@ -387,25 +387,36 @@ static uint16_t msg_hash(const dns_wire_t *w, size_t p)
 
 /* Entry e (its hash set) into the index: linear probing from its hash.
  * The index has twice as many slots as the table has entries, so a free
- * slot is always found. */
+ * slot is found while it holds only entries [0, n) (compr_reindex after a
+ * rollback); the probe is bounded all the same. */
 static void compr_index(dns_compr_t *c, unsigned e)
 {
     unsigned s = c->hash[e] & (DNS_COMPR_SLOTS - 1);
-    while (c->slot[s])
-        s = (s + 1) & (DNS_COMPR_SLOTS - 1);
-    c->slot[s] = (uint16_t)(e + 1);
+    for (unsigned i = 0; i < DNS_COMPR_SLOTS; i++, s = (s + 1) & (DNS_COMPR_SLOTS - 1))
+        if (!c->slot[s]) {
+            c->slot[s] = (uint16_t)(e + 1);
+            return;
+        }
+}
+
+/* The index of entries [0, n) (after hashing, or after a writer rolled
+ * the table back: the index then still holds entries past n). */
+static void compr_reindex(dns_compr_t *c)
+{
+    memset(c->slot, 0, sizeof c->slot);
+    for (unsigned e = 0; e < c->n; e++)
+        compr_index(c, e);
+    c->indexed = c->n;
 }
 
 /* The table grew large: hashes for the entries it has, and the index
  * (once). */
 static void compr_hash_all(const dns_wire_t *w, dns_compr_t *c)
 {
-    memset(c->slot, 0, sizeof c->slot);
-    for (unsigned e = 0; e < c->n; e++) {
+    for (unsigned e = 0; e < c->n; e++)
         c->hash[e] = msg_hash(w, c->off[e]);
-        compr_index(c, e);
-    }
     c->hashed = true;
+    compr_reindex(c);
 }
 
 /* compr_find in a hashed table: the suffixes from the longest down, each
@@ -417,8 +428,9 @@ static unsigned compr_find_hashed(const dns_wire_t *w, const dns_compr_t *c,
 {
     for (unsigned j = 0; j < nl; j++) {
         unsigned k = nl - j, found = DNS_COMPR_MAX;
-        for (unsigned s = hs[j] & (DNS_COMPR_SLOTS - 1); c->slot[s];
-             s = (s + 1) & (DNS_COMPR_SLOTS - 1)) {
+        unsigned s = hs[j] & (DNS_COMPR_SLOTS - 1);
+        for (unsigned i = 0; i < DNS_COMPR_SLOTS && c->slot[s];
+             i++, s = (s + 1) & (DNS_COMPR_SLOTS - 1)) {
             unsigned e = c->slot[s] - 1u;
             if (e >= found || c->hash[e] != hs[j] || c->labels[e] != k)
                 continue;
@@ -475,8 +487,11 @@ int dns_name_write(dns_wire_t *w, const uint8_t *name, dns_compr_t *c)
     uint16_t ptr = 0, hs[128];
     if (!c->hashed && c->n >= DNS_COMPR_HASH_MIN)
         compr_hash_all(w, c);
-    if (c->hashed)
+    if (c->hashed) {
+        if (c->indexed != c->n)
+            compr_reindex(c);
         name_hashes(name, off, nl, hs);
+    }
     unsigned i = compr_find(w, c, name, off, nl, root, c->hashed ? hs : NULL, &ptr);
     size_t prefix = i < nl ? off[i] : root;
     if (!dns_wire_need_w(w, prefix + (i < nl ? 2 : 1)))
@@ -490,6 +505,7 @@ int dns_name_write(dns_wire_t *w, const uint8_t *name, dns_compr_t *c)
         if (c->hashed) {
             c->hash[c->n] = hs[j];
             compr_index(c, c->n);
+            c->indexed = (uint16_t)(c->n + 1);
         }
         c->n++;
     }

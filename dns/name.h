@@ -88,7 +88,9 @@ typedef struct dns_compr {
     uint8_t labels[DNS_COMPR_MAX]; /* label count of the name at off[i] */
     uint16_t hash[DNS_COMPR_MAX];  /* suffix hash of entry i, once hashed */
     uint16_t n;
-    bool hashed;                   /* hash[0..n) and slot[] are valid */
+    bool hashed;                   /* hash[0..n) are valid */
+    uint16_t indexed;              /* entries in slot[]: n, unless a writer
+                                      rolled n back (dns_msgb_rr) */
     uint16_t slot[DNS_COMPR_SLOTS]; /* entry index + 1 by hash, 0 empty */
 } dns_compr_t;
 

@@ -461,7 +461,9 @@ static size_t ref_write(uint8_t *buf, size_t pos, const uint8_t *name, ref_compr
  * entries it filters by suffix hashes. The output must stay exactly what
  * comparing every entry gives: names from a small pool of labels in random
  * case (suffixes repeat, spellings differ), more names than the table
- * holds, past offset 0x3fff. */
+ * holds, past offset 0x3fff; every fifth name is written and then taken
+ * back (the message and the table rolled back, as dns_msgb_rr does when a
+ * record does not fit), so the index must forget what it held. */
 static void test_compression_hashed(void **state)
 {
     (void)state;
@@ -487,15 +489,69 @@ static void test_compression_hashed(void **state)
                 n[len++] = rnd() % 4 ? (uint8_t)t[k] : (uint8_t)(t[k] ^ 0x20);
         }
         n[len] = 0;
+        size_t pos0 = w.pos, rpos0 = rpos;
+        uint16_t n0 = c.n, rn0 = (uint16_t)rc.n;
         assert_int_equal(dns_name_write(&w, n, &c), ZL_OK);
         rpos = ref_write(ref, rpos, n, &rc);
         assert_int_equal(w.pos, rpos);
-        names++;
+        if (++names % 5 == 0) {
+            w.pos = pos0, rpos = rpos0;
+            c.n = n0, rc.n = rn0;
+        }
     }
     assert_true(c.hashed);
     assert_int_equal(c.n, rc.n);
     assert_memory_equal(buf, ref, rpos);
     assert_true(names > 4 * DNS_COMPR_MAX);
+}
+
+/* A hashed table rolled back again and again (a writer taking back
+ * records that did not fit) stays what the slow way gives: names kept
+ * until the table is hashed, then (up to round 400) three names written
+ * and taken back each round, then names kept again. */
+static void test_compression_rollback(void **state)
+{
+    (void)state;
+    static const char *pool[] = {"a", "www", "Mail", "h1", "h22", "d7", "EXAMPLE", "com", "bench"};
+    static uint8_t buf[0x4000], ref[0x4000];
+    static ref_compr_t rc;
+    uint8_t n[DNS_NAME_MAX];
+    dns_wire_t w;
+    dns_compr_t c;
+    dns_wire_init(&w, buf, sizeof(buf));
+    dns_compr_init(&c);
+    rc.n = 0;
+    size_t rpos = 0;
+    unsigned backs = 0;
+    rnd_state = 777u;
+    for (unsigned round = 0; round < 420 && w.pos < sizeof(buf) - 300; round++) {
+        size_t pos0 = w.pos, rpos0 = rpos;
+        uint16_t n0 = c.n;
+        unsigned rn0 = rc.n;
+        bool back = c.hashed && round < 400;
+        for (int k = 0; k < 3; k++) {
+            size_t len = 0;
+            unsigned labels = 1 + rnd() % 4;
+            for (unsigned l = 0; l < labels; l++) {
+                const char *t = pool[rnd() % (sizeof(pool) / sizeof(pool[0]))];
+                size_t tl = strlen(t);
+                n[len++] = (uint8_t)tl;
+                memcpy(n + len, t, tl);
+                len += tl;
+            }
+            n[len++] = 1, n[len++] = (uint8_t)('a' + round % 26);   /* a new suffix */
+            n[len] = 0;
+            assert_int_equal(dns_name_write(&w, n, &c), ZL_OK);
+            rpos = ref_write(ref, rpos, n, &rc);
+            assert_int_equal(w.pos, rpos);
+            assert_memory_equal(buf, ref, rpos);
+        }
+        if (back)
+            w.pos = pos0, rpos = rpos0, c.n = n0, rc.n = rn0;
+        backs += back;
+    }
+    assert_true(backs > 350);
+    assert_int_equal(c.n, rc.n);
 }
 
 /* Random valid wire names, biased towards the characters that need
@@ -588,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_compression),
         cmocka_unit_test(test_compression_limits),
         cmocka_unit_test(test_compression_hashed),
+        cmocka_unit_test(test_compression_rollback),
         cmocka_unit_test(test_text_vs_ldns),
         cmocka_unit_test(test_order_vs_ldns),
     };
