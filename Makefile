@@ -1,6 +1,7 @@
 # zonelet — one make builds everything. See README.md.
 #   make            build the hosted server build/zonelet
 #   make run        install what is missing, build, serve zones-example/
+#   make run-unikernel  the same served by the appliance in QEMU (zonelet vm)
 #   make test       install test dependencies, run every test (ASan+UBSan)
 #   make bench      dnsperf against zonelet, Knot DNS and NSD
 #   make fuzz       run every libFuzzer harness (FUZZ_SECONDS each)
@@ -16,9 +17,12 @@ B        := build
 
 LIB_SRC  := $(sort $(wildcard dns/*.c zone/*.c))
 # Layers above zone/: gitstore/ and acme/ (DESIGN.md), then the appliance.
-# (gitstore/nossh.c stands in for ssh.c in builds without libssh2.)
-APP_SRC  := $(sort $(filter-out gitstore/nossh.c,$(wildcard gitstore/*.c acme/*.c unikernel/*.c \
-                                                  platform/hosted/*.c)))
+# (gitstore/nossh.c stands in for ssh.c in builds without libssh2;
+# unikernel/stores_dironly.c for stores.c, acme_none.c for acme_agent.c
+# and main_dns.c for main.c in the DNS-only appliance image.)
+APP_SRC  := $(sort $(filter-out gitstore/nossh.c unikernel/stores_dironly.c \
+                   unikernel/acme_none.c unikernel/main_dns.c, \
+                   $(wildcard gitstore/*.c acme/*.c unikernel/*.c platform/hosted/*.c)))
 # The socket-free message layer of unikernel/ (what the fuzzers and the
 # answer benchmark drive besides dns/ and zone/).
 MSG_SRC  := unikernel/process.c unikernel/query.c unikernel/notify.c unikernel/update.c \
@@ -36,7 +40,7 @@ TEST_LIBS := -lcmocka -lldns
 TEST_DEPS :=
 BIN      := $(B)/zonelet
 
-.PHONY: all run test test-build deps-build deps-test clean fuzz bench
+.PHONY: all run run-unikernel test test-build deps-build deps-test clean fuzz bench
 all: $(BIN)
 
 # The targets' fragments first: the others use their variables.
@@ -75,6 +79,13 @@ deps-test:
 run: deps-build
 	$(MAKE) $(BIN)
 	$(BIN) --zones zones-example --listen 127.0.0.1:5353 --listen '[::1]:5353'
+
+# The appliance (directory store) in QEMU, KVM when it works, else TCG;
+# Ctrl-C stops it.
+run-unikernel: deps-build
+	$(MAKE) $(BIN) virtio
+	$(MAKE) TARGET=virtio $(B)/uk/zonelet.virtio
+	$(BIN) vm --target virtio --zones zones-example --listen 127.0.0.1:5353
 
 test-build: $(BIN) $(TEST_BIN) $(TEST_DEPS)
 

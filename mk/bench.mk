@@ -1,6 +1,7 @@
 # make bench: dnsperf against zonelet, Knot DNS and NSD (tests/bench/run.sh),
 # then the change path: UPDATEs, AXFR, queries during updates, memory, the
-# git store (tests/bench/update-run.sh). BENCH_UPDATES=0 skips the second.
+# git store (tests/bench/update-run.sh; BENCH_UPDATES=0 skips it), then the
+# appliance under QEMU (make bench-vm).
 #   BENCH_ROUNDS=3 BENCH_SECONDS=10 BENCH_RATE=20000 BENCH_BIG=1000000
 #   make bench-updates   the second part alone (BENCH_ONLY="upd mix mem big git")
 .PHONY: bench-updates
@@ -9,6 +10,7 @@ bench:
 	$(MAKE) $(BIN) $(B)/bench/update_client
 	sh tests/bench/run.sh
 	[ "$${BENCH_UPDATES:-1}" = 0 ] || sh tests/bench/update-run.sh
+	$(MAKE) bench-vm
 
 bench-updates:
 	@sh scripts/deps.sh bench
@@ -30,3 +32,13 @@ bench-acme:
 	@sh scripts/deps.sh test
 	$(MAKE) $(BIN)
 	sh tests/bench/acme-bench.sh
+
+# make bench-vm: the appliance under QEMU (TCG here; KVM where /dev/kvm
+# works): image sizes, boot to first answer, smallest --mem, queries per
+# second through zonelet vm (tests/bench/vm-bench.sh; VM_BENCH_ROUNDS=5).
+.PHONY: bench-vm
+bench-vm:
+	@sh scripts/deps.sh bench
+	$(MAKE) $(BIN) virtio hvt
+	$(MAKE) appliance
+	sh tests/bench/vm-bench.sh

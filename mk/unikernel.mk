@@ -202,8 +202,8 @@ TEST_DEPS += $(UK_GUESTS)
 # Every tests/{dns,zone}/test_*.c (and tests/unikernel ones, see UK_UT_APP)
 # becomes build/uk/unit/test_*.{hvt,virtio}: the test + dns/ zone/ unikernel/
 # compiled with musl + cmocka and ldns (the tests'
-# oracle) from Debian's sources + tests/platform/unit/blocktar.c, which
-# unpacks the fixture files from a tar on the block device. ldns is built
+# oracle) from Debian's sources; their fixture files come from a tar on
+# the block device (guests.sh boots them with --block-tar=/). ldns is built
 # without OpenSSL: no DNSSEC crypto, which the oracle uses do not need.
 UK_ZL_SRC  := $(sort $(wildcard dns/*.c zone/*.c))
 UK_ZL_OBJ  := $(UK_ZL_SRC:%.c=$(UK)/zl/%.o)
@@ -216,7 +216,11 @@ UK_UT_APP  := $(shell grep -L -e 'system$(UK_LP)' -e 'popen$(UK_LP)' -e 'fork$(U
 UK_UT_SRC  := $(sort $(wildcard tests/dns/test_*.c tests/zone/test_*.c) $(filter-out /dev/null,$(UK_UT_APP)))
 # The layers above zone/ as the hosted build has them, but ssh:// (no
 # libssh2 for the unikernel: gitstore/nossh.c refuses it).
-UK_APP_SRC := $(filter-out unikernel/main.c gitstore/ssh.c,$(sort $(wildcard gitstore/*.c acme/*.c unikernel/*.c)))
+# The stores are picked per image (unikernel/stores.h): linked as objects,
+# never from the archive.
+UK_APP_SRC := $(filter-out unikernel/main.c unikernel/main_dns.c unikernel/stores.c \
+	unikernel/stores_dironly.c unikernel/acme_none.c gitstore/ssh.c, \
+	$(sort $(wildcard gitstore/*.c acme/*.c unikernel/*.c)))
 UK_APP_LIB := $(UK)/libzlapp.a
 UK_LDNS    := $(UK)/lib/libldns.a
 UK_UNITS   := $(foreach x,$(UK_TARGETS),$(foreach t,$(UK_UT_SRC),$(UK)/unit/$(notdir $(t:.c=)).$(x)))
@@ -232,7 +236,8 @@ unikernel-units: $(UK_UNITS)
 unikernel-units-list:
 	@echo $(UK_UNITS)
 
-$(UK)/zl/%.o: %.c $(UK)/musl/.done
+# The libraries' headers (mbedTLS, libgit2) are installed with them.
+$(UK)/zl/%.o: %.c $(UK)/musl/.done | $(UK_LIBS)
 	@mkdir -p $(@D)
 	$(UK_GCC) $(UK_WFLAGS) $(UK_CFLAGS) -fno-strict-aliasing -I$(UK)/include -MMD -MP -c -o $@ $<
 
@@ -271,22 +276,22 @@ $(foreach t,$(UK_UT_SRC),$(eval $(call uk_unit_rule,$(t))))
 .SECONDARY: $(foreach t,$(UK_UT_SRC),$(UK)/unit/$(notdir $(t:.c=)).o)
 # $(call uk_unit_link,TARGET): every unit image for one target.
 define uk_unit_link
-$(UK)/unit/%.$(1): $(UK)/unit/%.o $(UK)/zl/tests/platform/unit/blocktar.o $(UK_CMOCKA) $(UK_LDNS) $(UK_APP_LIB) $(UK_ZL_LIB) $(UK_RT_LIB) $(UK_LIBS) $(PLAT_LIB_$(1)) $(PLAT_LD_$(1))
-	$$(UK_LINK_$(1)) $$(call UK_GUEST_LD,$(1)) $$< $(UK)/zl/tests/platform/unit/blocktar.o \
+$(UK)/unit/%.$(1): $(UK)/unit/%.o $(UK_CMOCKA) $(UK_LDNS) $(UK_APP_LIB) $(UK_ZL_LIB) $(UK_RT_LIB) $(UK_LIBS) $(PLAT_LIB_$(1)) $(PLAT_LD_$(1))
+	$$(UK_LINK_$(1)) $$(call UK_GUEST_LD,$(1)) $$< \
 		$(UK_CMOCKA) -Wl,--whole-archive $(UK_RT_LIB) -Wl,--no-whole-archive \
 		-Wl,--start-group $(UK_APP_LIB) $(UK_ZL_LIB) $(UK_LDNS) $(UK_LIBS) $(PLAT_LIB_$(1)) \
 		$(UK_MUSL)/lib/libc.a -lgcc -Wl,--end-group
 endef
 $(foreach t,hvt virtio,$(eval $(call uk_unit_link,$(t))))
-$(UK)/zl/tests/platform/unit/blocktar.o: $(UK_CMOCKA)
 # Not in TEST_DEPS: they compile other modules' code with musl, so
 # tests/platform/guests.sh builds each itself and reports a failure as
 # one test, instead of failing the whole `make test` build.
 
 # ---- the runtime's file system and page allocator as hosted code ----
 # build/test/test_rt: tests/platform/rt/test_rt.c calls the handlers
-# directly under ASan/UBSan over a fake plat.h (tests/run.sh runs it).
-UK_RT_HOSTED := platform/runtime/fs.c platform/runtime/fsio.c platform/runtime/mem.c
+# directly under ASan/UBSan over a fake plat.h (tests/run.sh runs it);
+# tarfs.c reads a block device faked in memory.
+UK_RT_HOSTED := platform/runtime/fs.c platform/runtime/fsio.c platform/runtime/mem.c platform/runtime/tarfs.c
 $(B)/test/test_rt: tests/platform/rt/test_rt.c $(UK_RT_HOSTED) platform/runtime/rt.h platform/runtime/obj.h \
 		platform/runtime/fs.h platform/include/plat.h
 	@mkdir -p $(@D)
@@ -294,17 +299,31 @@ $(B)/test/test_rt: tests/platform/rt/test_rt.c $(UK_RT_HOSTED) platform/runtime/
 TEST_DEPS += $(B)/test/test_rt
 
 # ---- the appliance itself (unikernel/main.c) as a guest ----
-# Today it can run `check FILE...` (no network yet); the zone files come
-# from a tar on the block device through blocktar.o, as for the unit guests.
-UK_APPLIANCE := $(foreach t,$(UK_TARGETS),$(UK)/zonelet-check.$(t))
-$(UK)/zl/unikernel/main.o: $(UK)/musl/.done
+# build/uk/zonelet.<target>: the server with both stores (unikernel/
+# stores.c: the directory and git, libgit2); build/uk/zonelet-dns.<target>:
+# the directory store only (unikernel/stores_dironly.c), no libgit2 in the
+# image. The zones come from a ustar image on the block device, unpacked
+# by the runtime before main() (boot argument --block-tar=DIR,
+# platform/runtime/tarfs.c). `zonelet vm` (unikernel/vm.c) boots them.
+# Each image also gets a stripped copy (IMAGE.stripped) for its size.
+UK_APPLIANCE := $(foreach t,$(UK_TARGETS),$(UK)/zonelet.$(t) $(UK)/zonelet-dns.$(t))
+# zonelet-dns also leaves out the ACME client (unikernel/acme_none.c: no
+# TLS, no X.509) and the host commands (unikernel/main_dns.c).
+UK_STORES_zonelet     := $(UK)/zl/unikernel/main.o $(UK)/zl/unikernel/stores.o
+UK_STORES_zonelet-dns := $(UK)/zl/unikernel/main_dns.o $(UK)/zl/unikernel/stores_dironly.o \
+	$(UK)/zl/unikernel/acme_none.o
+$(UK)/zl/unikernel/main.o $(UK)/zl/unikernel/main_dns.o: $(UK)/musl/.done
+# $(call uk_appliance_rule,TARGET,NAME)
 define uk_appliance_rule
-$(UK)/zonelet-check.$(1): $(UK)/zl/unikernel/main.o $(UK)/zl/tests/platform/unit/blocktar.o $(UK_APP_LIB) \
+$(UK)/$(2).$(1): $(UK_STORES_$(2)) $(UK_APP_LIB) \
 		$(UK_ZL_LIB) $(UK_RT_LIB) $(UK_LIBS) $(PLAT_LIB_$(1)) $(PLAT_LD_$(1))
-	$$(UK_LINK_$(1)) $$(call UK_GUEST_LD,$(1)) $(UK)/zl/unikernel/main.o \
-		$(UK)/zl/tests/platform/unit/blocktar.o -Wl,--whole-archive $(UK_RT_LIB) -Wl,--no-whole-archive \
+	$$(UK_LINK_$(1)) $$(call UK_GUEST_LD,$(1)) $(UK_STORES_$(2)) \
+		-Wl,--whole-archive $(UK_RT_LIB) -Wl,--no-whole-archive \
 		-Wl,--start-group $(UK_APP_LIB) $(UK_ZL_LIB) $(UK_LIBS) $(PLAT_LIB_$(1)) \
 		$(UK_MUSL)/lib/libc.a -lgcc -Wl,--end-group
+	strip -o $$@.stripped $$@
 endef
-$(foreach t,hvt virtio,$(eval $(call uk_appliance_rule,$(t))))
+$(foreach t,hvt virtio,$(foreach n,zonelet zonelet-dns,$(eval $(call uk_appliance_rule,$(t),$(n)))))
+.PHONY: appliance
+appliance: $(UK_APPLIANCE)
 unikernel-units: $(UK_APPLIANCE)

@@ -33,7 +33,8 @@ for suite in "$@"; do
     pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
     printf '%-48s %4d passed %3d failed %3d skipped  %3ss\n' "$suite" "$p" "$f" "$s" $(( $(date +%s) - start ))
     if [ "$f" -ne 0 ]; then
-        grep -E '^not ok |ERROR|Sanitizer|runtime error' "$log" | head -20 | sed 's/^/    /'
+        # the failures, with the diagnostics a suite prints under them ("#   ")
+        grep -E '^not ok |^#   |ERROR|Sanitizer|runtime error' "$log" | head -60 | sed 's/^/    /'
     fi
     grep -E '^ok .*# (SKIP|skip)' "$log" | sed 's/^/    /'
 done

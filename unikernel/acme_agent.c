@@ -611,8 +611,10 @@ srv_acme_t *srv_acme_new(const srv_config_t *cfg, srv_publish_t *pub, unsigned s
                          srv_writer_t *w)
 {
     srv_acme_t *a = calloc(1, sizeof *a);
-    if (!a)
+    if (!a) {
+        srv_log("out of memory");
         return NULL;
+    }
     a->cfg = cfg;
     a->pub = pub;
     a->slot = slot;

@@ -49,7 +49,8 @@ typedef struct srv_acme srv_acme_t;
 
 /* An agent for cfg's --acme-* options (cfg borrowed), reading the zones
  * through reader slot `slot` of pub and changing them through w (both
- * borrowed, must outlive it). NULL on ENOMEM. */
+ * borrowed, must outlive it). NULL when it cannot be made, the reason
+ * logged (out of memory; no ACME client in this image: acme_none.c). */
 srv_acme_t *srv_acme_new(const srv_config_t *cfg, srv_publish_t *pub, unsigned slot,
                          srv_writer_t *w);
 

@@ -14,6 +14,14 @@ int cmd_serve(int argc, char **argv);
  * signed NOTIFY, the answer printed, exit 0 on NOERROR (notify_cmd.c). */
 int cmd_notify(int argc, char **argv);
 
+/* `zonelet vm [--target virtio|hvt] [vm options] [server options]`: the
+ * appliance image in a virtual machine with this server's interface
+ * (unikernel/vm.c; `zonelet vm --help`). Exit status: 0 after SIGTERM or
+ * SIGINT stopped the guest, 2 on bad options, 1 when it cannot start or
+ * the guest does not answer in time, else the monitor's status when the
+ * guest ends by itself. */
+int cmd_vm(int argc, char **argv);
+
 /* `zonelet certify --server ADDR:PORT --key NAME:ALG:BASE64 --name HOST
  * [--name HOST...] --out DIR [--wait SECONDS]`: a key, a CSR submitted
  * by signed UPDATE, the certificate the server's ACME client stores

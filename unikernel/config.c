@@ -59,6 +59,8 @@ void srv_config_usage(FILE *out)
           "       zonelet check [--strict] FILE...  check zone files\n"
           "       zonelet notify --server ADDR:PORT [--key NAME:ALG:BASE64] ZONE\n"
           "                       send one signed NOTIFY (git hooks, scripts)\n"
+          "       zonelet vm [--target virtio|hvt] [server options]\n"
+          "                       the appliance in a virtual machine (zonelet vm --help)\n"
           "       zonelet certify --server ADDR:PORT --key NAME:ALG:BASE64 --name HOST...\n"
           "                       --out DIR  a key and a certificate through the server's\n"
           "                                  ACME client (zonelet certify --help)\n"
@@ -350,4 +352,20 @@ int srv_config_parse(srv_config_t *cfg, int argc, char **argv)
     if (cfg->nlisten == 0 && (add_listen(cfg, "127.0.0.1:5353") || add_listen(cfg, "[::1]:5353")))
         return -1;
     return 0;
+}
+
+int srv_config_each(int argc, char **argv,
+                    int (*fn)(void *ctx, const char *name, const char *value), void *ctx)
+{
+    int c, idx;
+    optind = 1;
+    opterr = 0;   /* srv_config_parse already said what is wrong */
+    while ((c = getopt_long(argc, argv, "+", srv_options, &idx)) != -1) {
+        if (c == '?' || c == ':')
+            return -1;
+        int rc = fn(ctx, srv_options[idx].name, optarg);
+        if (rc)
+            return rc;
+    }
+    return optind < argc ? -1 : 0;
 }

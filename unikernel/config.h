@@ -63,6 +63,15 @@ typedef struct srv_config {
  * stderr, exit 2). cfg keeps pointers into argv. */
 int srv_config_parse(srv_config_t *cfg, int argc, char **argv);
 
+/* Calls fn(ctx, name, value) for each option of argv[1..argc) in order:
+ * the long name as --help spells it (also when argv abbreviates it) and
+ * its value (borrowed from argv; NULL for a flag). Meant for argv that
+ * srv_config_parse accepted (zonelet vm rebuilds the guest's options from
+ * it). Returns 0, -1 on a bad option or argument, or fn's non-zero
+ * return (which stops the walk). */
+int srv_config_each(int argc, char **argv,
+                    int (*fn)(void *ctx, const char *name, const char *value), void *ctx);
+
 /* Prints every option with its default. */
 void srv_config_usage(FILE *out);
 

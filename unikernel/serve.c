@@ -21,8 +21,7 @@
 #include "unikernel/config.h"
 #include "unikernel/log.h"
 #include "unikernel/tcp.h"
-#include "unikernel/store_dir.h"
-#include "unikernel/store_git.h"
+#include "unikernel/stores.h"
 #include "unikernel/udp.h"
 #include "unikernel/writer.h"
 
@@ -121,20 +120,16 @@ static int server_open(server_t *s, bool defaults)
     if (s->pub)
         s->writer = srv_writer_new(&s->cfg, s->pub, s->notifier, keys, s->cfg.ntsig_keys);
     srv_store_t *store = NULL;
-    if (s->writer && s->cfg.remote)
-        store = srv_store_git_new(&s->cfg);
-    else if (s->writer)
-        store = srv_store_dir_new(s->cfg.zones_dir, srv_writer_jobs(s->writer));
-    if (s->writer && !store && s->cfg.remote)
-        return -1;   /* the git store said why */
+    if (s->writer && !(store = srv_store_open(&s->cfg, srv_writer_jobs(s->writer))))
+        return -1;   /* srv_store_open said why */
     if (store)
         srv_writer_set_store(s->writer, store);
     if (store)
         s->tcp = srv_tcp_new(&s->cfg, s->pub, srv_writer_changes(s->writer), (unsigned)tcp_slot);
-    if (store && s->cfg.acme_directory)
-        s->acme = srv_acme_new(&s->cfg, s->pub, (unsigned)acme_slot, s->writer);
-    if (!s->pub || !s->notifier || !s->udp || !s->writer || !store || !s->tcp ||
-        (s->cfg.acme_directory && !s->acme)) {
+    if (store && s->tcp && s->cfg.acme_directory &&
+        !(s->acme = srv_acme_new(&s->cfg, s->pub, (unsigned)acme_slot, s->writer)))
+        return -1;   /* srv_acme_new said why */
+    if (!s->pub || !s->notifier || !s->udp || !s->writer || !store || !s->tcp) {
         srv_log("out of memory");
         return -1;
     }

@@ -247,7 +247,7 @@ static int read_all(const char *path, char **out, size_t *len, const char **why)
         free(buf);
         if (e > 0)
             *why = strerror(e);
-        return ZL_EIO;
+        return e == ENOMEM ? ZL_ENOMEM : ZL_EIO;
     }
     *out = buf;
     *len = n;

@@ -162,6 +162,25 @@ long rt_sys_umask(const long *a);
  * Returns bytes copied or a negative errno. */
 long rt_fs_copy_out(int fd, void *dst, size_t len, int64_t off);
 
+/* ---- tarfs.c: the block device's ustar image as files ----
+ * Boot argument --block-tar=DIR (or --block-tar DIR): before main(), the
+ * ustar image on the block device is unpacked under DIR of the in-memory
+ * file system (made if missing): regular files, directories, symlinks;
+ * other entries are skipped with a log line. The image ends at two zero
+ * blocks or at the end of the device. A bad header checksum, a name with
+ * a ".." component, a truncated image, or a file that does not fit in
+ * memory ends the guest with status 1 and one line saying which. */
+
+/* Takes --block-tar out of argv[1..argc) (start.c, beside rt_net_args);
+ * returns the new argc. Borrows the value from argv. */
+int rt_tar_args(int argc, char **argv);
+/* With libc up, before main(): unpack (silently), or end the guest as
+ * above. No --block-tar: nothing. */
+void rt_tar_start(void);
+/* The work itself: unpack under dir (absolute). Returns 0 with *nfiles
+ * set, or a negative errno with a message in why[0..cap). */
+int rt_tar_unpack(const char *dir, char *why, size_t cap, unsigned *nfiles);
+
 /* ---- sock.c, poll.c: sockets over lwIP (net.h: their internals) ---- */
 
 long rt_sys_socket(const long *a);

@@ -30,6 +30,30 @@
 
 static unsigned rt_tw_max = RT_TW_MAX;
 
+/* lwipopts.h's LWIP_HOOK_TCP_INPACKET_PCB, called for each segment
+ * before lwIP handles it. A SYN (no ACK, no RST) to a listener whose
+ * backlog is full: when half-open connections (SYN-RCVD, never
+ * acknowledged) hold part of it, the oldest of them is reset so that
+ * the new one gets its place (a SYN flood cannot shut clients out for
+ * lwIP's fixed 20 s). Connections that completed their handshake and
+ * wait for accept() keep theirs. Always lets the segment through. */
+err_t rt_net_tcp_syn_room(struct tcp_pcb *pcb, const struct tcp_hdr *hdr)
+{
+    if (pcb->state != LISTEN || (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+        return ERR_OK;
+    struct tcp_pcb_listen *l = (struct tcp_pcb_listen *)pcb;
+    if (l->accepts_pending < l->backlog)
+        return ERR_OK;
+    struct tcp_pcb *oldest = NULL;
+    for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next)
+        if (p->state == SYN_RCVD && p->listener == l &&
+            (!oldest || (u32_t)(tcp_ticks - p->tmr) > (u32_t)(tcp_ticks - oldest->tmr)))
+            oldest = p;
+    if (oldest)
+        tcp_abort(oldest); /* no socket has it yet: accept() comes after the handshake */
+    return ERR_OK;
+}
+
 static err_t tcp_in(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
 static err_t tcp_sent_cb(void *arg, struct tcp_pcb *pcb, u16_t len);
 static void tcp_err_cb(void *arg, err_t err);

@@ -51,10 +51,12 @@ static size_t split_args(uintptr_t *v)
     return n;
 }
 
-/* What __libc_start_main runs: the network comes up (it needs libc: DHCP
- * and the log allocate) before the program's main(). */
+/* What __libc_start_main runs: the block device's files and the network
+ * come up (they need libc: the file system, DHCP and the log allocate)
+ * before the program's main(). */
 static int rt_main(int argc, char **argv, char **envp)
 {
+    rt_tar_start();
     rt_net_start();
     return main(argc, argv, envp);
 }
@@ -78,6 +80,7 @@ void plat_runtime_start(void)
         plat_abort("zonelet-rt: no random bytes for AT_RANDOM");
     argc = split_args(v);
     argc = (size_t)rt_net_args((int)argc, (char **)v); /* --ipv4=... are the runtime's */
+    argc = (size_t)rt_tar_args((int)argc, (char **)v);
     v += argc;
     *v++ = 0;
     *v++ = (uintptr_t)rt_env_tz; /* no /etc/localtime to read */

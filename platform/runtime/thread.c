@@ -260,20 +260,45 @@ long rt_sys_clone(const long *a)
     return -ENOSYS; /* fork/vfork: there is one process */
 }
 
-_Noreturn void rt_thread_exit_self(int status)
+/* An exiting thread leaves its stack before anything else runs on it:
+ * musl unmaps a detached thread's stack (and its TLS) before the exit
+ * system call, and the scheduler may poll the network while it looks for the next thread
+ * (lwIP's input and timers allocate), which would hand that memory out
+ * again under the running code. Only one thread exits at a time, and an
+ * exited context is never resumed, so one stack serves every exit. */
+static _Alignas(16) uint8_t rt_exit_stack[64 * 1024];
+
+static _Noreturn void exit_on_own_stack(void)
 {
-    (void)status;
     if (rt_cur->clear_tid) {
         *rt_cur->clear_tid = 0;
         rt_sched_wake((uintptr_t)rt_cur->clear_tid, 1);
     }
     if (--rt_live == 0)
         plat_exit(0); /* the last thread left: Linux ends the process */
-    /* Nothing runs between here and the switch, so the exiting stack,
-     * which musl may already have freed, is not reused before it. */
+    /* Its thread block (musl's TLS, errno) went with the stack: the
+     * scheduler's code (stdio locks, errno) runs on a live thread's, as
+     * it does whenever that thread blocks. */
+    for (int i = 0; i < rt_hw; i++)
+        if (rt_threads[i].state != RT_FREE && &rt_threads[i] != rt_cur) {
+            plat_set_tls_base(rt_threads[i].tls);
+            break;
+        }
     rt_cur->state = RT_FREE;
     schedule();
     plat_abort("zonelet-rt: exited thread resumed");
+}
+
+_Noreturn void rt_thread_exit_self(int status)
+{
+    (void)status;
+    __asm__ volatile("mov %0,%%rsp\n"
+                     "call *%1\n"
+                     "ud2\n"
+                     :
+                     : "r"(rt_exit_stack + sizeof rt_exit_stack), "r"(exit_on_own_stack)
+                     : "memory");
+    __builtin_unreachable();
 }
 
 long rt_sys_exit(const long *a)

@@ -3,7 +3,7 @@
 # the interface of zonelet-hvt:
 #
 #   zonelet-virtio [--mem=MiB] [--block=PATH] [--block-ro=PATH] [--net=TAP]
-#                  [--net=user[,OPTS]] [--virtio=transitional|modern|legacy]
+#                  [--net=user[,OPTS]] [--net=socket,OPTS] [--virtio=transitional|modern|legacy]
 #                  [--accel=auto|kvm|tcg] [--cpu=MODEL] [--no-rng]
 #                  [--no-debug-exit] [--print] IMAGE [ARGS...]
 #
@@ -20,6 +20,9 @@
 #   --net=TAP        virtio-net on an existing TAP interface
 #   --net=user,...   virtio-net on QEMU's user network (no privileges);
 #                    OPTS are -netdev user options, e.g. hostfwd=udp::5353-:53
+#   --net=socket,... virtio-net on a QEMU socket netdev, e.g.
+#                    socket,udp=127.0.0.1:P1,localaddr=127.0.0.1:P2: every
+#                    frame one UDP datagram (tests inject raw frames so)
 #   --virtio=MODE    transitional (QEMU's default: both register layouts,
 #                    the guest picks modern), modern (disable-legacy=on) or
 #                    legacy (disable-modern=on), for every virtio device
@@ -100,7 +103,7 @@ if [ -n "$block" ]; then
 fi
 case "$net" in
 '') ;;
-user|user,*) set -- "$@" -netdev "$net,id=net0" -device "virtio-net-pci,netdev=net0,romfile=$dev" ;;
+user|user,*|socket,*) set -- "$@" -netdev "$net,id=net0" -device "virtio-net-pci,netdev=net0,romfile=$dev" ;;
 *) set -- "$@" -netdev "tap,id=net0,ifname=$net,script=no,downscript=no" \
     -device "virtio-net-pci,netdev=net0,romfile=$dev" ;;
 esac

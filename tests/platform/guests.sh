@@ -112,7 +112,8 @@ t "edges: last thread leaving via pthread_exit ends the guest with 0" 0 \
     "main leaves first" "worker ran" -- "$G/edges.$T" exit-thread
 
 # zonelet's own cmocka tests (dns/, zone/, app) as guests, with ldns built
-# for the unikernel; their fixture files come in a tar on the block device.
+# for the unikernel; their fixture files come in a tar on the block device,
+# unpacked under / by the runtime (boot argument --block-tar=/).
 # Each image is built on its own: one that does not compile with musl is
 # one failure, not the end of the suite.
 build() { # IMAGE NAME
@@ -134,12 +135,12 @@ tar --format=ustar -rf "$tmp/fixtures.tar" -C "$tmp/root" etc/services
 # hosted build says, for a good zone and for one full of errors.
 hosted_ok=""
 make -s build/zonelet >/dev/null 2>&1 && hosted_ok=1
-build "build/uk/zonelet-check.$T" "appliance in the guest" &&
+build "build/uk/zonelet.$T" "appliance in the guest" &&
 for z in zones-example/example.test tests/zone/bad/syntax.zone; do
     want=0
     [ "$z" = tests/zone/bad/syntax.zone ] && want=1
     t "appliance in the guest: zonelet check $z (exit $want)" $want "$z" -- \
-        --block="$tmp/fixtures.tar" "build/uk/zonelet-check.$T" check "$z"
+        --block="$tmp/fixtures.tar" "build/uk/zonelet.$T" --block-tar=/ check "$z"
     if [ -z "$kvm_reason" ] && [ -n "$hosted_ok" ]; then
         build/zonelet check "$z" >"$tmp/hosted" 2>&1
         if cmp -s "$tmp/out" "$tmp/hosted"; then
@@ -156,5 +157,5 @@ for u in $(make -s --no-print-directory unikernel-units-list TARGET="$T"); do
     n=$(basename "$u" ".$T")
     build "$u" "unit in the guest: $n" || continue
     t "unit in the guest: $n (cmocka)" 0 "[  PASSED  ]" "![  FAILED  ]" -- \
-        --mem=256 --block="$tmp/fixtures.tar" "$u"
+        --mem=256 --block="$tmp/fixtures.tar" "$u" --block-tar=/
 done

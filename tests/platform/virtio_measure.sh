@@ -75,7 +75,7 @@ for accel in $accels; do
 done
 echo "sizes (bytes, stripped in parentheses):"
 for f in build/virtio/libvirtio.a "$B/hello" "$B/faults" "$B/netecho" build/uk/guests/*.virtio \
-    build/uk/zonelet-check.virtio; do
+    build/uk/zonelet.virtio build/uk/zonelet-dns.virtio; do
     [ -f "$f" ] || continue
     case "$f" in
     *.a) echo "  $f: $(stat -c %s "$f")" ;;

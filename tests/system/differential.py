@@ -361,6 +361,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--zonelet", default=os.path.join(TOP, "build", "zonelet"))
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--ready-timeout", type=float, default=10.0,
+                    help="seconds each server gets to serve example.test (a VM needs more)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
     queries = []
@@ -373,8 +375,8 @@ def main():
     try:
         knot, zl = start_servers(tmp, args.zonelet)
         servers = [knot, zl]
-        knot.wait_ready()
-        zl.wait_ready()
+        knot.wait_ready(args.ready_timeout)
+        zl.wait_ready(args.ready_timeout)
         print(f"1..{len(queries) + 1}")
         for i, line in enumerate(queries, 1):
             k = summarize(ask(line, knot.port))

@@ -129,11 +129,13 @@ def is_open(s):
         s.settimeout(3)
 
 
-def cmd_caps(port, n, name):
+def cmd_caps(port, n, name, settle="0.2"):
+    """settle: seconds the server gets to close what is over its caps (a
+    VM behind QEMU's user network opens them to the guest later)."""
     socks = []
     for _ in range(int(n)):
         socks.append(connect(port))
-    time.sleep(0.2)
+    time.sleep(float(settle))
     kept = [s for s in socks if is_open(s)]
     answered = 0
     for s in kept:

@@ -41,10 +41,29 @@ if [ "$r" != "$ms" ] && [ "$ms" -ge 600 ] && [ "$ms" -le 3000 ]; then
 else
     not_ok "idle connection closed after --tcp-idle-ms 700" "$r"
 fi
-check "--tcp-max-per-ip 3: 3 of 5 connections kept, each answers" "kept 3 answered 3" \
-    "$($CLIENT "$ZL_PORT" caps 5 www.example.test)"
-check "--tcp-max-conns 5 caps the total: a new address gets in, the oldest connection makes room (RFC 7766 §10)" \
-    "127.0.0.1 3 127.0.0.2 2 127.0.0.3 1 answered 5" "$($CLIENT "$ZL_PORT" fairness www.example.test)"
+if on_vm; then
+    # A packet capture shows QEMU's user network accepting a burst of
+    # connections on the host at once but opening them to the guest up to
+    # a second apart: a server of its own, without the 700 ms idle limit,
+    # gets 1.5 s to close the ones over its cap.
+    main_pid=$ZL_PID main_port=$ZL_PORT main_log=$ZL_LOG
+    ZL_LOG=$ZL_TMP/caps.log
+    if zl_start --workers 1 --tcp-max-per-ip 3 --tcp-max-conns 5; then
+        check "--tcp-max-per-ip 3: 3 of 5 connections kept, each answers" "kept 3 answered 3" \
+            "$($CLIENT "$ZL_PORT" caps 5 www.example.test 1.5)"
+        zl_stop
+    else
+        not_ok "--tcp-max-per-ip 3: a second server starts"
+    fi
+    ZL_PID=$main_pid ZL_PORT=$main_port ZL_LOG=$main_log
+    skip "--tcp-max-conns 5 caps the total (RFC 7766 §10)" \
+        "on the VM: the guest sees every client address as QEMU's gateway"
+else
+    check "--tcp-max-per-ip 3: 3 of 5 connections kept, each answers" "kept 3 answered 3" \
+        "$($CLIENT "$ZL_PORT" caps 5 www.example.test)"
+    check "--tcp-max-conns 5 caps the total: a new address gets in, the oldest connection makes room (RFC 7766 §10)" \
+        "127.0.0.1 3 127.0.0.2 2 127.0.0.3 1 answered 5" "$($CLIENT "$ZL_PORT" fairness www.example.test)"
+fi
 check "UDP still served meanwhile" "192.0.2.10" "$(qs www.example.test A)"
 zl_stop
 
@@ -60,6 +79,11 @@ check "SIGTERM with connections open: exit status 0" "0" "$ZL_STATUS"
 # RFC 7766 §6.2.3, §10: 1,000 idle connections from 40 addresses (25 each,
 # under the per-address cap of 32; together far over the 512 in all),
 # topped up as the server closes them: a new client is answered at once.
+if on_vm; then
+    skip "idle-connection flood from 40 addresses (RFC 7766 §6.2.3, §10)" \
+        "on the VM: the guest sees all 40 addresses as QEMU's gateway, one address over its per-address cap"
+    tap_done
+fi
 zl_start --workers 1 || { not_ok "server restarts"; tap_done; }
 r=$($CLIENT "$ZL_PORT" flood 1000 40 3 www.example.test)
 check_match "idle-connection flood: a new client's every query answered within a second" \

@@ -103,6 +103,12 @@
 /* RFC 6528 initial sequence numbers: keyed hash of the connection plus a
  * clock, instead of lwIP's guessable counter. */
 #define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) rt_net_tcp_isn((lip), (lport), (rip), (rport))
+/* A SYN for a listener whose backlog is full of half-open connections
+ * resets the oldest of them instead of being dropped (platform/runtime/
+ * socktcp.c): lwIP keeps them 20 s (TCP_SYN_RCVD_TIMEOUT, not an option),
+ * so a SYN flood would otherwise shut new clients out that long. */
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
+    rt_net_tcp_syn_room((pcb), (hdr))
 /* The --ipv6-gateway boot argument and on-link prefixes other than /64. */
 #define LWIP_HOOK_ND6_GET_GW(netif, dest) rt_net_nd6_gateway((netif), (dest))
 /* DHCP's DNS servers (option 6) for /etc/resolv.conf, without lwIP's own

@@ -58,6 +58,28 @@ plat_result_t plat_random(void *b, size_t n)
     return getrandom(b, n, 0) == (ssize_t)n ? PLAT_OK : PLAT_EUNSPEC;
 }
 void plat_abort(const char *msg) { fail_msg("plat_abort: %s", msg ? msg : ""); abort(); }
+/* The block device: an image in memory (tarfs.c reads it). */
+static unsigned char *blk;
+static size_t blk_len, blk_reads;
+plat_result_t plat_block_info(struct plat_block_info *bi)
+{
+    bi->capacity = blk_len;
+    bi->block_size = blk_len ? 512 : 0;
+    return blk_len ? PLAT_OK : PLAT_EINVAL;
+}
+plat_result_t plat_block_read(uint64_t off, void *buf, size_t len)
+{
+    if (off % 512 || len % 512 || off + len > blk_len)
+        return PLAT_EINVAL;
+    memcpy(buf, blk + off, len);
+    blk_reads++;
+    return PLAT_OK;
+}
+_Noreturn void plat_exit(int status)
+{
+    fail_msg("plat_exit(%d)", status);
+    abort();
+}
 /* No sockets here (test_net tests them): nothing is ever released. */
 void rt_obj_release(struct rt_obj *o)
 {
@@ -269,6 +291,172 @@ static void test_descriptors(void **state)
     SYS(rt_sys_close, fd);
 }
 
+/* ---- tarfs.c: a ustar image on the block device ---- */
+
+/* Appends one ustar header (and data, padded) to blk; cap bytes there. */
+static void tar_add(size_t cap, const char *prefix, const char *name, char type,
+                    const char *link, const void *data, size_t size)
+{
+    unsigned char *h = blk + blk_len;
+    unsigned sum = 0;
+    assert_true(blk_len + 512 + (size + 511) / 512 * 512 <= cap);
+    memset(h, 0, 512);
+    strncpy((char *)h, name, 100);
+    snprintf((char *)h + 100, 8, "%07o", 0640);
+    snprintf((char *)h + 124, 12, "%011zo", size);
+    h[156] = (unsigned char)type;
+    if (link)
+        strncpy((char *)h + 157, link, 100);
+    memcpy(h + 257, "ustar\0" "00", 8);
+    if (prefix)
+        strncpy((char *)h + 345, prefix, 155);
+    memset(h + 148, ' ', 8);
+    for (int i = 0; i < 512; i++)
+        sum += h[i];
+    snprintf((char *)h + 148, 8, "%06o", sum);
+    blk_len += 512;
+    if (size)
+        memcpy(blk + blk_len, data, size);
+    blk_len += (size + 511) / 512 * 512;
+}
+
+static void read_back(const char *path, char *buf, size_t cap, size_t *len)
+{
+    long fd = openf(path, O_RDONLY);
+    assert_true(fd >= 0);
+    long n = SYS(rt_sys_read, fd, L(buf), L(cap));
+    assert_true(n >= 0);
+    *len = (size_t)n;
+    SYS(rt_sys_close, fd);
+}
+
+static void test_tar_unpack(void **state)
+{
+    enum { CAP = 1 << 20, BIG = 200000 };
+    char why[256], buf[BIG + 16];
+    unsigned n;
+    size_t len;
+    struct stat st;
+    char *big = malloc(BIG);
+    (void)state;
+    blk = calloc(1, CAP);
+    blk_len = 0;
+    for (size_t i = 0; i < BIG; i++)
+        big[i] = (char)('a' + i % 23);
+    tar_add(CAP, NULL, "example.test", '0', NULL, "@ SOA x\n", 8);
+    tar_add(CAP, NULL, "./_keys", '0', NULL, "", 0);
+    tar_add(CAP, NULL, "sub/", '5', NULL, NULL, 0);
+    tar_add(CAP, "deep/er", "big.zone", '0', NULL, big, BIG); /* spans windows */
+    tar_add(CAP, NULL, "link", '2', "example.test", NULL, 0);
+    tar_add(CAP, NULL, "fifo", '6', NULL, NULL, 0);
+    tar_add(CAP, NULL, "after", '0', NULL, "last", 4);
+    /* A 250-octet zone name: a pax path record names the next entry. */
+    char longname[251], rec[300], lpath[300];
+    memset(longname, 'x', 250);
+    longname[250] = '\0';
+    int rl = snprintf(rec, sizeof rec, "260 path=%s\n", longname);
+    assert_int_equal(rl, 260);
+    tar_add(CAP, NULL, "././@PaxHeader", 'x', NULL, rec, (size_t)rl);
+    tar_add(CAP, NULL, "xxxx-cut", '0', NULL, "long", 4);
+    blk_len += 1024; /* the end: two zero blocks */
+    blk_len += 512 * 3; /* and more zeros on the device */
+    blk_reads = 0;
+    assert_int_equal(rt_tar_unpack("/zones/", why, sizeof why, &n), 0);
+    assert_int_equal(n, 5);
+    assert_true(blk_reads >= 4); /* read in windows, not whole */
+    read_back("/zones/example.test", buf, sizeof buf, &len);
+    assert_int_equal(len, 8);
+    assert_memory_equal(buf, "@ SOA x\n", 8);
+    assert_int_equal(SYS(rt_sys_stat, L("/zones/example.test"), L(&st)), 0);
+    assert_int_equal(st.st_mode & 0777, 0640 & ~022);
+    assert_int_equal(SYS(rt_sys_stat, L("/zones/_keys"), L(&st)), 0);
+    assert_int_equal(st.st_size, 0);
+    assert_int_equal(SYS(rt_sys_stat, L("/zones/sub"), L(&st)), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    read_back("/zones/deep/er/big.zone", buf, sizeof buf, &len);
+    assert_int_equal(len, BIG);
+    assert_memory_equal(buf, big, BIG);
+    assert_int_equal(SYS(rt_sys_readlink, L("/zones/link"), L(buf), 100), 12);
+    assert_int_equal(SYS(rt_sys_lstat, L("/zones/fifo"), L(&st)), -ENOENT);
+    read_back("/zones/after", buf, sizeof buf, &len);
+    assert_int_equal(len, 4);
+    snprintf(lpath, sizeof lpath, "/zones/%s", longname);
+    read_back(lpath, buf, sizeof buf, &len);
+    assert_int_equal(len, 4);
+    assert_int_equal(SYS(rt_sys_stat, L("/zones/xxxx-cut"), L(&st)), -ENOENT);
+    assert_true(strstr(console, "skipped (not a file, directory or symlink): /zones/fifo") != NULL);
+    /* Into the root, and an image that ends with the device (no zero blocks). */
+    blk_len = 0;
+    tar_add(CAP, NULL, "rootfile", '0', NULL, "r", 1);
+    assert_int_equal(rt_tar_unpack("/", why, sizeof why, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(SYS(rt_sys_stat, L("/rootfile"), L(&st)), 0);
+    free(big);
+}
+
+static void test_tar_refused(void **state)
+{
+    enum { CAP = 1 << 16 };
+    char why[256];
+    unsigned n;
+    struct stat st;
+    (void)state;
+    blk = realloc(blk, CAP);
+    memset(blk, 0, CAP);
+    blk_len = 0;
+    tar_add(CAP, NULL, "ok", '0', NULL, "x", 1);
+    tar_add(CAP, NULL, "a/../../escape", '0', NULL, "x", 1);
+    blk_len += 1024;
+    assert_int_equal(rt_tar_unpack("/r1", why, sizeof why, &n), -EINVAL);
+    assert_non_null(strstr(why, "bad name a/../../escape"));
+    assert_int_equal(SYS(rt_sys_stat, L("/escape"), L(&st)), -ENOENT);
+    /* A corrupted header: its checksum no longer matches. */
+    memset(blk, 0, CAP);
+    blk_len = 0;
+    tar_add(CAP, NULL, "ok", '0', NULL, "x", 1);
+    blk[3] ^= 1;
+    blk_len += 1024;
+    assert_int_equal(rt_tar_unpack("/r2", why, sizeof why, &n), -EINVAL);
+    assert_string_equal(why, "not a ustar header at offset 0");
+    /* Not a tar at all. */
+    memset(blk, 'z', 4096);
+    blk_len = 4096;
+    assert_int_equal(rt_tar_unpack("/r3", why, sizeof why, &n), -EINVAL);
+    /* A file longer than the device. */
+    memset(blk, 0, CAP);
+    blk_len = 0;
+    tar_add(CAP, NULL, "cut", '0', NULL, "0123456789", 10);
+    snprintf((char *)blk + 124, 12, "%011o", 100000u);
+    unsigned sum = 0;
+    memset(blk + 148, ' ', 8);
+    for (int i = 0; i < 512; i++)
+        sum += blk[i];
+    snprintf((char *)blk + 148, 8, "%06o", sum);
+    assert_int_equal(rt_tar_unpack("/r4", why, sizeof why, &n), -ENODATA);
+    assert_non_null(strstr(why, "truncated image"));
+    /* No device; a relative directory. */
+    blk_len = 0;
+    assert_int_equal(rt_tar_unpack("/r5", why, sizeof why, &n), -ENODEV);
+    blk_len = 1024;
+    assert_int_equal(rt_tar_unpack("rel", why, sizeof why, &n), -EINVAL);
+    free(blk);
+    blk = NULL;
+    blk_len = 0;
+}
+
+static void test_tar_args(void **state)
+{
+    char a0[] = "zonelet", a1[] = "--block-tar=/zones", a2[] = "--zones", a3[] = "/zones",
+         a4[] = "--block-tarx", a5[] = "--block-tar", a6[] = "/other";
+    char *argv[] = {a0, a1, a2, a3, a4, a5, a6, NULL};
+    (void)state;
+    assert_int_equal(rt_tar_args(7, argv), 4);
+    assert_string_equal(argv[1], "--zones");
+    assert_string_equal(argv[2], "/zones");
+    assert_string_equal(argv[3], "--block-tarx"); /* another option */
+    assert_null(argv[4]);
+}
+
 /* ---- page allocator ---- */
 
 /* Random mmap/munmap/mremap against a shadow map of which pages are ours:
@@ -348,6 +536,8 @@ int main(void)
         cmocka_unit_test(test_getdents),   cmocka_unit_test(test_removed_dir),
         cmocka_unit_test(test_descriptors),
         cmocka_unit_test(test_mem_model),  cmocka_unit_test(test_brk),
+        cmocka_unit_test(test_tar_unpack), cmocka_unit_test(test_tar_refused),
+        cmocka_unit_test(test_tar_args),
     };
     return cmocka_run_group_tests(tests, setup_all, NULL);
 }
