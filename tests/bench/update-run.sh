@@ -344,8 +344,11 @@ if want git && [ "$GIT" = 1 ] && command -v git >/dev/null; then
         cp "$T/zones/$z" "$G/w-$z/$z"
         (cd "$G/w-$z" && git add -A && git commit -qm init && git push -q origin main)
     done
+    # git-daemon itself, not `git daemon`: the git wrapper runs it as a
+    # child, which would outlive the wrapper's PID when the bench stops it.
+    GITD="$(git --exec-path)/git-daemon"
     GPORT=$(free_port)
-    git daemon --reuseaddr --listen=127.0.0.1 --port="$GPORT" --base-path="$G/srv" --export-all \
+    "$GITD" --reuseaddr --listen=127.0.0.1 --port="$GPORT" --base-path="$G/srv" --export-all \
         --enable=receive-pack --informative-errors >"$G/daemon.log" 2>&1 &
     PIDS="$PIDS $!"
     $PY tests/bench/stallproxy.py "$GPORT" "$G/stall" >"$G/proxy.port" &
@@ -413,7 +416,7 @@ if want git && [ "$GIT" = 1 ] && command -v git >/dev/null; then
     # repositories with GIT_TRACE2_EVENT (which costs a little), twenty
     # single updates from a zonelet of its own.
     TPORT=$(free_port)
-    GIT_TRACE2_EVENT=$G/trace2 git daemon --reuseaddr --listen=127.0.0.1 --port="$TPORT" \
+    GIT_TRACE2_EVENT=$G/trace2 "$GITD" --reuseaddr --listen=127.0.0.1 --port="$TPORT" \
         --base-path="$G/srv" --export-all --enable=receive-pack >"$G/daemon-t.log" 2>&1 &
     tpid=$!
     PIDS="$PIDS $tpid"
