@@ -83,6 +83,14 @@ void dns_arena_shrink(dns_arena_t *a, void *p, size_t n)
         a->used = a->last + (n ? n : 1);
 }
 
+size_t dns_arena_heap_bytes(const dns_arena_t *a)
+{
+    size_t n = 0;
+    for (const struct dns_arena_chunk *ch = a->chunks; ch; ch = ch->next)
+        n += sizeof(*ch) + ch->cap;
+    return n;
+}
+
 static void arena_free_chunks(dns_arena_t *a)
 {
     struct dns_arena_chunk *ch = a->chunks;

@@ -38,6 +38,10 @@ void *dns_arena_dup(dns_arena_t *a, const void *p, size_t n);
  * caller allocate for the worst case, fill, then keep what it used. */
 void dns_arena_shrink(dns_arena_t *a, void *p, size_t n);
 
+/* Octets of the heap chunks the arena holds (with their headers; the
+ * caller's initial buffer is not counted). */
+size_t dns_arena_heap_bytes(const dns_arena_t *a);
+
 /* Forgets every allocation; keeps the initial buffer, frees heap chunks. */
 void dns_arena_reset(dns_arena_t *a);
 

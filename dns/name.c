@@ -331,14 +331,131 @@ static bool compr_match(const dns_wire_t *w, size_t p, const uint8_t *s, size_t 
     }
 }
 
+/* The suffix hashes of a large message's table (dns_compr_t): FNV-1a
+ * over the lower-cased labels, from the root towards the first label, so
+ * a suffix's hash extends the hash of the suffix after it. */
+#define HASH_SEED 2166136261u
+
+static uint32_t hash_label(uint32_t h, const uint8_t *label)
+{
+    for (unsigned i = 0; i <= label[0]; i++)
+        h = (h ^ lc(label[i])) * 16777619u;
+    return h;
+}
+
+static uint16_t hash_fold(uint32_t h)
+{
+    return (uint16_t)(h ^ h >> 16);
+}
+
+/* hs[j] = the hash of name's suffix from label j (offsets off[0..nl)). */
+static void name_hashes(const uint8_t *name, const uint8_t *off, unsigned nl, uint16_t *hs)
+{
+    uint32_t h = HASH_SEED;
+    for (unsigned j = nl; j-- > 0;) {
+        h = hash_label(h, name + off[j]);
+        hs[j] = hash_fold(h);
+    }
+}
+
+/* The hash of the name written at message offset p (following the
+ * pointers this writer made, bounded like compr_match). A malformed one
+ * gets a hash that matches nothing in practice; compr_match decides. */
+static uint16_t msg_hash(const dns_wire_t *w, size_t p)
+{
+    const uint8_t *m = w->base;
+    size_t end = w->pos, at[128];
+    unsigned n = 0;
+    while (p < end && n < 128) {
+        if ((m[p] & PTR_MASK) == PTR_MASK) {
+            size_t to = p + 1 < end ? (size_t)(m[p] & 0x3f) << 8 | m[p + 1] : end;
+            if (to >= p)
+                break;
+            p = to;
+            continue;
+        }
+        if (!m[p] || p + 1 + m[p] > end)
+            break;
+        at[n++] = p;
+        p += m[p] + 1u;
+    }
+    uint32_t h = HASH_SEED;
+    while (n-- > 0)
+        h = hash_label(h, m + at[n]);
+    return hash_fold(h);
+}
+
+/* Entry e (its hash set) into the index: linear probing from its hash.
+ * The index has twice as many slots as the table has entries, so a free
+ * slot is found while it holds only entries [0, n) (compr_reindex after a
+ * rollback); the probe is bounded all the same. */
+static void compr_index(dns_compr_t *c, unsigned e)
+{
+    unsigned s = c->hash[e] & (DNS_COMPR_SLOTS - 1);
+    for (unsigned i = 0; i < DNS_COMPR_SLOTS; i++, s = (s + 1) & (DNS_COMPR_SLOTS - 1))
+        if (!c->slot[s]) {
+            c->slot[s] = (uint16_t)(e + 1);
+            return;
+        }
+}
+
+/* The index of entries [0, n) (after hashing, or after a writer rolled
+ * the table back: the index then still holds entries past n). */
+static void compr_reindex(dns_compr_t *c)
+{
+    memset(c->slot, 0, sizeof c->slot);
+    for (unsigned e = 0; e < c->n; e++)
+        compr_index(c, e);
+    c->indexed = c->n;
+}
+
+/* The table grew large: hashes for the entries it has, and the index
+ * (once). */
+static void compr_hash_all(const dns_wire_t *w, dns_compr_t *c)
+{
+    for (unsigned e = 0; e < c->n; e++)
+        c->hash[e] = msg_hash(w, c->off[e]);
+    c->hashed = true;
+    compr_reindex(c);
+}
+
+/* compr_find in a hashed table: the suffixes from the longest down, each
+ * looked up by its hash; among the entries that hold it the first one
+ * (the lowest index), as the scan of every entry would choose. */
+static unsigned compr_find_hashed(const dns_wire_t *w, const dns_compr_t *c,
+                                  const uint8_t *name, const uint8_t *off, unsigned nl,
+                                  unsigned root, const uint16_t *hs, uint16_t *ptr)
+{
+    for (unsigned j = 0; j < nl; j++) {
+        unsigned k = nl - j, found = DNS_COMPR_MAX;
+        unsigned s = hs[j] & (DNS_COMPR_SLOTS - 1);
+        for (unsigned i = 0; i < DNS_COMPR_SLOTS && c->slot[s];
+             i++, s = (s + 1) & (DNS_COMPR_SLOTS - 1)) {
+            unsigned e = c->slot[s] - 1u;
+            if (e >= found || c->hash[e] != hs[j] || c->labels[e] != k)
+                continue;
+            if (compr_match(w, c->off[e], name + off[j], root + 1u - off[j]))
+                found = e;
+        }
+        if (found < DNS_COMPR_MAX) {
+            *ptr = c->off[found];
+            return j;
+        }
+    }
+    return nl;
+}
+
 /* Index of the longest suffix (label number) of name found in c,
  * setting *ptr to the first entry holding it; nl if none. One pass over
  * the entries: each is tried only against the suffix with its own label
- * count, and only if that suffix is longer than the best found so far. */
+ * count, only if that suffix is longer than the best found so far. A
+ * hashed table (hs non-NULL) is searched through its index instead. */
 static unsigned compr_find(const dns_wire_t *w, const dns_compr_t *c,
                            const uint8_t *name, const uint8_t *off, unsigned nl,
-                           unsigned root, uint16_t *ptr)
+                           unsigned root, const uint16_t *hs, uint16_t *ptr)
 {
+    if (hs)
+        return compr_find_hashed(w, c, name, off, nl, root, hs, ptr);
     unsigned best = 0;
     for (unsigned e = 0; e < c->n; e++) {
         unsigned k = c->labels[e];
@@ -367,8 +484,15 @@ int dns_name_write(dns_wire_t *w, const uint8_t *name, dns_compr_t *c)
     unsigned nl = 0, root = 0;
     for (; name[root]; root += name[root] + 1u)
         off[nl++] = (uint8_t)root;
-    uint16_t ptr = 0;
-    unsigned i = compr_find(w, c, name, off, nl, root, &ptr);
+    uint16_t ptr = 0, hs[128];
+    if (!c->hashed && c->n >= DNS_COMPR_HASH_MIN)
+        compr_hash_all(w, c);
+    if (c->hashed) {
+        if (c->indexed != c->n)
+            compr_reindex(c);
+        name_hashes(name, off, nl, hs);
+    }
+    unsigned i = compr_find(w, c, name, off, nl, root, c->hashed ? hs : NULL, &ptr);
     size_t prefix = i < nl ? off[i] : root;
     if (!dns_wire_need_w(w, prefix + (i < nl ? 2 : 1)))
         return w->err;
@@ -377,7 +501,13 @@ int dns_name_write(dns_wire_t *w, const uint8_t *name, dns_compr_t *c)
         if (at >= 0x4000)
             break;  /* pointers hold 14 bits */
         c->off[c->n] = (uint16_t)at;
-        c->labels[c->n++] = (uint8_t)(nl - j);
+        c->labels[c->n] = (uint8_t)(nl - j);
+        if (c->hashed) {
+            c->hash[c->n] = hs[j];
+            compr_index(c, c->n);
+            c->indexed = (uint16_t)(c->n + 1);
+        }
+        c->n++;
     }
     memcpy(w->base + w->pos, name, prefix);
     w->pos += prefix;

@@ -74,15 +74,31 @@ int dns_name_from_text(const char *s, size_t len, const uint8_t *origin,
 int dns_name_to_text(const uint8_t *name, char *buf, size_t cap);
 
 /* Name compression state for one message being written. It remembers the
- * offsets of names (and their suffixes) already in the message. */
+ * offsets of names (and their suffixes) already in the message. Once it
+ * holds DNS_COMPR_HASH_MIN entries (large messages: transfers), each entry
+ * also keeps a hash of its suffix, indexed by an open-addressing table, so
+ * a lookup visits only the entries with the hash of one of the name's
+ * suffixes instead of every entry; small messages (query answers) never
+ * compute a hash nor touch the index (dns_compr_init sets two fields). */
 #define DNS_COMPR_MAX 256
+#define DNS_COMPR_HASH_MIN 16
+#define DNS_COMPR_SLOTS 512            /* power of two, 2 x DNS_COMPR_MAX */
 typedef struct dns_compr {
     uint16_t off[DNS_COMPR_MAX];   /* offsets of label starts in the message */
     uint8_t labels[DNS_COMPR_MAX]; /* label count of the name at off[i] */
+    uint16_t hash[DNS_COMPR_MAX];  /* suffix hash of entry i, once hashed */
     uint16_t n;
+    bool hashed;                   /* hash[0..n) are valid */
+    uint16_t indexed;              /* entries in slot[]: n, unless a writer
+                                      rolled n back (dns_msgb_rr) */
+    uint16_t slot[DNS_COMPR_SLOTS]; /* entry index + 1 by hash, 0 empty */
 } dns_compr_t;
 
-static inline void dns_compr_init(dns_compr_t *c) { c->n = 0; }
+static inline void dns_compr_init(dns_compr_t *c)
+{
+    c->n = 0;
+    c->hashed = false;
+}
 
 /* Writes name at the cursor. With c non-NULL the longest suffix already
  * written is replaced by a pointer (matching is case-insensitive, so the

@@ -4,7 +4,7 @@
 set -eu
 build="make gcc libc6-dev pkg-config libmbedtls-dev libgit2-dev libssh2-1-dev"
 test="$build clang libclang-rt-14-dev llvm libcmocka-dev libldns-dev ldnsutils knot knot-dnsutils knot-dnssecutils nsd dnsutils iproute2 python3 python3-dnspython bind9 bind9-utils git openssh-server openssh-client lighttpd lighttpd-mod-openssl pebble lego certbot python3-certbot-dns-rfc2136 python3-josepy python3-jwcrypto python3-cryptography openssl"
-bench="$build dnsperf knot nsd dnsutils procps util-linux"
+bench="$build dnsperf knot knot-dnsutils nsd dnsutils git python3 procps util-linux"
 unikernel="$build musl-tools musl-dev libseccomp-dev cmake dpkg-dev qemu-system-x86 xz-utils patch python3 ca-certificates procps"
 want=""
 for t in "$@"; do

@@ -101,7 +101,7 @@ void srv_config_usage(FILE *out)
           "  --axfr-allow CIDR      unsigned AXFR/IXFR from this network, repeatable\n"
           "                         [none: a transfer or update key is needed]\n"
           "  --ixfr-history N       versions of each zone kept for IXFR [100]\n"
-          "  --ixfr-max-bytes N     and at most N octets of changes per zone [16777216]\n"
+          "  --ixfr-max-bytes N     and in at most N octets of memory [16777216]\n"
           "  --remote URL[#BRANCH]  serve the zones of a git branch instead of --zones:\n"
           "                         file://, git://, ssh:// or https://; every change is\n"
           "                         committed and pushed before it is answered [off]\n"

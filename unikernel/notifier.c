@@ -286,6 +286,8 @@ int srv_notifier_start(srv_notifier_t *n)
 {
     int rc = pthread_create(&n->thread, NULL, notifier_main, n);
     n->started = rc == 0;
+    if (n->started)
+        (void)pthread_setname_np(n->thread, "zl-notify");   /* as the UDP workers' */
     return rc;
 }
 

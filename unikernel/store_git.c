@@ -117,8 +117,12 @@ static int listing_add(srv_loaded_t *l, size_t *cap, const srv_stored_t *st)
 /* Reads commit into out: every zone file whose blob differs from the
  * commit in service (all when complete), the keys when a key file
  * changed, the zones whose files are gone. Then that commit is in
- * service. Returns 0 or -1. */
-static int read_commit(store_git_t *sg, const char *commit, bool complete, srv_loaded_t *out)
+ * service. Without parse only the file list is taken (names and blob
+ * ids) and out stays empty: the commit we just pushed, whose files hold
+ * the versions already served (parsing a 1,000,000-record zone again
+ * would cost a second per push). Returns 0 or -1. */
+static int read_commit(store_git_t *sg, const char *commit, bool complete, bool parse,
+                       srv_loaded_t *out)
 {
     gs_tree_t *tree = NULL;
     static const uint8_t root[1] = {0};
@@ -162,7 +166,7 @@ static int read_commit(store_git_t *sg, const char *commit, bool complete, srv_l
             f->origin[0] = 0xff;   /* never matches a zone */
             continue;
         }
-        if (same && !complete)
+        if (!parse || (same && !complete))
             continue;
         char path[600];
         snprintf(path, sizeof path, "%s:%s", shortid, e->name);
@@ -182,7 +186,7 @@ static int read_commit(store_git_t *sg, const char *commit, bool complete, srv_l
             zone_free(st.zone);
     }
     /* Zone files gone since the commit in service. */
-    for (size_t i = 0; !complete && i < sg->nfiles; i++) {
+    for (size_t i = 0; parse && !complete && i < sg->nfiles; i++) {
         bool there = false;
         for (size_t k = 0; k < nfiles && !there; k++)
             there = strcmp(files[k].name, sg->files[i].name) == 0;
@@ -197,7 +201,7 @@ static int read_commit(store_git_t *sg, const char *commit, bool complete, srv_l
             (void)listing_add(out, &cap, &gone);
         }
     }
-    if (keys_changed && files) {
+    if (parse && keys_changed && files) {
         zone_keyring_t *kr = zone_keyring_new();
         for (size_t i = 0; kr && i < nfiles; i++) {
             if (!files[i].keys)
@@ -268,7 +272,7 @@ static int git_load(srv_store_t *s, srv_loaded_t *out)
     }
     if (!head[0])
         return 0;   /* an empty remote: nothing to serve yet */
-    return read_commit(sg, head, true, out);
+    return read_commit(sg, head, true, true, out);
 }
 
 static int git_reload(srv_store_t *s, const uint8_t *origin, srv_loaded_t *out)
@@ -284,7 +288,7 @@ static int git_reload(srv_store_t *s, const uint8_t *origin, srv_loaded_t *out)
         return rc == ZL_ENOTFOUND ? 0 : -1;
     if (strcmp(head, sg->head) == 0)
         return 0;
-    return read_commit(sg, head, sg->head[0] == '\0', out);
+    return read_commit(sg, head, sg->head[0] == '\0', true, out);
 }
 
 /* The zone's text in canonical master-file form (malloc'd). */
@@ -367,13 +371,15 @@ static int git_commit(srv_store_t *s, const srv_commit_t *c, size_t n)
         rc = gs_commit_push(sg->gs, sg->head[0] ? sg->head : NULL, ch, nch, msg, id);
     if (rc == ZL_OK) {
         const gs_stats_t *st = gs_stats(sg->gs);
-        srv_log("git: pushed %s (%zu change%s; %.0f ms)", id, n, n == 1 ? "" : "s",
-                st->build_ms + st->connect_ms + st->transfer_ms);
+        srv_log("git: pushed %s (%zu change%s; %.0f ms: commit %.1f, connection %.1f, pack "
+                "and the remote's answer %.1f)", id, n, n == 1 ? "" : "s",
+                st->build_ms + st->connect_ms + st->transfer_ms, st->build_ms, st->connect_ms,
+                st->transfer_ms);
         /* The pushed commit is the one in service now: take its blob ids
          * so the next fetch sees no change in these files. */
         srv_loaded_t l;
         memset(&l, 0, sizeof l);
-        (void)read_commit(sg, id, false, &l);
+        (void)read_commit(sg, id, false, false, &l);
         srv_loaded_free(&l);
     } else if (rc == ZL_ECONFLICT) {
         srv_log("git: the remote moved on; fetching to apply the change again");
@@ -435,7 +441,7 @@ static int git_file_write(srv_store_t *s, const char *name, const uint8_t *data,
         srv_log("git: pushed %s (%s)", id, name);
         srv_loaded_t l;
         memset(&l, 0, sizeof l);
-        (void)read_commit(sg, id, false, &l);
+        (void)read_commit(sg, id, false, false, &l);
         srv_loaded_free(&l);
     } else if (rc == ZL_ECONFLICT) {
         srv_log("git: the remote moved on; fetching to write %s again", name);

@@ -606,6 +606,8 @@ int srv_tcp_start(srv_tcp_t *t)
 {
     int rc = pthread_create(&t->thread, NULL, tcp_main, t);
     t->started = rc == 0;
+    if (t->started)
+        (void)pthread_setname_np(t->thread, "zl-tcp");   /* as the UDP workers' */
     return rc;
 }
 

@@ -16,6 +16,16 @@
 #include "zone/update.h"
 
 #define CONFLICT_RETRIES 5   /* store moved on: reload and re-apply at most this often */
+/* Group commit behind a slow store (a git push: ~100 ms): the clients a
+ * batch answered send their next UPDATEs at once, but the writer would
+ * already have taken whatever came during the push as the next batch, so
+ * the clients split into groups that take turns, each push carrying only
+ * a part of them. After a commit that took GATHER_SLOW_MS or more, the
+ * next batch waits until as many changes are queued as the last batch
+ * answered, for at most a tenth of that commit's time and GATHER_MAX_MS.
+ * A fast store (the directory's fsync) never waits. */
+#define GATHER_SLOW_MS 20
+#define GATHER_MAX_MS 10
 #define NOTIFY_TARGETS_MAX 64
 
 typedef enum { REQ_UPDATE, REQ_CHANGE, REQ_RELOAD, REQ_JOB_DONE, REQ_FILE } req_kind_t;
@@ -69,8 +79,12 @@ struct srv_writer {
     pthread_mutex_t lock;
     pthread_cond_t cond, job_cond;
     wreq_t *queue, **queue_tail;
+    size_t nqueued;          /* UPDATEs and changes in the queue */
     wjob_t *jobq, **jobq_tail;
     bool stop;
+    /* writer thread only: the gathering after a slow commit */
+    size_t gather_want;
+    struct timespec gather_until;
     pthread_t thread, helper;
     bool started;
 };
@@ -83,6 +97,7 @@ static void enqueue(srv_writer_t *w, wreq_t *r)
     r->next = NULL;
     *w->queue_tail = r;
     w->queue_tail = &r->next;
+    w->nqueued += r->kind == REQ_UPDATE || r->kind == REQ_CHANGE;
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->lock);
 }
@@ -818,8 +833,30 @@ static void updates_publish(srv_writer_t *w, ubatch_t *b)
         after_change(w, b->zones[s]);
 }
 
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The commit of n answered changes took ms: gather the next batch? */
+static void gather_after(srv_writer_t *w, size_t n, double ms)
+{
+    w->gather_want = 0;
+    if (ms < GATHER_SLOW_MS || n < 2)
+        return;   /* one client comes back alone: nothing to gather */
+    double wait = ms / 10 < GATHER_MAX_MS ? ms / 10 : GATHER_MAX_MS;
+    clock_gettime(CLOCK_REALTIME, &w->gather_until);
+    long ns = w->gather_until.tv_nsec + (long)(wait * 1e6);
+    w->gather_until.tv_sec += ns / 1000000000;
+    w->gather_until.tv_nsec = ns % 1000000000;
+    w->gather_want = n;
+}
+
 static void updates(srv_writer_t *w, wreq_t **u, size_t n, uint64_t now)
 {
+    double t0 = mono_ms();
     ubatch_t b = {.n = n};
     b.rcodes = calloc(n, sizeof *b.rcodes);
     b.diffs = calloc(n, sizeof *b.diffs);
@@ -854,6 +891,7 @@ static void updates(srv_writer_t *w, wreq_t **u, size_t n, uint64_t now)
     }
     for (size_t i = 0; i < n; i++)
         request_done(u[i], b.rcodes[i], now);
+    gather_after(w, n, mono_ms() - t0);
     ubatch_clear(&b);
 out:
     free(b.rcodes);
@@ -947,9 +985,15 @@ static void *writer_main(void *arg)
                     break;
             }
         }
+        /* After a slow commit: let the clients it answered come back. */
+        while (w->gather_want && w->queue && w->nqueued < w->gather_want && !w->stop &&
+               pthread_cond_timedwait(&w->cond, &w->lock, &w->gather_until) == 0)
+            ;
+        w->gather_want = 0;
         wreq_t *list = w->queue;
         w->queue = NULL;
         w->queue_tail = &w->queue;
+        w->nqueued = 0;
         bool stop = w->stop;
         pthread_mutex_unlock(&w->lock);
         if (list) {
@@ -1024,6 +1068,7 @@ int srv_writer_start(srv_writer_t *w)
     int rc = pthread_create(&w->helper, NULL, helper_main, w);
     if (rc)
         return rc;
+    (void)pthread_setname_np(w->helper, "zl-helper");   /* as the UDP workers' */
     rc = pthread_create(&w->thread, NULL, writer_main, w);
     if (rc) {
         pthread_mutex_lock(&w->lock);
@@ -1033,6 +1078,7 @@ int srv_writer_start(srv_writer_t *w)
         pthread_join(w->helper, NULL);
         return rc;
     }
+    (void)pthread_setname_np(w->thread, "zl-writer");
     w->started = true;
     return 0;
 }

@@ -14,14 +14,24 @@ typedef struct diff_list {
     size_t n, cap;
 } diff_list_t;
 
+/* Most diffs are one UPDATE's: two SOAs and a few records. Their owners
+ * and RDATA fit a buffer inside the diff, so such a diff takes two small
+ * allocations instead of a 16 KiB arena chunk: the IXFR history keeps up
+ * to --ixfr-history of them per zone, and its byte cap counts the memory
+ * they hold (zone_diff_memory). */
+#define DIFF_INLINE 512
+#define DIFF_LIST_MIN 4
+
 struct zone_diff {
     atomic_uint refs;
     bool sealed;
     uint8_t origin[DNS_NAME_MAX];
     dns_rr_t soa[2];        /* old, new; owner NULL until set */
     diff_list_t rm, add;
-    size_t bytes;
-    dns_arena_t arena;      /* owners and RDATA */
+    size_t bytes;           /* of the encoding */
+    size_t memory;          /* held in memory: this, the lists, arena chunks */
+    dns_arena_t arena;      /* owners and RDATA: small first, then heap chunks */
+    _Alignas(8) uint8_t small[DIFF_INLINE];
 };
 
 #define DIFF_MAGIC "ZLD1"
@@ -36,7 +46,7 @@ zone_diff_t *zone_diff_new(const uint8_t *origin)
         return NULL;
     atomic_init(&d->refs, 1);
     dns_name_copy(d->origin, origin);
-    dns_arena_init(&d->arena, NULL, 0, 0);
+    dns_arena_init(&d->arena, d->small, sizeof(d->small), 0);
     return d;
 }
 
@@ -75,7 +85,7 @@ static int diff_push(zone_diff_t *d, diff_list_t *l, const dns_rr_t *rr)
         rr->rclass != DNS_C_IN || !dns_name_is_sub(rr->owner, d->origin))
         return ZL_EINVAL;
     if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
+        size_t cap = l->cap ? 2 * l->cap : DIFF_LIST_MIN;
         dns_rr_t *r = realloc(l->r, cap * sizeof(*r));
         if (!r)
             return ZL_ENOMEM;
@@ -185,6 +195,8 @@ int zone_diff_seal(zone_diff_t *d)
     for (size_t i = 0; i < d->add.n; i++)
         b += rr_bytes(&d->add.r[i], false);
     d->bytes = b;
+    d->memory = sizeof(*d) + (d->rm.cap + d->add.cap) * sizeof(dns_rr_t) +
+                dns_arena_heap_bytes(&d->arena);
     d->sealed = true;
     return ZL_OK;
 }
@@ -205,6 +217,7 @@ uint32_t zone_diff_to(const zone_diff_t *d) { return soa_serial(&d->soa[1]); }
 const dns_rr_t *zone_diff_old_soa(const zone_diff_t *d) { return d->soa[0].owner ? &d->soa[0] : NULL; }
 const dns_rr_t *zone_diff_new_soa(const zone_diff_t *d) { return d->soa[1].owner ? &d->soa[1] : NULL; }
 size_t zone_diff_bytes(const zone_diff_t *d) { return d->bytes; }
+size_t zone_diff_memory(const zone_diff_t *d) { return d->memory; }
 
 /* An empty list is a valid array too (callers may add 0 to it). */
 static const dns_rr_t diff_none[1];

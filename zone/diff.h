@@ -78,9 +78,14 @@ const dns_rr_t *zone_diff_added(const zone_diff_t *d, size_t *n);
  * same SOA record (RDATA and TTL) before and after. */
 bool zone_diff_is_empty(const zone_diff_t *d);
 
-/* Octets of the diff's encoding (zone_diff_encode): what the journal's
- * byte cap counts. Sealed diffs only. */
+/* Octets of the diff's encoding (zone_diff_encode). Sealed diffs only. */
 size_t zone_diff_bytes(const zone_diff_t *d);
+
+/* Octets the diff holds in memory (the diff itself, its record lists,
+ * its arena's heap chunks; not malloc's own overhead): what the IXFR
+ * history's byte cap counts. At least zone_diff_bytes for small diffs,
+ * about it plus the record entries for large ones. Sealed diffs only. */
+size_t zone_diff_memory(const zone_diff_t *d);
 
 /* The diff from version old to version new of one zone (same origin,
  * else ZL_EINVAL): every record of old not in new removed, every record

@@ -42,14 +42,14 @@ int zone_journal_append(const zone_journal_t *old, zone_diff_t *d, size_t max_ve
     size_t on = old ? old->n : 0;
     if (!zone_diff_old_soa(d) || (on && zone_diff_to(old->d[on - 1]) != zone_diff_from(d)))
         return ZL_EINVAL;
-    size_t keep = 0, bytes = zone_diff_bytes(d);
+    size_t keep = 0, bytes = zone_diff_memory(d);
     bool with_d = max_versions > 0 && bytes <= max_bytes;
     if (!with_d)
         bytes = 0;
     else
         while (keep < on && keep + 1 < max_versions &&
-               bytes + zone_diff_bytes(old->d[on - 1 - keep]) <= max_bytes)
-            bytes += zone_diff_bytes(old->d[on - 1 - keep++]);
+               bytes + zone_diff_memory(old->d[on - 1 - keep]) <= max_bytes)
+            bytes += zone_diff_memory(old->d[on - 1 - keep++]);
     zone_journal_t *j = malloc(sizeof(*j) + (keep + 1) * sizeof(j->d[0]));
     if (!j)
         return ZL_ENOMEM;

@@ -19,7 +19,7 @@ typedef struct zone_journal zone_journal_t;
 
 /* A new journal: old's diffs (old may be NULL: none) followed by d, then
  * the oldest dropped while there are more than max_versions or their
- * zone_diff_bytes add up to more than max_bytes (d itself is dropped when
+ * zone_diff_memory add up to more than max_bytes (d itself is dropped when
  * it alone is larger: the journal is then empty). d must be sealed and
  * continue the history: its old serial is the new serial of old's newest
  * diff (else ZL_EINVAL). old and d are borrowed (the new journal takes
@@ -33,7 +33,7 @@ int zone_journal_append(const zone_journal_t *old, zone_diff_t *d, size_t max_ve
 zone_journal_t *zone_journal_ref(zone_journal_t *j);
 void zone_journal_unref(zone_journal_t *j);
 
-/* The number of diffs, and the octets they take (zone_diff_bytes). */
+/* The number of diffs, and the octets they hold (zone_diff_memory). */
 size_t zone_journal_count(const zone_journal_t *j);
 size_t zone_journal_bytes(const zone_journal_t *j);
 

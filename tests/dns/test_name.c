@@ -417,6 +417,143 @@ static uint32_t rnd(void)
     return rnd_state;
 }
 
+/* The compression dns_name_write must produce, done the slow way: the
+ * longest suffix of the name that an earlier entry holds (entries in the
+ * order they were made, first one wins; compared case-insensitively), the
+ * new labels remembered while the table has room and their offsets fit a
+ * pointer. */
+typedef struct ref_compr {
+    size_t off[DNS_COMPR_MAX];
+    uint8_t suffix[DNS_COMPR_MAX][DNS_NAME_MAX];
+    unsigned n;
+} ref_compr_t;
+
+static size_t ref_write(uint8_t *buf, size_t pos, const uint8_t *name, ref_compr_t *c)
+{
+    size_t off[128], nl = 0, root = 0;
+    for (; name[root]; root += name[root] + 1u)
+        off[nl++] = root;
+    size_t i = nl, ptr = 0;
+    for (size_t j = 0; j < nl && i == nl; j++)
+        for (unsigned e = 0; e < c->n; e++)
+            if (dns_name_equal(c->suffix[e], name + off[j])) {
+                i = j;
+                ptr = c->off[e];
+                break;
+            }
+    for (size_t j = 0; j < i && c->n < DNS_COMPR_MAX && pos + off[j] < 0x4000; j++) {
+        c->off[c->n] = pos + off[j];
+        dns_name_copy(c->suffix[c->n++], name + off[j]);
+    }
+    size_t prefix = i < nl ? off[i] : root;
+    memcpy(buf + pos, name, prefix);
+    pos += prefix;
+    if (i < nl) {
+        buf[pos++] = (uint8_t)(0xc0 | ptr >> 8);
+        buf[pos++] = (uint8_t)ptr;
+    } else {
+        buf[pos++] = 0;
+    }
+    return pos;
+}
+
+/* Large messages (transfers): once the table holds DNS_COMPR_HASH_MIN
+ * entries it filters by suffix hashes. The output must stay exactly what
+ * comparing every entry gives: names from a small pool of labels in random
+ * case (suffixes repeat, spellings differ), more names than the table
+ * holds, past offset 0x3fff; every fifth name is written and then taken
+ * back (the message and the table rolled back, as dns_msgb_rr does when a
+ * record does not fit), so the index must forget what it held. */
+static void test_compression_hashed(void **state)
+{
+    (void)state;
+    static const char *pool[] = {"a", "www", "Mail", "h1", "h22", "d7", "EXAMPLE", "com", "bench"};
+    static uint8_t buf[0x10000], ref[0x10000];
+    static ref_compr_t rc;
+    uint8_t n[DNS_NAME_MAX];
+    dns_wire_t w;
+    dns_compr_t c;
+    dns_wire_init(&w, buf, sizeof(buf));
+    dns_compr_init(&c);
+    rc.n = 0;
+    size_t rpos = 0, names = 0;
+    rnd_state = 12345u;
+    while (w.pos < sizeof(buf) - 300) {
+        size_t len = 0;
+        unsigned labels = 1 + rnd() % 4;
+        for (unsigned l = 0; l < labels; l++) {
+            const char *t = pool[rnd() % (sizeof(pool) / sizeof(pool[0]))];
+            size_t tl = strlen(t);
+            n[len++] = (uint8_t)tl;
+            for (size_t k = 0; k < tl; k++)
+                n[len++] = rnd() % 4 ? (uint8_t)t[k] : (uint8_t)(t[k] ^ 0x20);
+        }
+        n[len] = 0;
+        size_t pos0 = w.pos, rpos0 = rpos;
+        uint16_t n0 = c.n, rn0 = (uint16_t)rc.n;
+        assert_int_equal(dns_name_write(&w, n, &c), ZL_OK);
+        rpos = ref_write(ref, rpos, n, &rc);
+        assert_int_equal(w.pos, rpos);
+        if (++names % 5 == 0) {
+            w.pos = pos0, rpos = rpos0;
+            c.n = n0, rc.n = rn0;
+        }
+    }
+    assert_true(c.hashed);
+    assert_int_equal(c.n, rc.n);
+    assert_memory_equal(buf, ref, rpos);
+    assert_true(names > 4 * DNS_COMPR_MAX);
+}
+
+/* A hashed table rolled back again and again (a writer taking back
+ * records that did not fit) stays what the slow way gives: names kept
+ * until the table is hashed, then (up to round 400) three names written
+ * and taken back each round, then names kept again. */
+static void test_compression_rollback(void **state)
+{
+    (void)state;
+    static const char *pool[] = {"a", "www", "Mail", "h1", "h22", "d7", "EXAMPLE", "com", "bench"};
+    static uint8_t buf[0x4000], ref[0x4000];
+    static ref_compr_t rc;
+    uint8_t n[DNS_NAME_MAX];
+    dns_wire_t w;
+    dns_compr_t c;
+    dns_wire_init(&w, buf, sizeof(buf));
+    dns_compr_init(&c);
+    rc.n = 0;
+    size_t rpos = 0;
+    unsigned backs = 0;
+    rnd_state = 777u;
+    for (unsigned round = 0; round < 420 && w.pos < sizeof(buf) - 300; round++) {
+        size_t pos0 = w.pos, rpos0 = rpos;
+        uint16_t n0 = c.n;
+        unsigned rn0 = rc.n;
+        bool back = c.hashed && round < 400;
+        for (int k = 0; k < 3; k++) {
+            size_t len = 0;
+            unsigned labels = 1 + rnd() % 4;
+            for (unsigned l = 0; l < labels; l++) {
+                const char *t = pool[rnd() % (sizeof(pool) / sizeof(pool[0]))];
+                size_t tl = strlen(t);
+                n[len++] = (uint8_t)tl;
+                memcpy(n + len, t, tl);
+                len += tl;
+            }
+            n[len++] = 1, n[len++] = (uint8_t)('a' + round % 26);   /* a new suffix */
+            n[len] = 0;
+            assert_int_equal(dns_name_write(&w, n, &c), ZL_OK);
+            rpos = ref_write(ref, rpos, n, &rc);
+            assert_int_equal(w.pos, rpos);
+            assert_memory_equal(buf, ref, rpos);
+        }
+        if (back)
+            w.pos = pos0, rpos = rpos0, c.n = n0, rc.n = rn0;
+        backs += back;
+    }
+    assert_true(backs > 350);
+    assert_int_equal(c.n, rc.n);
+}
+
 /* Random valid wire names, biased towards the characters that need
  * escaping; returns the length. */
 static size_t random_name(uint8_t *out)
@@ -506,6 +643,8 @@ int main(void)
         cmocka_unit_test(test_helpers),
         cmocka_unit_test(test_compression),
         cmocka_unit_test(test_compression_limits),
+        cmocka_unit_test(test_compression_hashed),
+        cmocka_unit_test(test_compression_rollback),
         cmocka_unit_test(test_text_vs_ldns),
         cmocka_unit_test(test_order_vs_ldns),
     };

@@ -1,8 +1,9 @@
 /* The change path (unikernel/writer.c) over a fake store: UPDATEs
  * applied in order and answered after their commit, group commit, a
  * store that fails (SERVFAIL, nothing changes anywhere), a store that
- * moved on (reload, prerequisites checked again, retry), refusals, and
- * reloads that raise a serial nobody raised. */
+ * moved on (reload, prerequisites checked again, retry), refusals,
+ * reloads that raise a serial nobody raised, and group commit behind a
+ * slow store (the clients a commit answered go into one next commit). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,8 @@ typedef struct fake {
     unsigned ncommit_rc, commits, committed;
     const char *moved_text;     /* what a reload after ECONFLICT finds */
     unsigned reloads;
+    unsigned commit_ms;         /* each commit takes this long (a git push) */
+    unsigned sizes[64];         /* changes per commit, in order */
 } fake_t;
 
 static fake_t fake;
@@ -92,6 +95,13 @@ static int f_commit(srv_store_t *s, const srv_commit_t *c, size_t n)
 {
     (void)s;
     (void)c;
+    if (fake.commit_ms) {
+        struct timespec ts = {.tv_sec = fake.commit_ms / 1000,
+                              .tv_nsec = (long)(fake.commit_ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    if (fake.commits < 64)
+        fake.sizes[fake.commits] = (unsigned)n;
     fake.commits++;
     int rc = fake.ncommit_rc ? fake.commit_rc[--fake.ncommit_rc] : ZL_OK;
     if (rc == ZL_OK)
@@ -200,13 +210,13 @@ static void stop(void)
     srv_publish_free(pub);
 }
 
-/* Sends one signed UPDATE: prereq (NULL or "nxdomain NAME"), then an add
- * of NAME A ADDR (last octet). Returns the srv_result. */
-static srv_result_t update(const char *name, uint8_t last, const char *prereq_absent)
+/* A signed UPDATE in buf (1024 octets): prereq (NULL or "nxdomain
+ * NAME"), then an add of NAME A ADDR (last octet). Returns its length. */
+static size_t update_msg(uint8_t *buf, const char *name, uint8_t last, const char *prereq_absent)
 {
-    uint8_t buf[1024], reply[4096], n[DNS_NAME_MAX], p[DNS_NAME_MAX];
+    uint8_t n[DNS_NAME_MAX], p[DNS_NAME_MAX];
     dns_msgb_t b;
-    dns_msgb_init(&b, buf, sizeof buf, 0x99, DNS_OP_UPDATE << 11);
+    dns_msgb_init(&b, buf, 1024, 0x99, DNS_OP_UPDATE << 11);
     dns_msgb_question(&b, (const uint8_t *)"\1w\4test", DNS_T_SOA, DNS_C_IN);
     if (prereq_absent) {
         dns_name_from_text(prereq_absent, strlen(prereq_absent), NULL, p);
@@ -222,7 +232,15 @@ static srv_result_t update(const char *name, uint8_t last, const char *prereq_ab
     zone_key_from_arg(K_UPD, &k, &why);
     memset(&tc, 0, sizeof tc);
     dns_tsig_client_init(&tc, &k.tsig);
-    dns_tsig_sign(&tc, buf, &len, sizeof buf, (uint64_t)time(NULL));
+    dns_tsig_sign(&tc, buf, &len, 1024, (uint64_t)time(NULL));
+    dns_tsig_ctx_clear(&tc);
+    return len;
+}
+
+/* Hands an UPDATE to the message layer as a server would. */
+static srv_result_t submit(const uint8_t *buf, size_t len)
+{
+    uint8_t reply[4096];
     const srv_snapshot_t *s = srv_publish_enter(pub, 0);
     srv_ctx_t ctx = {.zones = s->zones, .keys = s->keys, .cfg = &cfg.msg, .route = &route,
                      .changes = srv_writer_changes(w)};
@@ -230,8 +248,15 @@ static srv_result_t update(const char *name, uint8_t last, const char *prereq_ab
     srv_out_t out = {.buf = reply, .cap = sizeof reply};
     srv_result_t r = srv_process(&ctx, buf, len, &cl, (uint64_t)time(NULL), &out);
     srv_publish_leave(pub, 0);
-    dns_tsig_ctx_clear(&tc);
     return r;
+}
+
+/* Sends one signed UPDATE (see update_msg). Returns the srv_result. */
+static srv_result_t update(const char *name, uint8_t last, const char *prereq_absent)
+{
+    uint8_t buf[1024];
+    size_t len = update_msg(buf, name, last, prereq_absent);
+    return submit(buf, len);
 }
 
 /* The served address of name's A, or -1 when it has none. */
@@ -421,6 +446,53 @@ static void test_own_change(void **state)
     stop();
 }
 
+/* Behind a slow store (100 ms a commit, a git push) the clients that one
+ * commit answered send their next changes at once. The writer waits for
+ * them (at most 10 ms here) instead of taking the first to arrive alone
+ * and leaving the others for the commit after: they go into one commit.
+ * They arrive 1 ms apart; a round in which this thread was descheduled
+ * for longer than the wait may split, so three rounds are tried. */
+static void test_slow_store_gathers(void **state)
+{
+    (void)state;
+    start(ZONE);
+    fake.commit_ms = 100;
+    /* Queued before the writer runs: one commit of four. */
+    for (int i = 0; i < 4; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "g%d.w.test.", i);
+        assert_int_equal(update(name, (uint8_t)i, NULL), SRV_DEFER);
+    }
+    assert_int_equal(srv_writer_start(w), 0);
+    wait_replies(4);
+    assert_int_equal(fake.commits, 1);
+    assert_int_equal(fake.sizes[0], 4);
+    bool grouped = false;
+    for (int round = 1; round <= 3 && !grouped; round++) {
+        uint8_t msgs[4][1024];
+        size_t lens[4];
+        for (int i = 0; i < 4; i++) {
+            char name[64];
+            snprintf(name, sizeof name, "r%d-%d.w.test.", round, i);
+            lens[i] = update_msg(msgs[i], name, (uint8_t)i, NULL);
+        }
+        unsigned before = fake.commits;
+        for (int i = 0; i < 4; i++) {
+            /* Clients over TCP come back one after another, not at once. */
+            struct timespec gap = {.tv_nsec = 1000000};
+            if (i)
+                nanosleep(&gap, NULL);
+            assert_int_equal(submit(msgs[i], lens[i]), SRV_DEFER);
+        }
+        wait_replies(4 + 4 * (unsigned)round);
+        grouped = fake.commits == before + 1 && fake.sizes[before] == 4;
+    }
+    assert_true(grouped);
+    for (unsigned i = 0; i < nreplies; i++)
+        assert_int_equal(rcodes[i], DNS_R_NOERROR);
+    stop();
+}
+
 /* File requests (the ACME account key): outcome and content, told on
  * the writer's thread. */
 static int file_rc[8];
@@ -487,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_conflict_retries_on_the_new_state),
         cmocka_unit_test(test_rule_refused),
         cmocka_unit_test(test_own_change),
+        cmocka_unit_test(test_slow_store_gathers),
         cmocka_unit_test(test_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

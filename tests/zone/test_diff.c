@@ -100,6 +100,10 @@ static void test_seal(void **state)
     assert_int_equal(zone_diff_to(d), 2);
     assert_false(zone_diff_is_empty(d));
     assert_true(zone_diff_bytes(d) > 0);
+    /* What the IXFR history's cap counts: at least the diff itself (its
+     * records fit the buffer inside it). */
+    assert_true(zone_diff_memory(d) >= zone_diff_bytes(d));
+    assert_true(zone_diff_memory(d) >= 512);
     zone_diff_free(d);
 }
 
@@ -274,6 +278,56 @@ static void test_round_trip(void **state)
     zone_diff_free(d);
 }
 
+/* A diff's records start in a small buffer inside the diff and go on in
+ * heap chunks: a diff far larger than that buffer keeps every record
+ * intact, in order, and round-trips. */
+static void test_large_diff(void **state)
+{
+    (void)state;
+    zone_diff_t *d = new_diff(), *e = NULL;
+    char line[400], pad[201];
+    memset(pad, 'x', 200);
+    pad[200] = 0;
+    for (int i = 0; i < 64; i++) {
+        snprintf(line, sizeof(line), "+t%02d 300 TXT \"%s\"", i, pad);
+        assert_int_equal(change(d, line), ZL_OK);
+        snprintf(line, sizeof(line), "-r%02d 300 A 192.0.2.%d", i, i);
+        assert_int_equal(change(d, line), ZL_OK);
+    }
+    set_soas(d, 1, 2);
+    assert_int_equal(zone_diff_seal(d), ZL_OK);
+    size_t na, nr;
+    const dns_rr_t *a = zone_diff_added(d, &na), *r = zone_diff_removed(d, &nr);
+    assert_int_equal(na, 64);
+    assert_int_equal(nr, 64);
+    for (int i = 0; i < 64; i++) {
+        char t[1024], want[400];
+        zone_rec_to_text(&a[i], t, sizeof(t));
+        snprintf(want, sizeof(want), "t%02d.example.test. 300 IN TXT \"%s\"\n", i, pad);
+        assert_string_equal(t, want);
+        zone_rec_to_text(&r[i], t, sizeof(t));
+        snprintf(want, sizeof(want), "r%02d.example.test. 300 IN A 192.0.2.%d\n", i, i);
+        assert_string_equal(t, want);
+    }
+    /* 64 TXT records of 200 octets do not fit the diff's own buffer:
+     * the memory counted includes the arena's heap chunk and the two
+     * lists of 64 entries. */
+    assert_true(zone_diff_memory(d) >= 16384 + 128 * sizeof(dns_rr_t));
+    assert_true(zone_diff_memory(d) >= zone_diff_bytes(d));
+    size_t n = zone_diff_bytes(d);
+    uint8_t *buf = malloc(n);
+    assert_non_null(buf);
+    dns_wire_t w;
+    dns_wire_init(&w, buf, n);
+    assert_int_equal(zone_diff_encode(d, &w), ZL_OK);
+    dns_wire_init_ro(&w, buf, n);
+    assert_int_equal(zone_diff_decode(&w, &e), ZL_OK);
+    assert_true(same_diff(d, e));
+    zone_diff_free(e);
+    zone_diff_free(d);
+    free(buf);
+}
+
 /* Every truncation and every bit flip of an encoded diff is refused. */
 static void test_torn_and_corrupt(void **state)
 {
@@ -394,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_versions),
         cmocka_unit_test(test_versions_overlay),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_large_diff),
         cmocka_unit_test(test_torn_and_corrupt),
         cmocka_unit_test(test_bad_content),
     };

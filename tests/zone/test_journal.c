@@ -100,7 +100,7 @@ static void test_bounds_bytes(void **state)
     (void)state;
     chain_t c;
     chain_make(&c, HEAD, five, 5);
-    size_t b3 = zone_diff_bytes(c.d[2]) + zone_diff_bytes(c.d[3]) + zone_diff_bytes(c.d[4]);
+    size_t b3 = zone_diff_memory(c.d[2]) + zone_diff_memory(c.d[3]) + zone_diff_memory(c.d[4]);
     zone_journal_t *j = journal_of(&c, 5, 100, b3);
     assert_int_equal(zone_journal_count(j), 3);
     assert_int_equal(zone_journal_bytes(j), b3);
@@ -110,7 +110,7 @@ static void test_bounds_bytes(void **state)
     assert_true(zone_journal_bytes(j) <= b3 - 1);
     zone_journal_unref(j);
     /* a diff larger than the cap leaves the journal empty */
-    j = journal_of(&c, 5, 100, zone_diff_bytes(c.d[4]) - 1);
+    j = journal_of(&c, 5, 100, zone_diff_memory(c.d[4]) - 1);
     assert_int_equal(zone_journal_count(j), 0);
     zone_diff_t *d = NULL;
     assert_int_equal(zone_journal_since(j, 5, &d), ZL_ENOTFOUND);
