@@ -178,6 +178,8 @@ static size_t xfr_message(xfr_stream_t *s, uint8_t *buf, size_t cap, dns_rr_t *h
     return srv_msg_finish(m, &b, (uint16_t)(m->flags | DNS_F_AA), DNS_R_NOERROR);
 }
 
+#define XFR_MSG_MAX 16384
+
 typedef struct xfr_tcp {
     xfr_stream_t s;
     dns_rr_t held;
@@ -189,6 +191,12 @@ static size_t xfr_stream_next(srv_stream_t *base, uint8_t *buf, size_t cap)
     xfr_tcp_t *t = (xfr_tcp_t *)base;
     if (t->s.phase == XFR_END && !t->has_held)
         return 0;
+    /* Messages no longer than compression pointers reach (14 bits), as
+     * NSD does: every name of a message can point into it, and the stream
+     * is smaller than in 64 KiB messages whose last 48 KiB compress only
+     * against the first 16. */
+    if (cap > XFR_MSG_MAX)
+        cap = XFR_MSG_MAX;
     return xfr_message(&t->s, buf, cap, &t->held, &t->has_held);
 }
 
