@@ -15,6 +15,7 @@
 
 #include "dns/msg.h"
 #include "dns/name.h"
+#include "unikernel/clock.h"
 #include "unikernel/config.h"
 #include "unikernel/log.h"
 
@@ -45,13 +46,6 @@ struct srv_notifier {
     bool started;
     atomic_bool stop;
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int udp_socket(int family)
 {
@@ -136,7 +130,7 @@ int srv_notifier_send(srv_notifier_t *n, const uint8_t *origin, const uint8_t *s
         j->tries = 0;
         j->due_ms = 0;
         if (getrandom(&j->id, sizeof j->id, 0) != sizeof j->id)
-            j->id = (uint16_t)(now_ms() ^ (uintptr_t)j);
+            j->id = (uint16_t)(srv_mono_ms() ^ (uintptr_t)j);
     }
     pthread_mutex_unlock(&n->lock);
     wake(n);
@@ -173,7 +167,7 @@ static void describe(const notify_job_t *j, char *zone, size_t zcap, char *to, s
 /* Sends what is due, drops what is given up; returns ms to the next due. */
 static int run_due(srv_notifier_t *n)
 {
-    uint64_t now = now_ms();
+    uint64_t now = srv_mono_ms();
     int wait = -1;
     pthread_mutex_lock(&n->lock);
     for (notify_job_t **pj = &n->jobs; *pj;) {

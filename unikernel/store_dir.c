@@ -15,6 +15,7 @@
 #include "dns/err.h"
 #include "dns/serial.h"
 #include "dns/wire.h"
+#include "unikernel/clock.h"
 #include "unikernel/log.h"
 #include "zone/apply.h"
 #include "zone/journal.h"
@@ -51,13 +52,6 @@ typedef struct store_dir {
     size_t nfiles, cap;
     time_t scanned;          /* wall clock of the last scan (racy-clean rule) */
 } store_dir_t;
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void path_of(const store_dir_t *sd, const char *name, char *buf, size_t cap)
 {
@@ -547,7 +541,7 @@ static int dir_commit(srv_store_t *s, const srv_commit_t *c, size_t n)
         }
         return rc;
     }
-    uint64_t t = now_ms();
+    uint64_t t = srv_mono_ms();
     for (size_t k = 0; k < nt; k++)
         touched[k]->jlast_ms = t;
     for (size_t i = 0; i < n; i++) {
@@ -688,7 +682,7 @@ static void dir_published(srv_store_t *s, const uint8_t *origin, const zone_t *z
 static bool dir_tick(srv_store_t *s)
 {
     store_dir_t *sd = (store_dir_t *)s;
-    uint64_t t = now_ms();
+    uint64_t t = srv_mono_ms();
     for (size_t i = 0; i < sd->nfiles; i++) {
         dfile_t *f = &sd->files[i];
         if (!f->keys && f->jbytes && !f->compacting && t - f->jlast_ms >= COMPACT_AFTER_MS)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "unikernel/clock.h"
 #include "unikernel/log.h"
 #include "unikernel/process.h"
 
@@ -87,13 +88,6 @@ struct srv_tcp {
     bool started, mutex_ready;
     atomic_bool stop;
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 srv_tcp_t *srv_tcp_new(const srv_config_t *cfg, srv_publish_t *pub, const srv_changes_t *changes,
                        unsigned slot)
@@ -574,7 +568,7 @@ static void *tcp_main(void *arg)
     struct epoll_event evs[TCP_EVENTS];
     while (!atomic_load(&t->stop)) {
         int n = epoll_wait(t->ep, evs, TCP_EVENTS, t->nconns ? TCP_SWEEP_MS : -1);
-        uint64_t now = now_ms();
+        uint64_t now = srv_mono_ms();
         const srv_snapshot_t *set = srv_publish_enter(t->pub, t->slot);
         const tcp_listener_t *ready[TCP_EVENTS];
         int nready = 0;

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "unikernel/clock.h"
+
 #define FWD_LISTEN_MAX 16
 #define FWD_BUF (16u << 10)
 #define FWD_UDP_IDLE_MS 30000
@@ -65,13 +67,6 @@ struct srv_vm_fwd {
     bool started;
     unsigned char dgram[65536];
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
 
 srv_vm_fwd_t *srv_vm_fwd_new(void)
 {
@@ -209,7 +204,7 @@ static void udp_from_clients(srv_vm_fwd_t *f, size_t lst)
         fwd_udp_t *u = udp_session(f, lst, &c, m.msg_namelen, &local);
         if (!u)
             continue;
-        u->last_ms = now_ms();
+        u->last_ms = srv_mono_ms();
         (void)send(u->fd, f->dgram, (size_t)r, MSG_DONTWAIT);
     }
 }
@@ -245,7 +240,7 @@ static void udp_to_client(srv_vm_fwd_t *f, fwd_udp_t *u)
             memcpy(CMSG_DATA(h), &u->local.v6, sizeof u->local.v6);
         }
         (void)sendmsg(l->udp, &m, MSG_DONTWAIT);
-        u->last_ms = now_ms();
+        u->last_ms = srv_mono_ms();
     }
 }
 
@@ -405,7 +400,7 @@ static void *fwd_main(void *arg)
             n = add(p, r, n, f->lst[i].udp, POLLIN, P_UDP_LST, i);
             n = add(p, r, n, f->lst[i].tcp, POLLIN, P_TCP_LST, i);
         }
-        uint64_t now = now_ms();
+        uint64_t now = srv_mono_ms();
         for (size_t i = 0; i < SRV_VM_FWD_UDP; i++) {
             if (f->udp[i].fd >= 0 && now - f->udp[i].last_ms > FWD_UDP_IDLE_MS)
                 udp_close(&f->udp[i]);

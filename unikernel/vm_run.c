@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "unikernel/clock.h"
 #include "unikernel/log.h"
 
 #define PROBE_EVERY_MS 200
@@ -46,13 +47,6 @@ void srv_vm_log(const char *fmt, ...)
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     srv_log_raw("zonelet vm: %s", line);
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
 static void out(const char *s, size_t n)
@@ -213,19 +207,19 @@ static bool reap(run_t *x, int flags)
  * console still had. */
 static void stop(run_t *x)
 {
-    uint64_t end = now_ms() + STOP_WAIT_MS;
+    uint64_t end = srv_mono_ms() + STOP_WAIT_MS;
     if (x->child)
         kill(-x->child, SIGTERM);
-    while (!reap(x, WNOHANG) && now_ms() < end)
+    while (!reap(x, WNOHANG) && srv_mono_ms() < end)
         poll(NULL, 0, 20);
     if (x->child) {
         srv_vm_log("the monitor did not stop within %d s: SIGKILL", STOP_WAIT_MS / 1000);
         kill(-x->child, SIGKILL);
         reap(x, 0);
     }
-    end = now_ms() + 500;
+    end = srv_mono_ms() + 500;
     fcntl(x->console, F_SETFL, O_NONBLOCK);
-    while (x->console >= 0 && now_ms() < end && console_read(x) &&
+    while (x->console >= 0 && srv_mono_ms() < end && console_read(x) &&
            poll(&(struct pollfd){.fd = x->console, .events = POLLIN}, 1, 50) > 0)
         ;
 }
@@ -260,7 +254,7 @@ static int on_signal(run_t *x)
 
 static int loop(run_t *x)
 {
-    uint64_t deadline = now_ms() + (uint64_t)x->r->boot_timeout_s * 1000, next_probe = 0;
+    uint64_t deadline = srv_mono_ms() + (uint64_t)x->r->boot_timeout_s * 1000, next_probe = 0;
     size_t n = x->r->nprobe;
     struct pollfd *p = calloc(n + 2, sizeof *p);
     int rc = -1;
@@ -271,7 +265,7 @@ static int loop(run_t *x)
         p[1] = (struct pollfd){.fd = x->console, .events = POLLIN};
         for (size_t i = 0; i < n; i++)
             p[2 + i] = (struct pollfd){.fd = x->ready ? -1 : x->probe_fd[i], .events = POLLIN};
-        uint64_t now = now_ms();
+        uint64_t now = srv_mono_ms();
         int wait = x->ready ? 1000 : PROBE_EVERY_MS;
         if (poll(p, n + 2, wait) < 0 && errno != EINTR)
             break;
@@ -286,7 +280,7 @@ static int loop(run_t *x)
         for (size_t i = 0; i < n && !x->ready; i++)
             if (p[2 + i].revents)
                 probe_read(x, i);
-        now = now_ms();
+        now = srv_mono_ms();
         if (!x->ready && x->guest_ready && probes_done(x)) {
             x->ready = true;
             out("zonelet: ready\n", 15);
@@ -304,8 +298,8 @@ static int loop(run_t *x)
         }
         if (rc < 0 && x->console < 0 && x->child && !reap(x, WNOHANG)) {
             /* console closed but the monitor lives on: give it a second */
-            uint64_t end = now_ms() + 1000;
-            while (!reap(x, WNOHANG) && now_ms() < end)
+            uint64_t end = srv_mono_ms() + 1000;
+            while (!reap(x, WNOHANG) && srv_mono_ms() < end)
                 poll(NULL, 0, 20);
             if (x->child)
                 stop(x);
