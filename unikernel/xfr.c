@@ -5,9 +5,10 @@
  *   network; anyone else REFUSED. A zone we do not serve: NOTAUTH (as
  *   Knot DNS). AXFR over UDP: NOTIMP, no zone data (RFC 5936 §4.2).
  * - AXFR: the SOA, every other record in canonical order, the SOA again,
- *   in as many messages as needed (each up to 64 KiB, compressed, the
- *   question in the first only, RFC 5936 §2.2), every message signed
- *   when the request was (RFC 8945 §5.3.1).
+ *   in as many messages as needed (over TCP each up to 16 KiB, the
+ *   reach of compression pointers; the question in the first only,
+ *   RFC 5936 §2.2), every message signed when the request was
+ *   (RFC 8945 §5.3.1).
  * - IXFR: the client's serial (the SOA in the request's authority
  *   section) current: that SOA alone; in the version's journal: the
  *   condensed change (new SOA, old SOA, removed, new SOA, added, new

@@ -262,9 +262,9 @@ long rt_sys_clone(const long *a)
 
 /* An exiting thread leaves its stack before anything else runs on it:
  * musl unmaps a detached thread's stack (and its TLS) before the exit
- * system call, and the scheduler may poll the network while it looks for the next thread
- * (lwIP's input and timers allocate), which would hand that memory out
- * again under the running code. Only one thread exits at a time, and an
+ * system call, and the scheduler may poll the network while it looks
+ * for the next thread (lwIP's input and timers allocate), which would
+ * hand that memory out again under the running code. Only one thread exits at a time, and an
  * exited context is never resumed, so one stack serves every exit. */
 static _Alignas(16) uint8_t rt_exit_stack[64 * 1024];
 
